@@ -1,0 +1,35 @@
+# The appliance's entry points. Two commands matter to a newcomer (as root, fresh Debian/Ubuntu):
+#   make demo   run the appliance end to end on the embedded defaults
+#   make test   set up everything and run every test (what CI runs)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+ROOT     := $(CURDIR)
+VENV     := $(ROOT)/.venv
+CTL      := $(ROOT)/.venv-ctl
+PY       := $(VENV)/bin/python
+CTLPY    := $(CTL)/bin/python
+ARTIFACTS ?= $(ROOT)/artifacts
+export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
+export PATH := $(CTL)/bin:$(PATH)
+
+.PHONY: help setup lint test test-unit test-lab
+help: ## list the targets
+	@grep -hE '^[a-z][a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: ## install Debian packages and both virtualenvs (.venv 3.11, .venv-ctl 3.12)
+	@bash scripts/setup.sh
+
+lint: setup ## ruff on all Python, ansible-lint (production profile) on playbooks and roles
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	@if [ -f site.yml ]; then cd $(ROOT) && $(CTL)/bin/ansible-lint --profile production; fi
+
+test: setup lint test-unit test-lab ## set up everything and run every test (what CI runs)
+
+test-unit: setup ## tests that need no lab fleet (model, compiler, daemon, telemetry)
+	$(PY) -m pytest -p no:cacheprovider tests --ignore=tests/lab --ignore=tests/fleet --ignore=tests/deploy
+
+include $(sort $(wildcard mk/*.mk))

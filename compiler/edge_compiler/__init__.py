@@ -1,0 +1,1 @@
+"""From weights to a versioned artifact: export, parity, compatibility check, DFC compile."""

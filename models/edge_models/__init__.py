@@ -1,0 +1,1 @@
+"""The TCN-VAE encoder, written so its accelerated part uses only Hailo-parser-friendly ops."""
