@@ -14,7 +14,10 @@ die() { echo "setup: $*" >&2; exit 1; }
 find_python() {  # find_python 3.12 -> path of an interpreter of that minor version
   local v=$1 c
   for c in "python$v" "$HOME/.pyenv/versions/$v"*/bin/"python$v" /usr/local/bin/"python$v" /usr/bin/"python$v"; do
-    if command -v "$c" >/dev/null 2>&1; then command -v "$c"; return 0; fi
+    # pyenv shims exist for every installed version but fail unless selected: run it to be sure
+    if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import sys, venv' >/dev/null 2>&1; then
+      command -v "$c"; return 0
+    fi
   done
   return 1
 }
@@ -42,7 +45,7 @@ venv_setup() {  # venv_setup DIR PYVER REQFILE...
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$dir/bin/python" ]; then return 0; fi
   echo "setup: $dir (Python $ver from $py)"
   [ -x "$dir/bin/python" ] || "$py" -m venv "$dir"
-  "$dir/bin/python" -m pip install -q --upgrade pip >/dev/null
+  pip_quiet "$dir/bin/python" -m pip install -q --upgrade pip >/dev/null
   local r; for r in "$@"; do pip_quiet "$dir/bin/python" -m pip install -q -r "$r"; done
   echo "$want" > "$stamp"
 }
