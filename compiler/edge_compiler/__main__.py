@@ -1,0 +1,3 @@
+from edge_compiler.cli import main
+
+raise SystemExit(main())

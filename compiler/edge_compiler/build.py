@@ -1,0 +1,257 @@
+"""weights -> artifacts/<model>/<version>/ (docs/artifact.md): export, gates, manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from edge_models.config import ExportConfig, load_export_config
+from edge_models.synthetic import generate
+from edge_models.tcn import TCNEncoder
+from hailo_inference.artifact import ArtifactError, load_artifact, sha256_file
+from hailo_inference.tail import HostTail
+
+from . import export as ex
+from .compat import CompatError, check_onnx
+from .files import save_npy, save_npz_deterministic, write_json
+from .motifs import kmeans_prototypes
+from .parity import HAILO_TOLERANCE, ONNX_TOLERANCE, Comparison, ParityError, compare, run_onnx
+from .parity import write_report as write_parity
+from .versioning import code_sha256, inputs_sha256, state_dict_sha256, tool_versions, version_of
+
+CALIBRATION_WINDOWS = 1024
+GOLDEN_WINDOWS = 256
+CALIBRATION_SEED = 1_000_003  # fixed: every version is calibrated and checked on the same data
+GOLDEN_SEED = 2_000_003
+
+
+class BuildError(Exception):
+    """The build failed; the message names the failing step and what to do."""
+
+
+@dataclass
+class Weights:
+    """What a recipe hands to the build: the model and how it was obtained."""
+
+    model: TCNEncoder
+    kind: str  # untrained | synthetic-default | import-onnx
+    recipe: dict
+    source_sha256: str
+    extra_checks: list[Comparison] = field(default_factory=list)
+    extra_report: dict = field(default_factory=dict)
+
+
+Recipe = Callable[[ExportConfig], Weights]
+
+
+@dataclass
+class BuildResult:
+    path: Path
+    version: str
+    skipped: bool
+    seconds: float
+
+
+def tail_for(cfg: ExportConfig, prototypes: np.ndarray | None = None) -> HostTail:
+    protos = prototypes if prototypes is not None else np.eye(cfg.motif_count, cfg.latent_dim)
+    return HostTail(
+        mean=np.asarray(cfg.mean, np.float32),
+        std=np.asarray(cfg.std, np.float32),
+        prototypes=np.asarray(protos, np.float32),
+        window=cfg.window,
+        channels=cfg.n_channels,
+    )
+
+
+@torch.no_grad()
+def torch_latent(model: TCNEncoder, x_nchw: np.ndarray, batch: int = 256) -> np.ndarray:
+    model.eval()
+    outs = [
+        model(torch.from_numpy(x_nchw[i : i + batch])).numpy() for i in range(0, len(x_nchw), batch)
+    ]
+    return np.concatenate(outs).reshape(len(x_nchw), -1)
+
+
+def planned_version(recipe_inputs: dict, cfg: ExportConfig) -> tuple[str, dict]:
+    inputs = {
+        "recipe": recipe_inputs,
+        "export_config_sha256": cfg.sha256,
+        "tools": tool_versions(),
+        "code_sha256": code_sha256(),
+        "calibration": [CALIBRATION_WINDOWS, CALIBRATION_SEED],
+        "golden": [GOLDEN_WINDOWS, GOLDEN_SEED],
+    }
+    return version_of(inputs_sha256(inputs)), inputs
+
+
+def existing_artifact(path: Path) -> bool:
+    if not (path / "manifest.json").is_file():
+        return False
+    try:
+        load_artifact(path, verify=True)
+    except ArtifactError:
+        return False
+    return True
+
+
+def build_artifact(
+    recipe_inputs: dict,
+    make_weights: Recipe,
+    out_root: Path,
+    export_config: Path | None = None,
+    force: bool = False,
+    log: Callable[[str], None] = print,
+) -> BuildResult:
+    """Build (or reuse) artifacts/<model>/<version>/; raise BuildError when a gate fails."""
+    t0 = time.monotonic()
+    cfg = load_export_config(export_config)
+    version, inputs = planned_version(recipe_inputs, cfg)
+    dest = Path(out_root) / cfg.model_name / version
+    if not force and existing_artifact(dest):
+        log(f"edge_compiler: {dest} already built (same inputs); skipping")
+        return BuildResult(dest, version, True, time.monotonic() - t0)
+    weights = make_weights(cfg)
+    tmp = dest.parent / f".{version}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        manifest = _write_artifact(tmp, cfg, weights, version, inputs, log)
+    except (ParityError, CompatError) as exc:
+        failed = dest.parent / f"{version}.failed"
+        shutil.rmtree(failed, ignore_errors=True)
+        tmp.rename(failed)
+        raise BuildError(f"{exc}\n(partial output kept in {failed} for inspection)") from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    seconds = time.monotonic() - t0
+    manifest["build_seconds"] = round(seconds, 2)
+    write_json(tmp / "manifest.json", manifest)
+    if dest.exists():
+        shutil.rmtree(dest)
+    tmp.rename(dest)
+    log(f"edge_compiler: built {dest} in {seconds:.1f} s")
+    return BuildResult(dest, version, False, seconds)
+
+
+def _write_artifact(
+    out: Path, cfg: ExportConfig, w: Weights, version: str, inputs: dict, log: Callable[[str], None]
+) -> dict:
+    model = w.model.eval()
+    tail0 = tail_for(cfg)
+    x_cal, _ = generate(CALIBRATION_WINDOWS, CALIBRATION_SEED, cfg.window, cfg.sample_rate_hz)
+    x_gold, _ = generate(GOLDEN_WINDOWS, GOLDEN_SEED, cfg.window, cfg.sample_rate_hz)
+    cal_latent = torch_latent(model, tail0.prepare(x_cal, "NCHW"))
+    protos = kmeans_prototypes(cal_latent, cfg.motif_count, seed=int(w.recipe.get("seed", 0)))
+    tail = tail_for(cfg, protos)
+
+    accel = ex.export_onnx(model, cfg, dynamic_batch=False)
+    cpu = ex.export_onnx(model, cfg, dynamic_batch=True)
+    (out / ex.ACCEL_FILE).write_bytes(accel)
+    (out / ex.CPU_FILE).write_bytes(cpu)
+    check_onnx(out / ex.ACCEL_FILE)
+    log("edge_compiler: encoder_accel.onnx passes the Hailo compatibility check")
+
+    g_nchw = tail.prepare(x_gold, "NCHW")
+    ref = torch_latent(model, g_nchw)
+    comps = [
+        compare(
+            "onnx_accel_vs_torch",
+            ref,
+            run_onnx(accel, g_nchw, batch_one=True),
+            tail,
+            ONNX_TOLERANCE,
+        ),
+        compare(
+            "onnx_cpu_vs_torch", ref, run_onnx(cpu, g_nchw, batch_one=False), tail, ONNX_TOLERANCE
+        ),
+        *w.extra_checks,
+    ]
+    report = write_parity(out, comps, w.extra_report)
+    failures = [f for c in comps for f in c.failures]
+    if failures:
+        raise ParityError("parity gate failed:\n  " + "\n  ".join(failures))
+    for c in comps:
+        log(
+            f"edge_compiler: parity {c.name}: min cosine {c.cosine.min():.9f}, "
+            f"max |d| {c.max_abs:.2e}"
+        )
+
+    save_npz_deterministic(
+        out / "golden.npz",
+        x=x_gold,
+        latent=ref.astype(np.float32),
+        motif_scores=tail.motif_scores(ref),
+    )
+    save_npy(out / "calibration.npy", tail.prepare(x_cal, "NHWC"))
+    (out / "export_config.yaml").write_bytes(cfg.raw_bytes)
+
+    files = {
+        p.name: {"sha256": sha256_file(p), "bytes": p.stat().st_size}
+        for p in sorted(out.iterdir())
+        if p.is_file() and p.name != "manifest.json"
+    }
+    return {
+        "schema": 1,
+        "model": {"name": cfg.model_name, "version": version},
+        "created_utc": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "inputs_sha256": inputs_sha256(inputs),
+        "inputs": inputs,
+        "export_config_sha256": cfg.sha256,
+        "input": {
+            "window": cfg.window,
+            "channels": list(cfg.channels),
+            "units": list(cfg.units),
+            "sample_rate_hz": cfg.sample_rate_hz,
+        },
+        "normalization": {"mean": list(cfg.mean), "std": list(cfg.std)},
+        "latent_dim": cfg.latent_dim,
+        "motifs": {
+            "count": cfg.motif_count,
+            "definition": cfg.motif_definition,
+            "range": [0.0, 1.0],
+            "prototypes": [[float(v) for v in row] for row in protos],
+            "method": f"spherical k-means (k={cfg.motif_count}) over "
+            f"{CALIBRATION_WINDOWS} calibration latents",
+        },
+        "files": files,
+        "backends": {
+            "onnx": {
+                "file": ex.CPU_FILE,
+                "input": cfg.accel_input_name,
+                "output": cfg.output_name,
+                "layout": "NCHW",
+                "normalization_on_chip": False,
+            }
+        },
+        "accelerator_graph": {
+            "file": ex.ACCEL_FILE,
+            "input": cfg.accel_input_name,
+            "input_shape": [1, cfg.n_channels, 1, cfg.window],
+            "output": cfg.output_name,
+            "output_shape": [1, cfg.latent_dim, 1, 1],
+            "opset": cfg.opset,
+        },
+        "tolerance": {"onnx": dict(ONNX_TOLERANCE), "hailo": dict(HAILO_TOLERANCE)},
+        "parity": {
+            "onnx": {
+                "min_cosine": min(
+                    report["comparisons"][c.name]["latent_min_cosine"] for c in comps[:2]
+                ),
+                "max_abs": max(report["comparisons"][c.name]["latent_max_abs"] for c in comps[:2]),
+            }
+        },
+        "source": {
+            "kind": w.kind,
+            "sha256": w.source_sha256,
+            "weights_sha256": state_dict_sha256(model),
+        },
+        "recipe": w.recipe,
+        "tools": tool_versions(),
+    }

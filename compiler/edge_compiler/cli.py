@@ -1,0 +1,68 @@
+"""python -m edge_compiler {build,check-onnx} (see docs/model.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m edge_compiler", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="weights -> artifacts/<model>/<version>/")
+    src = b.add_mutually_exclusive_group()
+    src.add_argument("--recipe", choices=["untrained", "default"], default="default")
+    src.add_argument(
+        "--from-onnx", type=Path, metavar="PATH", help="import the original EdgeInfer ONNX"
+    )
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--steps", type=int, default=None, help="default recipe: training steps")
+    b.add_argument(
+        "--out", type=Path, default=Path("artifacts"), help="artifacts root (default: artifacts)"
+    )
+    b.add_argument(
+        "--export-config", type=Path, default=None, help="default: models/export_config.yaml"
+    )
+    b.add_argument("--force", action="store_true", help="rebuild even if this version exists")
+    b.add_argument("--no-progress", action="store_true")
+    c = sub.add_parser("check-onnx", help="Hailo compatibility check of an accelerator ONNX")
+    c.add_argument("file", type=Path)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.cmd == "check-onnx":
+        from .compat import CompatError, check_onnx
+
+        try:
+            check_onnx(args.file)
+        except CompatError as exc:
+            print(f"check-onnx: FAIL: {exc}", file=sys.stderr)
+            return 1
+        print(f"check-onnx: OK: {args.file} uses only Hailo-parser-friendly ops and static shapes")
+        return 0
+
+    from . import recipes
+    from .build import BuildError, build_artifact
+
+    torch.set_num_threads(2)
+    if args.from_onnx is not None:
+        if not args.from_onnx.is_file():
+            print(f"build: {args.from_onnx} not found", file=sys.stderr)
+            return 2
+        inputs, make = recipes.from_onnx(args.from_onnx, args.seed)
+    elif args.recipe == "untrained":
+        inputs, make = recipes.untrained(args.seed)
+    else:
+        inputs, make = recipes.default(args.seed, args.steps, progress=not args.no_progress)
+    try:
+        res = build_artifact(inputs, make, args.out, args.export_config, args.force)
+    except BuildError as exc:
+        print(f"build: FAILED: {exc}", file=sys.stderr)
+        return 1
+    print(res.path)
+    return 0

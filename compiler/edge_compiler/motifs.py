@@ -1,0 +1,45 @@
+"""Motif prototypes: seeded spherical k-means over calibration latents (numpy only).
+
+The host tail scores a latent z against prototype p_k as (1 + cos(z, p_k)) / 2 in [0, 1]
+(hailo_inference.tail.HostTail.motif_scores), so clustering uses the same geometry: unit
+vectors, cosine assignment, normalized means as centres.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hailo_inference.tail import unit_rows
+
+
+def kmeans_prototypes(latents: np.ndarray, k: int, seed: int, iters: int = 50) -> np.ndarray:
+    """(k, D) float32 unit prototypes; deterministic for identical (latents, k, seed)."""
+    z = unit_rows(np.asarray(latents, dtype=np.float64)).astype(np.float64)
+    n = z.shape[0]
+    if n < k:
+        raise ValueError(f"k-means needs at least k={k} latents, got {n}")
+    rng = np.random.default_rng(seed)
+    # k-means++ seeding on cosine distance
+    centres = [z[rng.integers(n)]]
+    for _ in range(1, k):
+        d = 1.0 - np.max(z @ np.stack(centres).T, axis=1)
+        d = np.clip(d, 0.0, None)
+        p = d / d.sum() if d.sum() > 0 else np.full(n, 1.0 / n)
+        centres.append(z[rng.choice(n, p=p)])
+    c = np.stack(centres)
+    assign = np.full(n, -1)
+    for _ in range(iters):
+        new = np.argmax(z @ c.T, axis=1)
+        if np.array_equal(new, assign):
+            break
+        assign = new
+        for j in range(k):
+            members = z[assign == j]
+            if len(members):
+                c[j] = members.sum(0)
+            else:  # empty cluster: restart it on the worst-served point
+                c[j] = z[np.argmin(np.max(z @ c.T, axis=1))]
+        c = unit_rows(c).astype(np.float64)
+    # stable order: by cluster size (desc), then by first coordinate
+    sizes = np.bincount(np.argmax(z @ c.T, axis=1), minlength=k)
+    order = np.lexsort((c[:, 0], -sizes))
+    return unit_rows(c[order]).astype(np.float32)

@@ -1,0 +1,124 @@
+"""Parity gates: PyTorch vs ONNX Runtime on the golden set; parity.json and parity.png."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from hailo_inference.tail import HostTail, cosine_rows
+
+ONNX_TOLERANCE = {"min_cosine": 0.99999, "rtol": 1e-3, "atol": 1e-5}
+HAILO_TOLERANCE = {"min_cosine": 0.99, "min_snr_db": 20}
+
+
+class ParityError(Exception):
+    """A parity gate failed: the artifact must not be published."""
+
+
+@dataclass
+class Comparison:
+    name: str
+    cosine: np.ndarray  # per-window latent cosine
+    max_abs: float
+    motif_max_abs: float
+    motif_min_cosine: float
+    allclose: bool
+    motif_allclose: bool
+    failures: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {
+            "windows": int(self.cosine.size),
+            "latent_min_cosine": float(self.cosine.min()),
+            "latent_mean_cosine": float(self.cosine.mean()),
+            "latent_max_abs": self.max_abs,
+            "latent_allclose": self.allclose,
+            "motif_min_cosine": self.motif_min_cosine,
+            "motif_max_abs": self.motif_max_abs,
+            "motif_allclose": self.motif_allclose,
+            "passed": not self.failures,
+            "failures": self.failures,
+        }
+
+
+def run_onnx(data: bytes | Path, x_nchw: np.ndarray, batch_one: bool) -> np.ndarray:
+    """Run an ONNX encoder with ORT (1 thread, deterministic); window by window if batch_one."""
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    src = data if isinstance(data, bytes) else str(data)
+    sess = ort.InferenceSession(src, so, providers=["CPUExecutionProvider"])
+    name = sess.get_inputs()[0].name
+    if batch_one:
+        return np.concatenate(
+            [sess.run(None, {name: x_nchw[i : i + 1]})[0] for i in range(len(x_nchw))]
+        )
+    return sess.run(None, {name: x_nchw})[0]
+
+
+def compare(
+    name: str, ref_latent: np.ndarray, got_latent: np.ndarray, tail: HostTail, tol: dict
+) -> Comparison:
+    ref = tail.latent(ref_latent)
+    got = tail.latent(got_latent)
+    cos = cosine_rows(ref, got)
+    ms_ref, ms_got = tail.motif_scores(ref), tail.motif_scores(got)
+    mcos = cosine_rows(ms_ref, ms_got)
+    c = Comparison(
+        name=name,
+        cosine=cos,
+        max_abs=float(np.max(np.abs(ref - got))),
+        motif_max_abs=float(np.max(np.abs(ms_ref - ms_got))),
+        motif_min_cosine=float(mcos.min()),
+        allclose=bool(np.allclose(got, ref, rtol=tol["rtol"], atol=tol["atol"])),
+        motif_allclose=bool(np.allclose(ms_got, ms_ref, rtol=tol["rtol"], atol=tol["atol"])),
+    )
+    if cos.min() < tol["min_cosine"]:
+        worst = int(np.argmin(cos))
+        c.failures.append(
+            f"{name}: latent min cosine {cos.min():.8f} < {tol['min_cosine']} (window {worst})"
+        )
+    if not c.allclose:
+        c.failures.append(
+            f"{name}: latent not allclose(rtol={tol['rtol']}, atol={tol['atol']}), "
+            f"max |d| {c.max_abs:.3g}"
+        )
+    if c.motif_min_cosine < tol["min_cosine"]:
+        c.failures.append(
+            f"{name}: motif min cosine {c.motif_min_cosine:.8f} < {tol['min_cosine']}"
+        )
+    if not c.motif_allclose:
+        c.failures.append(f"{name}: motif scores not allclose, max |d| {c.motif_max_abs:.3g}")
+    return c
+
+
+def write_report(out: Path, comps: list[Comparison], extra: dict | None = None) -> dict:
+    """parity.json + parity.png (histogram of per-window latent cosine); returns the JSON dict."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .files import write_json
+
+    report = {"tolerance": ONNX_TOLERANCE, "comparisons": {c.name: c.summary() for c in comps}}
+    if extra:
+        report.update(extra)
+    write_json(out / "parity.json", report)
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    for c in comps:
+        dev = np.maximum(1.0 - c.cosine, 1e-17)
+        ax.hist(np.log10(dev), bins=40, alpha=0.6, label=f"{c.name} (min cos {c.cosine.min():.9f})")
+    ax.axvline(
+        np.log10(1.0 - ONNX_TOLERANCE["min_cosine"]), color="red", ls="--", label="gate 1-cos=1e-5"
+    )
+    ax.set_xlabel("log10(1 - latent cosine) per golden window")
+    ax.set_ylabel("windows")
+    ax.set_title("PyTorch vs ONNX Runtime parity")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "parity.png", metadata={"Software": None})
+    plt.close(fig)
+    return report

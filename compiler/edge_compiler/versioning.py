@@ -1,0 +1,60 @@
+"""Content-addressed artifact versions: "<semver>-<sha256(inputs)[:12]>"."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime
+import torch
+
+SEMVER = "0.1.0"
+_CODE_PACKAGES = ("edge_models", "edge_compiler")
+
+
+def tool_versions() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "onnx": onnx.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def code_sha256() -> str:
+    """sha256 over the source of edge_models, edge_compiler and the shared host tail."""
+    import edge_models
+    import hailo_inference.tail as tail
+
+    import edge_compiler
+
+    h = hashlib.sha256()
+    files: list[Path] = []
+    for pkg in (edge_models, edge_compiler):
+        files += sorted(Path(pkg.__file__).parent.rglob("*.py"))
+    files.append(Path(tail.__file__))
+    for f in files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def inputs_sha256(inputs: dict) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def version_of(inputs_hash: str) -> str:
+    return f"{SEMVER}-{inputs_hash[:12]}"
+
+
+def state_dict_sha256(model: torch.nn.Module) -> str:
+    h = hashlib.sha256()
+    for k, v in sorted(model.state_dict().items()):
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().numpy().astype(np.float32).tobytes())
+    return h.hexdigest()
