@@ -1,0 +1,383 @@
+"""The DFC step: an ONNX artifact folder -> the same folder plus encoder.hef, with parity.
+
+Through the documented Python API of the Hailo Dataflow Compiler (`hailo_sdk_client`,
+shared/reference/hailo.md section 2):
+
+    runner = ClientRunner(hw_arch="hailo8" | "hailo8l")
+    runner.translate_onnx_model(encoder_accel.onnx, net, start_node_names=[input],
+                                end_node_names=[node producing the latent],
+                                net_input_shapes={input: [1, 9, 1, 100]})
+    runner.load_model_script(<generated .alls: normalization + 16-bit latent>)
+    runner.optimize(calibration NHWC float32 (N, 1, 100, 9), raw units when normalization
+                    is on chip)
+    hef = runner.compile(); runner.save_har(...)
+    with runner.infer_context(InferenceContext.SDK_QUANTIZED) as ctx: runner.infer(ctx, x)
+
+The HEF joins the artifact only if the emulator's latents match the PyTorch golden latents
+(min cosine / min SNR thresholds); the manifest then gains backends.hailo, parity.hailo,
+tolerance.hailo and the sha256 of every new file. Without the DFC nothing is written and the
+result says why. In this repository the step is verified against a fake, not on hardware
+(tests/fakes/hailo_sdk_client); a user with the licensed DFC runs the same code unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnx
+from hailo_inference.artifact import MANIFEST, ArtifactError, load_artifact, sha256_file
+
+from . import dfc_parity
+from .dfc_script import ScriptOptions, model_script
+
+HW_ARCHS = ("hailo8", "hailo8l")
+HEF_MODES = ("auto", "require", "skip")
+ACCEL_ONNX = "encoder_accel.onnx"
+HEF = "encoder.hef"
+HAR = "encoder.har"
+ALLS = "encoder.alls"
+PARITY_JSON = "hailo_parity.json"
+PARITY_PNG = "hailo_parity.png"
+NEW_FILES = (HEF, HAR, ALLS, PARITY_JSON, PARITY_PNG)
+FP_MIN_COSINE = 0.9999  # the float model with the on-chip normalization must match PyTorch
+
+
+class DfcError(RuntimeError):
+    """The DFC step cannot run on this artifact; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class HefOptions:
+    hw_arch: str = "hailo8"
+    mode: str = "auto"
+    thresholds: dfc_parity.Thresholds = field(default_factory=dfc_parity.Thresholds)
+    script: ScriptOptions = field(default_factory=ScriptOptions)
+    net_name: str = "tcn_encoder"
+    work_dir: Path | None = None
+    force: bool = False
+
+    def __post_init__(self) -> None:
+        if self.hw_arch not in HW_ARCHS:
+            raise ValueError(f"hw_arch must be one of {', '.join(HW_ARCHS)}, got {self.hw_arch!r}")
+        if self.mode not in HEF_MODES:
+            raise ValueError(f"--hef must be one of {', '.join(HEF_MODES)}, got {self.mode!r}")
+
+
+@dataclass
+class HefResult:
+    status: str  # built | up-to-date | skipped | unavailable | rejected
+    reason: str = ""
+    hw_arch: str = ""
+    dfc_version: str = ""
+    parity: dict | None = None
+    fp_parity: dict | None = None
+    failures: list[str] = field(default_factory=list)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    inputs_sha256: str = ""
+    work_dir: str = ""
+
+    @property
+    def hef_in_artifact(self) -> bool:
+        return self.status in ("built", "up-to-date")
+
+    def exit_code(self, mode: str) -> int:
+        if self.status == "rejected":
+            return 2
+        if mode == "require" and not self.hef_in_artifact:
+            return 3
+        return 0
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+def load_dfc() -> tuple[object, str]:
+    """Import hailo_sdk_client -> (module, version). Raises DfcError saying why it is missing."""
+    try:
+        mod = importlib.import_module("hailo_sdk_client")
+    except ImportError as exc:
+        raise DfcError(
+            f"the Hailo Dataflow Compiler is not installed in this Python ({exc}); it is a "
+            "licensed wheel (hailo_dataflow_compiler-<ver>-py3-none-linux_x86_64.whl) from "
+            "Hailo's developer zone: give its path as hailo_compiler_dfc_wheel (see "
+            "docs/compile.md)"
+        ) from exc
+    version = str(getattr(mod, "__version__", "") or "")
+    if not version:
+        try:
+            from importlib.metadata import version as dist_version
+
+            version = dist_version("hailo_dataflow_compiler")
+        except Exception:
+            version = "unknown"
+    return mod, version
+
+
+def onnx_io(path: Path) -> tuple[str, list[int], str]:
+    """(input name, static NCHW input shape, name of the node producing the first output)."""
+    m = onnx.load(str(path), load_external_data=False)
+    inits = {i.name for i in m.graph.initializer}
+    ins = [i for i in m.graph.input if i.name not in inits]
+    if len(ins) != 1 or len(m.graph.output) < 1:
+        raise DfcError(f"{path}: expected one input and one output, found {len(ins)} inputs")
+    dims = [
+        d.dim_value if d.HasField("dim_value") else 0 for d in ins[0].type.tensor_type.shape.dim
+    ]
+    if len(dims) != 4 or min(dims) < 1:
+        raise DfcError(f"{path}: input {ins[0].name} must be static NCHW (1,C,1,T), got {dims}")
+    out = m.graph.output[0].name
+    producer = next((n for n in m.graph.node if out in n.output), None)
+    if producer is None or not producer.name:
+        raise DfcError(f"{path}: output {out} has no named producer node (re-export the ONNX)")
+    return ins[0].name, dims, producer.name
+
+
+def hef_inputs_sha256(manifest: dict, opts: HefOptions, alls: str, dfc_version: str) -> str:
+    """What the HEF is built from: the artifact's files, the model script, target and DFC."""
+    files = manifest.get("files", {})
+    key = {
+        "artifact_inputs_sha256": manifest.get("inputs_sha256"),
+        "files": {
+            n: files[n]["sha256"]
+            for n in (ACCEL_ONNX, "calibration.npy", "golden.npz")
+            if n in files
+        },
+        "alls": alls,
+        "hw_arch": opts.hw_arch,
+        "dfc_version": dfc_version,
+        "net_name": opts.net_name,
+        "thresholds": [opts.thresholds.min_cosine, opts.thresholds.min_snr_db],
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+
+def _calibration(art_dir: Path, manifest: dict, opts: HefOptions) -> np.ndarray:
+    calib = np.load(art_dir / "calibration.npy")
+    win = int(manifest["input"]["window"])
+    ch = len(manifest["input"]["channels"])
+    if calib.ndim != 4 or calib.shape[1:] != (1, win, ch):
+        raise DfcError(
+            f"calibration.npy has shape {calib.shape}; the artifact contract is (N, 1, {win}, "
+            f"{ch}) NHWC normalized (docs/artifact.md): rebuild the artifact"
+        )
+    if len(calib) < opts.script.calibset_size:
+        raise DfcError(
+            f"calibration.npy holds {len(calib)} windows but the calibset size is "
+            f"{opts.script.calibset_size} (Hailo recommends >= 1024): supply more calibration "
+            "windows or lower --calibset-size"
+        )
+    calib = calib[: opts.script.calibset_size].astype(np.float32)
+    if opts.script.normalization_on_chip:  # the HEF (and so its calibration) takes raw units
+        mean = np.asarray(manifest["normalization"]["mean"], np.float32)
+        std = np.asarray(manifest["normalization"]["std"], np.float32)
+        calib = calib * std + mean
+    return np.ascontiguousarray(calib, np.float32)
+
+
+def _golden_input(art_dir: Path, manifest: dict, opts: HefOptions) -> tuple[np.ndarray, np.ndarray]:
+    g = np.load(art_dir / "golden.npz")
+    x = np.asarray(g["x"], np.float32)  # (N, T, C) raw units
+    if not opts.script.normalization_on_chip:
+        mean = np.asarray(manifest["normalization"]["mean"], np.float32)
+        std = np.asarray(manifest["normalization"]["std"], np.float32)
+        x = (x - mean) / std
+    nhwc = np.ascontiguousarray(x.reshape(len(x), 1, x.shape[1], x.shape[2]), np.float32)
+    return nhwc, np.asarray(g["latent"], np.float32).reshape(len(x), -1)
+
+
+def _up_to_date(art_dir: Path, manifest: dict, key: str) -> bool:
+    hb = (manifest.get("backends") or {}).get("hailo") or {}
+    if hb.get("inputs_sha256") != key:
+        return False
+    files = manifest.get("files", {})
+    return all(n in files and (art_dir / n).is_file() for n in (HEF, HAR, ALLS))
+
+
+def _write_json_atomic(path: Path, obj: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
+    os.replace(tmp, path)
+
+
+def _file_entry(p: Path) -> dict:
+    return {"sha256": sha256_file(p), "bytes": p.stat().st_size}
+
+
+# ---------------------------------------------------------------------------------------------
+def compile_hef(artifact_dir: str | Path, opts: HefOptions, log=print) -> HefResult:  # noqa: ANN001
+    """Add a parity-checked HEF to an artifact folder (or say plainly why none was built)."""
+    art_dir = Path(artifact_dir)
+    try:
+        art = load_artifact(art_dir, verify=True)
+    except ArtifactError as exc:
+        raise DfcError(str(exc)) from exc
+    manifest = art.manifest
+    res = HefResult(status="skipped", hw_arch=opts.hw_arch)
+    if opts.mode == "skip":
+        res.reason = "HEF step skipped (--hef skip); the ONNX artifact is unchanged"
+        return res
+    try:
+        dfc, version = load_dfc()
+    except DfcError as exc:
+        res.status, res.reason = "unavailable", f"no HEF was built: {exc}"
+        return res
+    res.dfc_version = version
+
+    mean = manifest["normalization"]["mean"]
+    std = manifest["normalization"]["std"]
+    alls = model_script(mean, std, opts.script)
+    key = hef_inputs_sha256(manifest, opts, alls, version)
+    res.inputs_sha256 = key
+    if not opts.force and _up_to_date(art_dir, manifest, key):
+        res.status = "up-to-date"
+        res.reason = f"{HEF} already built from the same inputs ({key[:12]})"
+        hb = manifest.get("parity", {}).get("hailo")
+        res.parity = hb
+        return res
+
+    work = Path(opts.work_dir) if opts.work_dir else Path(tempfile.gettempdir()) / "edge-dfc"
+    work = work / f"{manifest['model']['version']}-{opts.hw_arch}-{key[:12]}"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    res.work_dir = str(work)
+    (work / ALLS).write_text(alls)
+
+    in_name, in_shape, end_node = onnx_io(art_dir / ACCEL_ONNX)
+    calib = _calibration(art_dir, manifest, opts)
+    x_gold, ref = _golden_input(art_dir, manifest, opts)
+
+    t0 = time.monotonic()
+    runner = dfc.ClientRunner(hw_arch=opts.hw_arch)  # type: ignore[attr-defined]
+    log(f"dfc: translate {ACCEL_ONNX} ({in_name} {in_shape} -> {end_node}) for {opts.hw_arch}")
+    runner.translate_onnx_model(
+        str(art_dir / ACCEL_ONNX),
+        opts.net_name,
+        start_node_names=[in_name],
+        end_node_names=[end_node],
+        net_input_shapes={in_name: in_shape},
+    )
+    runner.load_model_script(alls)
+    t1 = time.monotonic()
+    log(f"dfc: optimize on {len(calib)} calibration windows (NHWC {tuple(calib.shape[1:])})")
+    runner.optimize(calib)
+    t2 = time.monotonic()
+    log("dfc: compile")
+    hef_bytes = runner.compile()
+    t3 = time.monotonic()
+    runner.save_har(str(work / HAR))
+    (work / HEF).write_bytes(hef_bytes)
+
+    ctx_enum = dfc.InferenceContext  # type: ignore[attr-defined]
+    protos = np.asarray(manifest.get("motifs", {}).get("prototypes") or [], np.float32)
+    log(f"dfc: parity on {len(x_gold)} golden windows (emulator, quantized)")
+    with runner.infer_context(ctx_enum.SDK_FP_OPTIMIZED) as ctx:
+        fp = np.asarray(runner.infer(ctx, x_gold)).reshape(len(x_gold), -1)
+    with runner.infer_context(ctx_enum.SDK_QUANTIZED) as ctx:
+        q = np.asarray(runner.infer(ctx, x_gold)).reshape(len(x_gold), -1)
+    t4 = time.monotonic()
+    fp_par, _, _ = dfc_parity.measure(ref, fp, protos)
+    par, cos, snr = dfc_parity.measure(ref, q, protos)
+    res.parity, res.fp_parity = par.as_dict(), fp_par.as_dict()
+    res.timings_s = {
+        "translate_s": round(t1 - t0, 3),
+        "optimize_s": round(t2 - t1, 3),
+        "compile_s": round(t3 - t2, 3),
+        "parity_s": round(t4 - t3, 3),
+    }
+    failures = dfc_parity.gate(par, opts.thresholds)
+    if fp_par.min_cosine < FP_MIN_COSINE:
+        failures.insert(
+            0,
+            f"the float model with the script's normalization differs from PyTorch (min cosine "
+            f"{fp_par.min_cosine:.6f} < {FP_MIN_COSINE}): normalization or layout mismatch",
+        )
+    title = (
+        f"{manifest['model']['name']} {manifest['model']['version']} {opts.hw_arch} "
+        f"DFC {version} (SDK_QUANTIZED emulator vs PyTorch)"
+    )
+    dfc_parity.plot(cos, snr, opts.thresholds, work / PARITY_PNG, title)
+    report = {
+        "context": "SDK_QUANTIZED emulator vs PyTorch golden latents",
+        "hw_arch": opts.hw_arch,
+        "dfc_version": version,
+        "thresholds": {
+            "min_cosine": opts.thresholds.min_cosine,
+            "min_snr_db": opts.thresholds.min_snr_db,
+        },
+        "quantized": res.parity,
+        "fp_optimized": res.fp_parity,
+        "failures": failures,
+        "per_window": {
+            "cosine": [round(float(c), 6) for c in cos],
+            "snr_db": [round(float(s), 3) for s in snr],
+        },
+    }
+    (work / PARITY_JSON).write_text(json.dumps(report, indent=2) + "\n")
+    if failures:
+        res.status, res.failures = "rejected", failures
+        res.reason = (
+            f"HEF rejected, not added to the artifact: {'; '.join(failures)}. Inspect {work} "
+            "(parity plot, .alls); try a higher optimization level, 16-bit layers, or more "
+            "representative calibration windows"
+        )
+        return res
+
+    _accept(art_dir, manifest, work, opts, version, key, res)
+    res.status = "built"
+    res.reason = f"{HEF} built for {opts.hw_arch} with DFC {version} and accepted"
+    return res
+
+
+def _accept(
+    art_dir: Path,
+    manifest: dict,
+    work: Path,
+    opts: HefOptions,
+    version: str,
+    key: str,
+    res: HefResult,
+) -> None:
+    """Copy the new files in, then rewrite the manifest (sha256 of every file) atomically."""
+    for name in NEW_FILES:
+        shutil.copyfile(work / name, art_dir / f".{name}.tmp")
+        os.replace(art_dir / f".{name}.tmp", art_dir / name)
+    m = json.loads((art_dir / MANIFEST).read_text())
+    files = m.setdefault("files", {})
+    for name in NEW_FILES:
+        files[name] = _file_entry(art_dir / name)
+    for name in list(files):  # re-hash everything: the manifest must describe the folder as is
+        files[name] = _file_entry(art_dir / name)
+    m.setdefault("backends", {})["hailo"] = {
+        "file": HEF,
+        "layout": "NHWC",
+        "input_shape": [1, *(int(v) for v in np.load(art_dir / "golden.npz")["x"].shape[1:])],
+        "normalization_on_chip": opts.script.normalization_on_chip,
+        "hw_arch": opts.hw_arch,
+        "dfc_version": version,
+        "net_name": opts.net_name,
+        "input_precision": opts.script.input_precision,
+        "output_precision": opts.script.output_precision,
+        "model_script": ALLS,
+        "har": HAR,
+        "inputs_sha256": key,
+        "verified": "fake DFC, not hardware" if version.endswith("+fake") else "DFC emulator",
+    }
+    m.setdefault("tolerance", {})["hailo"] = {
+        "min_cosine": opts.thresholds.min_cosine,
+        "min_snr_db": opts.thresholds.min_snr_db,
+    }
+    m.setdefault("parity", {})["hailo"] = dict(res.parity or {}, context="SDK_QUANTIZED")
+    m.setdefault("tools", {})["hailo_dataflow_compiler"] = version
+    _write_json_atomic(art_dir / MANIFEST, m)
+    load_artifact(art_dir, verify=True)  # the folder and its manifest agree

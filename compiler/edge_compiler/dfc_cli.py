@@ -1,0 +1,119 @@
+"""`python -m edge_compiler.dfc_cli ARTIFACT_DIR ...`: add a parity-checked HEF to an artifact.
+
+Exit codes: 0 HEF built or up to date, or none needed (--hef auto without the DFC, --hef skip);
+2 the HEF failed the parity gate (not added); 3 --hef require and no HEF; 1 any other error.
+The last line printed is a JSON summary (for Ansible).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .dfc import HEF_MODES, HW_ARCHS, DfcError, HefOptions, compile_hef
+from .dfc_parity import Thresholds
+from .dfc_script import PRECISION_MODES, ScriptOptions
+
+
+def add_hef_arguments(p: argparse.ArgumentParser) -> None:
+    """The HEF options, shared with any command that wants to offer the DFC step."""
+    g = p.add_argument_group("Hailo HEF (Dataflow Compiler)")
+    g.add_argument(
+        "--hef",
+        choices=HEF_MODES,
+        default="auto",
+        help="auto: build when the DFC is installed; require: fail without a HEF; "
+        "skip: ONNX only (default auto)",
+    )
+    g.add_argument(
+        "--hw-arch",
+        choices=HW_ARCHS,
+        default="hailo8",
+        help="hailo8l HEFs run on Hailo-8 and Hailo-8L; hailo8 only on Hailo-8",
+    )
+    g.add_argument("--min-cosine", type=float, default=0.99)
+    g.add_argument("--min-snr-db", type=float, default=20.0)
+    g.add_argument(
+        "--normalization",
+        choices=("chip", "host"),
+        default="chip",
+        help="chip: .alls normalization layer, the HEF takes raw windows",
+    )
+    g.add_argument("--input-precision", choices=PRECISION_MODES, default="a16_w16")
+    g.add_argument("--output-precision", choices=PRECISION_MODES, default="a16_w16")
+    g.add_argument("--optimization-level", type=int, default=2)
+    g.add_argument("--calibset-size", type=int, default=1024)
+    g.add_argument(
+        "--alls-extra",
+        type=Path,
+        action="append",
+        default=[],
+        help="a file of extra .alls lines appended to the generated script",
+    )
+    g.add_argument("--work-dir", type=Path, default=None)
+    g.add_argument("--force", action="store_true", help="rebuild even when up to date")
+
+
+def options_from_args(a: argparse.Namespace) -> HefOptions:
+    extra: list[str] = []
+    for f in a.alls_extra:
+        extra += f.read_text().splitlines()
+    return HefOptions(
+        hw_arch=a.hw_arch,
+        mode=a.hef,
+        thresholds=Thresholds(a.min_cosine, a.min_snr_db),
+        script=ScriptOptions(
+            normalization_on_chip=a.normalization == "chip",
+            input_precision=a.input_precision,
+            output_precision=a.output_precision,
+            optimization_level=a.optimization_level,
+            calibset_size=a.calibset_size,
+            extra_lines=tuple(extra),
+        ),
+        work_dir=a.work_dir,
+        force=a.force,
+    )
+
+
+def run(artifact: Path, opts: HefOptions) -> int:
+    try:
+        res = compile_hef(artifact, opts, log=lambda s: print(s, flush=True))
+    except (DfcError, ValueError, OSError) as exc:
+        print(f"dfc: error: {exc}", file=sys.stderr)
+        print(json.dumps({"status": "error", "reason": str(exc)}))
+        return 1
+    print(f"dfc: {res.status}: {res.reason}", flush=True)
+    if res.parity:
+        p = res.parity
+        print(
+            f"dfc: parity min cosine {p['min_cosine']:.5f}, min SNR {p['min_snr_db']:.1f} dB "
+            f"over {p['windows']} golden windows",
+            flush=True,
+        )
+    code = res.exit_code(opts.mode)
+    if code == 3:
+        print("dfc: error: --hef require, and no HEF is in the artifact", file=sys.stderr)
+    print(json.dumps(res.as_dict(), sort_keys=True))
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m edge_compiler.dfc_cli",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("artifact", type=Path, help="an artifacts/<model>/<version>/ folder")
+    add_hef_arguments(p)
+    a = p.parse_args(argv)
+    try:
+        opts = options_from_args(a)
+    except (ValueError, OSError) as exc:
+        p.error(str(exc))
+    return run(a.artifact, opts)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Quantized parity of the Hailo path: emulator latents against the PyTorch golden latents.
+
+Figures per golden window: cosine and SNR (dB) of the latent; the gate takes the minimum of
+each over the golden set. SNR = 10 log10(|ref|^2 / |ref - got|^2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from hailo_inference.tail import cosine_rows, unit_rows
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_cosine: float = 0.99
+    min_snr_db: float = 20.0
+
+    def __post_init__(self) -> None:
+        if not -1.0 <= self.min_cosine <= 1.0:
+            raise ValueError(f"min_cosine must be in [-1, 1], got {self.min_cosine}")
+
+
+@dataclass(frozen=True)
+class Parity:
+    windows: int
+    min_cosine: float
+    mean_cosine: float
+    min_snr_db: float
+    median_snr_db: float
+    snr_db: float  # over the whole golden set
+    max_abs: float
+    motif_max_abs: float
+
+    def as_dict(self) -> dict:
+        return {k: (round(v, 7) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+def snr_rows(ref: np.ndarray, got: np.ndarray) -> np.ndarray:
+    ref = np.asarray(ref, np.float64)
+    err = ref - np.asarray(got, np.float64)
+    sig = np.sum(ref * ref, axis=-1)
+    noise = np.maximum(np.sum(err * err, axis=-1), 1e-300)
+    return 10.0 * np.log10(np.maximum(sig, 1e-300) / noise)
+
+
+def measure(
+    ref: np.ndarray, got: np.ndarray, prototypes: np.ndarray | None = None
+) -> tuple[Parity, np.ndarray, np.ndarray]:
+    """(N, D) reference and emulated latents -> figures, per-window cosine, per-window SNR."""
+    ref = np.asarray(ref, np.float64).reshape(len(ref), -1)
+    got = np.asarray(got, np.float64).reshape(len(got), -1)
+    if ref.shape != got.shape:
+        raise ValueError(f"latent shapes differ: reference {ref.shape}, emulator {got.shape}")
+    cos = cosine_rows(ref, got)
+    snr = snr_rows(ref, got)
+    total = float(np.sum(ref * ref)) / max(float(np.sum((ref - got) ** 2)), 1e-300)
+    motif = 0.0
+    if prototypes is not None and len(prototypes):
+        p = unit_rows(np.asarray(prototypes, np.float32)).astype(np.float64)
+        s_ref = (1 + unit_rows(ref.astype(np.float32)) @ p.T) / 2
+        s_got = (1 + unit_rows(got.astype(np.float32)) @ p.T) / 2
+        motif = float(np.max(np.abs(s_ref - s_got)))
+    par = Parity(
+        windows=len(ref),
+        min_cosine=float(np.min(cos)),
+        mean_cosine=float(np.mean(cos)),
+        min_snr_db=float(np.min(snr)),
+        median_snr_db=float(np.median(snr)),
+        snr_db=float(10.0 * np.log10(total)),
+        max_abs=float(np.max(np.abs(ref - got))),
+        motif_max_abs=motif,
+    )
+    return par, cos, snr
+
+
+def gate(par: Parity, th: Thresholds) -> list[str]:
+    """What fails the thresholds, in words (empty when the HEF may be accepted)."""
+    out = []
+    if not par.min_cosine >= th.min_cosine:
+        out.append(f"min latent cosine {par.min_cosine:.5f} < {th.min_cosine}")
+    if not par.min_snr_db >= th.min_snr_db:
+        out.append(f"min latent SNR {par.min_snr_db:.2f} dB < {th.min_snr_db} dB")
+    return out
+
+
+def plot(cos: np.ndarray, snr: np.ndarray, th: Thresholds, path: Path, title: str) -> None:
+    """Histograms of per-window cosine and SNR with the thresholds drawn in."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4))
+    a.hist(cos, bins=40, color="#4477aa")
+    a.axvline(th.min_cosine, color="#cc3311", ls="--", label=f"gate {th.min_cosine}")
+    a.set_xlabel("latent cosine (emulator vs PyTorch)")
+    a.set_ylabel("windows")
+    a.legend()
+    b.hist(snr, bins=40, color="#228833")
+    b.axvline(th.min_snr_db, color="#cc3311", ls="--", label=f"gate {th.min_snr_db} dB")
+    b.set_xlabel("latent SNR (dB)")
+    b.legend()
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)

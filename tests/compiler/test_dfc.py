@@ -1,0 +1,236 @@
+"""The DFC step (edge_compiler.dfc): artifact folder -> + encoder.hef, with quantized parity.
+
+Everything that runs the Dataflow Compiler here is verified against a fake, not on hardware
+(tests/fakes/hailo_sdk_client); the test names say so.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from edge_compiler import dfc, dfc_cli
+from edge_compiler.dfc_parity import Thresholds, gate, measure
+from edge_compiler.dfc_script import ScriptOptions, model_script
+from hailo_inference.artifact import load_artifact, sha256_file
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import dfc_artifact  # noqa: E402
+
+FAKES = HERE.parent / "fakes"
+
+
+@pytest.fixture()
+def fake_dfc(monkeypatch):
+    monkeypatch.syspath_prepend(str(FAKES))
+    for m in [m for m in sys.modules if m.startswith("hailo_sdk_client")]:
+        monkeypatch.delitem(sys.modules, m)
+
+
+@pytest.fixture()
+def no_dfc(monkeypatch):
+    for m in [m for m in sys.modules if m.startswith("hailo_sdk_client")]:
+        monkeypatch.delitem(sys.modules, m)
+    monkeypatch.setitem(sys.modules, "hailo_sdk_client", None)  # import -> ImportError
+
+
+@pytest.fixture()
+def art(tmp_path):
+    return dfc_artifact.build_artifact(tmp_path / "artifacts")
+
+
+def opts(tmp_path, **kw) -> dfc.HefOptions:
+    kw.setdefault("work_dir", tmp_path / "work")
+    return dfc.HefOptions(**kw)
+
+
+# -- the model script -----------------------------------------------------------------------
+def test_alls_carries_locked_normalization_and_16bit_latent():
+    text = model_script(dfc_artifact.MEAN, dfc_artifact.STD, ScriptOptions())
+    lines = text.splitlines()
+    assert (
+        "normalization1 = normalization([0.12, -0.08, 9.78, 0.002, -0.001, 0.003, 22.4, -8.7, "
+        "43.2], [3.92, 3.87, 2.45, 1.24, 1.31, 0.98, 28.5, 31.2, 24.8])"
+    ) in lines
+    assert "quantization_param(output_layer1, precision_mode=a16_w16)" in lines
+    assert "quantization_param(input_layer1, precision_mode=a16_w16)" in lines
+    assert "model_optimization_config(calibration, batch_size=8, calibset_size=1024)" in lines
+
+
+def test_alls_with_host_normalization_has_no_normalization_layer():
+    o = ScriptOptions(normalization_on_chip=False, input_precision="a8_w8")
+    text = model_script(dfc_artifact.MEAN, dfc_artifact.STD, o)
+    assert "normalization(" not in text
+    assert "input_layer1" not in text
+    assert "quantization_param(output_layer1, precision_mode=a16_w16)" in text
+
+
+def test_alls_rejects_bad_options():
+    with pytest.raises(ValueError, match="precision"):
+        ScriptOptions(output_precision="a12_w12")
+    with pytest.raises(ValueError, match="std"):
+        model_script([0.0] * 9, [1.0] * 8 + [0.0], ScriptOptions())
+
+
+def test_parity_figures_and_gate():
+    rng = np.random.default_rng(0)
+    ref = rng.standard_normal((50, 64))
+    p, _cos, _snr = measure(ref, ref + 0.01 * rng.standard_normal((50, 64)))
+    assert p.min_cosine > 0.999 and 35 < p.min_snr_db < 45 and not gate(p, Thresholds())
+    p2, _, _ = measure(ref, ref + 0.5 * rng.standard_normal((50, 64)))
+    fails = gate(p2, Thresholds())
+    assert any("cosine" in f for f in fails) and any("SNR" in f for f in fails)
+
+
+# -- the step against the fake ---------------------------------------------------------------
+@pytest.mark.fake_hailo
+def test_hef_built_and_manifest_updated_verified_against_fake_not_hardware(fake_dfc, art, tmp_path):
+    res = dfc.compile_hef(art, opts(tmp_path), log=lambda s: None)
+    assert res.status == "built", res.reason
+    m = json.loads((art / "manifest.json").read_text())
+    for name in (
+        "encoder.hef",
+        "encoder.har",
+        "encoder.alls",
+        "hailo_parity.json",
+        "hailo_parity.png",
+    ):
+        assert m["files"][name]["sha256"] == sha256_file(art / name)
+    hb = m["backends"]["hailo"]
+    assert hb["file"] == "encoder.hef" and hb["layout"] == "NHWC"
+    assert hb["normalization_on_chip"] is True
+    assert hb["hw_arch"] == "hailo8" and hb["dfc_version"] == "3.33.0+fake"
+    assert hb["input_shape"] == [1, 100, 9]
+    assert m["tolerance"]["hailo"] == {"min_cosine": 0.99, "min_snr_db": 20.0}
+    par = m["parity"]["hailo"]
+    assert 0.99 <= par["min_cosine"] < 1.0 and par["min_snr_db"] >= 20.0
+    assert m["tools"]["hailo_dataflow_compiler"] == "3.33.0+fake"
+    load_artifact(art, verify=True)
+    alls = (art / "encoder.alls").read_text()
+    assert "normalization1 = normalization(" in alls
+    assert "quantization_param(output_layer1, precision_mode=a16_w16)" in alls
+
+    # the HEF takes RAW NHWC windows (normalization on chip) and reproduces the golden latents
+    sys.path.insert(0, str(FAKES))
+    from hailo_sdk_client import fake_hef
+
+    hef = fake_hef.load((art / "encoder.hef").read_bytes())
+    assert hef.header["hw_arch"] == "hailo8" and hef.header["normalization_on_chip"]
+    g = np.load(art / "golden.npz")
+    got = hef.run(g["x"].reshape(-1, 1, 100, 9)).reshape(len(g["x"]), -1)
+    p, _, _ = measure(g["latent"], got)
+    assert p.min_cosine == pytest.approx(par["min_cosine"], abs=1e-6)
+
+
+@pytest.mark.fake_hailo
+def test_rerun_is_up_to_date_and_hw_arch_change_rebuilds_verified_against_fake_not_hardware(
+    fake_dfc, art, tmp_path
+):
+    assert dfc.compile_hef(art, opts(tmp_path), log=lambda s: None).status == "built"
+    before = (art / "manifest.json").read_bytes()
+    res = dfc.compile_hef(art, opts(tmp_path), log=lambda s: None)
+    assert res.status == "up-to-date"
+    assert (art / "manifest.json").read_bytes() == before
+    res = dfc.compile_hef(art, opts(tmp_path, hw_arch="hailo8l"), log=lambda s: None)
+    assert res.status == "built"
+    m = json.loads((art / "manifest.json").read_text())
+    assert m["backends"]["hailo"]["hw_arch"] == "hailo8l"
+    assert m["files"]["encoder.hef"]["sha256"] == sha256_file(art / "encoder.hef")
+
+
+@pytest.mark.fake_hailo
+def test_bad_quantization_fails_the_gate_verified_against_fake_not_hardware(
+    fake_dfc, art, tmp_path
+):
+    before = (art / "manifest.json").read_bytes()
+    o = opts(
+        tmp_path,
+        thresholds=Thresholds(0.99, 30.0),
+        script=ScriptOptions(extra_lines=("quantization_param({conv*}, precision_mode=a8_w4)",)),
+    )
+    res = dfc.compile_hef(art, o, log=lambda s: None)
+    assert res.status == "rejected" and res.exit_code("auto") == 2
+    assert any("SNR" in f for f in res.failures)
+    assert (art / "manifest.json").read_bytes() == before
+    assert not (art / "encoder.hef").exists()
+    assert (Path(res.work_dir) / "hailo_parity.json").is_file()  # kept for inspection
+
+
+@pytest.mark.fake_hailo
+def test_tight_threshold_rejects_realistic_quantization_verified_against_fake_not_hardware(
+    fake_dfc, art, tmp_path
+):
+    res = dfc.compile_hef(art, opts(tmp_path, thresholds=Thresholds(0.99999, 20)), log=print)
+    assert res.status == "rejected"
+    assert any("cosine" in f for f in res.failures)
+
+
+@pytest.mark.fake_hailo
+def test_host_normalization_hef_takes_normalized_input_verified_against_fake_not_hardware(
+    fake_dfc, art, tmp_path
+):
+    o = opts(tmp_path, script=ScriptOptions(normalization_on_chip=False, input_precision="a8_w8"))
+    res = dfc.compile_hef(art, o, log=lambda s: None)
+    assert res.status == "built", res.reason
+    m = json.loads((art / "manifest.json").read_text())
+    assert m["backends"]["hailo"]["normalization_on_chip"] is False
+    assert "normalization(" not in (art / "encoder.alls").read_text()
+
+
+def test_without_dfc_auto_builds_nothing_and_says_why(no_dfc, art, tmp_path):
+    before = (art / "manifest.json").read_bytes()
+    res = dfc.compile_hef(art, opts(tmp_path), log=lambda s: None)
+    assert res.status == "unavailable"
+    assert "no HEF was built" in res.reason and "not installed" in res.reason
+    assert res.exit_code("auto") == 0 and res.exit_code("require") == 3
+    assert (art / "manifest.json").read_bytes() == before
+
+
+def test_cli_exit_codes_without_dfc(no_dfc, art, capsys):
+    assert dfc_cli.main([str(art), "--hef", "auto"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out.strip().splitlines()[-1])["status"] == "unavailable"
+    assert "no HEF was built" in out
+    assert dfc_cli.main([str(art), "--hef", "require"]) == 3
+    assert dfc_cli.main([str(art), "--hef", "skip"]) == 0
+
+
+@pytest.mark.fake_hailo
+def test_cli_builds_and_reports_verified_against_fake_not_hardware(fake_dfc, art, tmp_path, capsys):
+    rc = dfc_cli.main(
+        [str(art), "--hef", "require", "--hw-arch", "hailo8l", "--work-dir", str(tmp_path / "w")]
+    )
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["status"] == "built" and summary["hw_arch"] == "hailo8l"
+    assert "min cosine" in out
+    rc = dfc_cli.main(
+        [
+            str(art),
+            "--hef",
+            "require",
+            "--min-snr-db",
+            "200",
+            "--force",
+            "--work-dir",
+            str(tmp_path / "w"),
+        ]
+    )
+    assert rc == 2
+
+
+@pytest.mark.fake_hailo
+def test_corrupt_artifact_and_small_calibration_are_refused_verified_against_fake_not_hardware(
+    fake_dfc, art, tmp_path
+):
+    with pytest.raises(dfc.DfcError, match="calibset size"):
+        dfc.compile_hef(art, opts(tmp_path, script=ScriptOptions(calibset_size=4096)))
+    with open(art / "golden.npz", "ab") as f:
+        f.write(b"x")
+    with pytest.raises(dfc.DfcError, match="sha256"):
+        dfc.compile_hef(art, opts(tmp_path))
