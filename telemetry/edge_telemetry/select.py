@@ -109,14 +109,20 @@ class DedupTopK:
         self._live[slot] = False
         self._free.append(slot)
 
+    def could_enter(self, key: tuple[float, float, int]) -> bool:
+        """False when the pool is full and `key` is not better than its worst member."""
+        if self._free:
+            return True
+        worst = self._worst()
+        return worst is None or key > worst[0]
+
     def offer(self, cand: _Cand, unit_latent: np.ndarray) -> bool:
         if self._lat is None:
             self.dim = unit_latent.size
             self._lat = np.zeros((self.k, self.dim), dtype=np.float32)
         if unit_latent.size != self.dim:
             return False
-        worst = self._worst()
-        if not self._free and worst is not None and cand.key <= worst[0]:
+        if not self.could_enter(cand.key):
             return False  # not better than the worst of a full pool: no dedup work needed
         live = np.flatnonzero(self._live)
         if live.size:
@@ -186,23 +192,30 @@ def select(
     pool = DedupTopK(params.top_k, params.dedup_cosine)
     for seq, ev in enumerate(iter_events(folder, since, WINDOW_MARK, stats.read)):
         try:
-            window = np.asarray(ev["window"], dtype=np.float32)
             latent = np.asarray(ev["latent"], dtype=np.float32).ravel()
-            scores = np.asarray(ev.get("motif_scores") or [], dtype=np.float32).ravel()
+            s, comps = score(ev, params)
         except (KeyError, TypeError, ValueError):
             stats.bad_candidates += 1
             continue
         unit = _unit(latent)
-        if window.ndim != 2 or unit is None or not np.all(np.isfinite(window)):
+        if unit is None or not np.isfinite(s) or "window" not in ev:
             stats.bad_candidates += 1
             continue
         stats.candidates += 1
-        s, comps = score(ev, params)
-        if not np.isfinite(s):
+        key = (s, -float(ev["ts"]), -seq)
+        if not pool.could_enter(key):
+            continue  # the window (900 numbers) is only converted for a possible entrant
+        try:
+            window = np.asarray(ev["window"], dtype=np.float32)
+            scores = np.asarray(ev.get("motif_scores") or [], dtype=np.float32).ravel()
+        except (TypeError, ValueError):
+            stats.bad_candidates += 1
+            continue
+        if window.ndim != 2 or not np.all(np.isfinite(window)):
             stats.bad_candidates += 1
             continue
         ev["window"], ev["latent"], ev["motif_scores"] = window, latent, scores
-        pool.offer(_Cand((s, -float(ev["ts"]), -seq), comps, ev), unit)
+        pool.offer(_Cand(key, comps, ev), unit)
     rows = [_row(rank, c, host) for rank, c in enumerate(pool.ranked(), start=1)]
     stats.selected = len(rows)
     stats.rejected_duplicates = pool.rejected_duplicates
