@@ -64,6 +64,7 @@ class HefOptions:
     net_name: str = "tcn_encoder"
     work_dir: Path | None = None
     force: bool = False
+    calibration: Path | None = None  # user-recorded raw windows (N, T, C) .npy; default: artifact's
 
     def __post_init__(self) -> None:
         if self.hw_arch not in HW_ARCHS:
@@ -152,6 +153,7 @@ def hef_inputs_sha256(manifest: dict, opts: HefOptions, alls: str, dfc_version: 
             for n in (ACCEL_ONNX, "calibration.npy", "golden.npz")
             if n in files
         },
+        "user_calibration": sha256_file(opts.calibration) if opts.calibration else None,
         "alls": alls,
         "hw_arch": opts.hw_arch,
         "dfc_version": dfc_version,
@@ -161,27 +163,47 @@ def hef_inputs_sha256(manifest: dict, opts: HefOptions, alls: str, dfc_version: 
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
-def _calibration(art_dir: Path, manifest: dict, opts: HefOptions) -> np.ndarray:
-    calib = np.load(art_dir / "calibration.npy")
+def _calibration(art_dir: Path, manifest: dict, opts: HefOptions) -> tuple[np.ndarray, dict]:
+    """Calibration windows in the HEF's input domain (raw units when normalization is on chip)."""
     win = int(manifest["input"]["window"])
     ch = len(manifest["input"]["channels"])
-    if calib.ndim != 4 or calib.shape[1:] != (1, win, ch):
+    mean = np.asarray(manifest["normalization"]["mean"], np.float32)
+    std = np.asarray(manifest["normalization"]["std"], np.float32)
+    if opts.calibration is not None:
+        path = Path(opts.calibration)
+        raw = np.load(path)
+        if raw.ndim != 3 or raw.shape[1:] != (win, ch):
+            raise DfcError(
+                f"{path}: user calibration must be raw recorded windows (N, {win}, {ch}) in the "
+                f"artifact's channel order and units, got shape {raw.shape}"
+            )
+        normalized = (raw.astype(np.float32) - mean) / std
+        source = {"source": f"user: {path.name}", "sha256": sha256_file(path)}
+    else:
+        normalized = np.load(art_dir / "calibration.npy")
+        if normalized.ndim != 4 or normalized.shape[1:] != (1, win, ch):
+            raise DfcError(
+                f"calibration.npy has shape {normalized.shape}; the artifact contract is (N, 1, "
+                f"{win}, {ch}) NHWC normalized (docs/artifact.md): rebuild the artifact"
+            )
+        normalized = normalized.reshape(len(normalized), win, ch)
+        source = {
+            "source": "artifact calibration.npy",
+            "sha256": manifest["files"]["calibration.npy"]["sha256"],
+        }
+    if not np.all(np.isfinite(normalized)):
+        raise DfcError("the calibration windows hold NaN or inf values")
+    if len(normalized) < opts.script.calibset_size:
         raise DfcError(
-            f"calibration.npy has shape {calib.shape}; the artifact contract is (N, 1, {win}, "
-            f"{ch}) NHWC normalized (docs/artifact.md): rebuild the artifact"
-        )
-    if len(calib) < opts.script.calibset_size:
-        raise DfcError(
-            f"calibration.npy holds {len(calib)} windows but the calibset size is "
+            f"the calibration set holds {len(normalized)} windows but the calibset size is "
             f"{opts.script.calibset_size} (Hailo recommends >= 1024): supply more calibration "
             "windows or lower --calibset-size"
         )
-    calib = calib[: opts.script.calibset_size].astype(np.float32)
+    x = normalized[: opts.script.calibset_size].astype(np.float32)
     if opts.script.normalization_on_chip:  # the HEF (and so its calibration) takes raw units
-        mean = np.asarray(manifest["normalization"]["mean"], np.float32)
-        std = np.asarray(manifest["normalization"]["std"], np.float32)
-        calib = calib * std + mean
-    return np.ascontiguousarray(calib, np.float32)
+        x = x * std + mean
+    source["windows"] = len(x)
+    return np.ascontiguousarray(x.reshape(len(x), 1, win, ch), np.float32), source
 
 
 def _golden_input(art_dir: Path, manifest: dict, opts: HefOptions) -> tuple[np.ndarray, np.ndarray]:
@@ -254,7 +276,7 @@ def compile_hef(artifact_dir: str | Path, opts: HefOptions, log=print) -> HefRes
     (work / ALLS).write_text(alls)
 
     in_name, in_shape, end_node = onnx_io(art_dir / ACCEL_ONNX)
-    calib = _calibration(art_dir, manifest, opts)
+    calib, calib_source = _calibration(art_dir, manifest, opts)
     x_gold, ref = _golden_input(art_dir, manifest, opts)
 
     t0 = time.monotonic()
@@ -333,35 +355,46 @@ def compile_hef(artifact_dir: str | Path, opts: HefOptions, log=print) -> HefRes
         )
         return res
 
-    _accept(art_dir, manifest, work, opts, version, key, res)
+    _accept(art_dir, work, opts, version, key, res, calib_source)
     res.status = "built"
     res.reason = f"{HEF} built for {opts.hw_arch} with DFC {version} and accepted"
     return res
 
 
+def update_manifest(art_dir: Path, changes: dict) -> dict:
+    """Merge `changes` into manifest.json, re-hash every listed file, write atomically."""
+    m = json.loads((art_dir / MANIFEST).read_text())
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(m.get(key), dict):
+            m[key].update(value)
+        else:
+            m[key] = value
+    files = m.setdefault("files", {})
+    for name in list(files):  # the manifest must describe the folder as it is
+        files[name] = _file_entry(art_dir / name)
+    _write_json_atomic(art_dir / MANIFEST, m)
+    load_artifact(art_dir, verify=True)  # the folder and its manifest agree
+    return m
+
+
 def _accept(
     art_dir: Path,
-    manifest: dict,
     work: Path,
     opts: HefOptions,
     version: str,
     key: str,
     res: HefResult,
+    calib_source: dict,
 ) -> None:
-    """Copy the new files in, then rewrite the manifest (sha256 of every file) atomically."""
+    """Copy the new files in, then record them and the Hailo backend in the manifest."""
     for name in NEW_FILES:
         shutil.copyfile(work / name, art_dir / f".{name}.tmp")
         os.replace(art_dir / f".{name}.tmp", art_dir / name)
-    m = json.loads((art_dir / MANIFEST).read_text())
-    files = m.setdefault("files", {})
-    for name in NEW_FILES:
-        files[name] = _file_entry(art_dir / name)
-    for name in list(files):  # re-hash everything: the manifest must describe the folder as is
-        files[name] = _file_entry(art_dir / name)
-    m.setdefault("backends", {})["hailo"] = {
+    x_shape = np.load(art_dir / "golden.npz")["x"].shape[1:]
+    hailo = {
         "file": HEF,
         "layout": "NHWC",
-        "input_shape": [1, *(int(v) for v in np.load(art_dir / "golden.npz")["x"].shape[1:])],
+        "input_shape": [1, *(int(v) for v in x_shape)],
         "normalization_on_chip": opts.script.normalization_on_chip,
         "hw_arch": opts.hw_arch,
         "dfc_version": version,
@@ -370,14 +403,24 @@ def _accept(
         "output_precision": opts.script.output_precision,
         "model_script": ALLS,
         "har": HAR,
+        "calibration": calib_source,
         "inputs_sha256": key,
         "verified": "fake DFC, not hardware" if version.endswith("+fake") else "DFC emulator",
     }
-    m.setdefault("tolerance", {})["hailo"] = {
-        "min_cosine": opts.thresholds.min_cosine,
-        "min_snr_db": opts.thresholds.min_snr_db,
-    }
-    m.setdefault("parity", {})["hailo"] = dict(res.parity or {}, context="SDK_QUANTIZED")
-    m.setdefault("tools", {})["hailo_dataflow_compiler"] = version
-    _write_json_atomic(art_dir / MANIFEST, m)
-    load_artifact(art_dir, verify=True)  # the folder and its manifest agree
+    files = json.loads((art_dir / MANIFEST).read_text()).get("files", {})
+    files.update({name: {} for name in NEW_FILES})
+    update_manifest(
+        art_dir,
+        {
+            "files": files,
+            "backends": {"hailo": hailo},
+            "tolerance": {
+                "hailo": {
+                    "min_cosine": opts.thresholds.min_cosine,
+                    "min_snr_db": opts.thresholds.min_snr_db,
+                }
+            },
+            "parity": {"hailo": dict(res.parity or {}, context="SDK_QUANTIZED")},
+            "tools": {"hailo_dataflow_compiler": version},
+        },
+    )

@@ -52,6 +52,13 @@ def add_hef_arguments(p: argparse.ArgumentParser) -> None:
         default=[],
         help="a file of extra .alls lines appended to the generated script",
     )
+    g.add_argument(
+        "--calibration",
+        type=Path,
+        default=None,
+        help="user-recorded raw windows (N, 100, 9) .npy for optimize (default: the artifact's "
+        "calibration.npy, from the synthetic generator)",
+    )
     g.add_argument("--work-dir", type=Path, default=None)
     g.add_argument("--force", action="store_true", help="rebuild even when up to date")
 
@@ -74,6 +81,7 @@ def options_from_args(a: argparse.Namespace) -> HefOptions:
         ),
         work_dir=a.work_dir,
         force=a.force,
+        calibration=a.calibration,
     )
 
 

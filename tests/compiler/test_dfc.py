@@ -234,3 +234,60 @@ def test_corrupt_artifact_and_small_calibration_are_refused_verified_against_fak
         f.write(b"x")
     with pytest.raises(dfc.DfcError, match="sha256"):
         dfc.compile_hef(art, opts(tmp_path))
+
+
+# -- with the real encoder artifact (engineer A's build) ---------------------------------------
+@pytest.mark.fake_hailo
+def test_real_encoder_artifact_gets_a_hef_verified_against_fake_not_hardware(
+    fake_dfc, tiny_artifact, tmp_path
+):
+    import shutil
+
+    art = tmp_path / "art"
+    shutil.copytree(tiny_artifact, art)
+    res = dfc.compile_hef(art, opts(tmp_path), log=lambda s: None)
+    assert res.status == "built", res.reason
+    assert res.parity["min_cosine"] >= 0.99 and res.parity["min_snr_db"] >= 20
+    assert res.fp_parity["min_cosine"] > 0.99999  # the on-chip normalization is exact
+    m = load_artifact(art, verify=True).manifest
+    assert m["backends"]["hailo"]["calibration"]["windows"] == 1024
+
+
+@pytest.mark.fake_hailo
+def test_user_calibration_windows_verified_against_fake_not_hardware(fake_dfc, art, tmp_path):
+    cal = tmp_path / "recorded.npy"
+    np.save(cal, dfc_artifact.raw_windows(1024, 42))
+    res = dfc.compile_hef(art, opts(tmp_path, calibration=cal), log=lambda s: None)
+    assert res.status == "built", res.reason
+    m = json.loads((art / "manifest.json").read_text())
+    assert m["backends"]["hailo"]["calibration"]["source"] == "user: recorded.npy"
+    np.save(cal, dfc_artifact.raw_windows(1024, 42).reshape(1024, 1, 100, 9))
+    with pytest.raises(dfc.DfcError, match="raw recorded windows"):
+        dfc.compile_hef(art, opts(tmp_path, calibration=cal, force=True))
+
+
+@pytest.mark.slow
+def test_pipeline_builds_reports_and_is_idempotent_without_dfc(no_dfc, tmp_path):
+    """The compile.yml command on the untrained recipe: ONNX artifact, no HEF (and why)."""
+    import os
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH="")  # no fake on the path: the real situation here
+    cmd = [sys.executable, "-m", "edge_compiler.dfc_pipeline", "--source", "untrained",
+           "--out", str(tmp_path / "a")]  # fmt: skip
+    r1 = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert r1.returncode == 0, r1.stderr
+    s1 = json.loads(r1.stdout.strip().splitlines()[-1])
+    assert s1["changed"] and s1["hef"] == "unavailable" and "no HEF was built" in s1["hef_reason"]
+    art = Path(s1["artifact"])
+    assert "compile_report.json" in s1["files"] and "encoder.hef" not in s1["files"]
+    rep = json.loads((art / "compile_report.json").read_text())
+    assert rep["hef"]["status"] == "unavailable" and rep["parity"]["onnx"]["min_cosine"] > 0.9999
+    load_artifact(art, verify=True)
+    before = (art / "manifest.json").read_bytes()
+    r2 = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    s2 = json.loads(r2.stdout.strip().splitlines()[-1])
+    assert r2.returncode == 0 and not s2["changed"] and s2["build_skipped"]
+    assert (art / "manifest.json").read_bytes() == before
+    r3 = subprocess.run([*cmd, "--hef", "require"], capture_output=True, text=True, env=env)
+    assert r3.returncode == 3 and "--hef require" in r3.stderr
