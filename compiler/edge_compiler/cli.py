@@ -30,6 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--no-progress", action="store_true")
     c = sub.add_parser("check-onnx", help="Hailo compatibility check of an accelerator ONNX")
     c.add_argument("file", type=Path)
+    from .dfc_cli import add_hef_arguments  # the DFC step (docs/compile.md)
+
+    h = sub.add_parser("compile-hef", help="add a parity-checked encoder.hef to an artifact")
+    h.add_argument("artifact", type=Path, help="an artifacts/<model>/<version>/ folder")
+    add_hef_arguments(h)
     return p
 
 
@@ -45,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"check-onnx: OK: {args.file} uses only Hailo-parser-friendly ops and static shapes")
         return 0
+
+    if args.cmd == "compile-hef":
+        from .dfc_cli import options_from_args, run
+
+        return run(args.artifact, options_from_args(args))
 
     from . import recipes
     from .build import BuildError, build_artifact
