@@ -54,6 +54,7 @@ def test_same_inputs_give_identical_files_and_version(tmp_path):
         "golden.npz",
         "calibration.npy",
         "parity.json",
+        "parity.png",
         "export_config.yaml",
     ):
         assert _sha(a.path / name) == _sha(b.path / name), name
