@@ -1,0 +1,55 @@
+"""playbooks/collect_selections.yml against two local-connection hosts (no lab needed): one
+with a selection made by the selector, one without. Runs in .venv-ctl's ansible-playbook."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from .synth import write_file
+from .test_select import T0, cluster_events
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAYBOOK = ROOT / "playbooks/collect_selections.yml"
+ANSIBLE = ROOT / ".venv-ctl/bin/ansible-playbook"
+
+
+@pytest.mark.skipif(not ANSIBLE.exists(), reason=".venv-ctl missing: run `make setup`")
+def test_collects_each_hosts_selection_with_host_and_model_version(tmp_path):
+    write_file(tmp_path / "tel", T0, cluster_events(8, 3))
+    sel = tmp_path / "pi-test-sel"
+    r = subprocess.run(
+        [sys.executable, "-m", "edge_telemetry", "select", "--in", str(tmp_path / "tel"),
+         "--out", str(sel / "latest.ndjson"), "--since", "2020-01-01T00:00:00Z",
+         "--top-k", "5", "--host", "pi-test"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    inv = {"edge": {"hosts": {
+        "pi-test": {**local, "hailo_inference_selection_dir": str(sel)},
+        "pi-empty": {**local, "hailo_inference_selection_dir": str(tmp_path / "nothing")},
+    }}}  # fmt: skip
+    (tmp_path / "hosts.json").write_text(json.dumps(inv))
+    out = tmp_path / "selections"
+    r = subprocess.run(
+        [str(ANSIBLE), "-i", str(tmp_path / "hosts.json"), str(PLAYBOOK),
+         "-e", "ansible_become=false", "-e", f"collect_dest_root={out}"],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    (day,) = out.iterdir()
+    rows = [orjson.loads(x) for x in (day / "pi-test.ndjson").read_bytes().splitlines()]
+    assert len(rows) == 5
+    assert all(x["host"] == "pi-test" and x["model_version"] == "1.0.0-abc" for x in rows)
+    assert not (day / "pi-empty.ndjson").exists()
+    assert json.loads((day / "index.json").read_text())["hosts"] == {
+        "pi-test": True,
+        "pi-empty": False,
+    }
+    assert "pi-empty: no" in r.stdout
