@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Health gate run ON the edge host after a restart: one real /infer against golden.npz.
+
+Installed by the hailo_inference role and run with the release's venv python (numpy only):
+checks /healthz names the expected model, /readyz is 200, then posts the first golden window to
+/infer and compares the latent with the golden latent within the manifest's tolerance for the
+backend in use. Prints one JSON line; exit 0 pass, 1 fail (the message says why).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+
+def _get(url: str, timeout: float) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return exc.code, {}
+
+
+def _post(url: str, body: dict, timeout: float) -> tuple[int, dict]:
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, {"error": exc.read().decode(errors="replace")[:300]}
+
+
+def compare(latent: np.ndarray, golden: np.ndarray, tol: dict) -> tuple[bool, dict]:
+    """Latent vs golden within `tol` (min_cosine, optional rtol/atol, optional min_snr_db)."""
+    cos = float(latent @ golden / (np.linalg.norm(latent) * np.linalg.norm(golden) + 1e-12))
+    err = latent - golden
+    snr = float(10 * np.log10((golden @ golden) / max(float(err @ err), 1e-30)))
+    ok = cos >= float(tol.get("min_cosine", 0.99))
+    if "rtol" in tol or "atol" in tol:
+        ok = ok and bool(
+            np.allclose(latent, golden, rtol=float(tol.get("rtol", 0)), atol=float(tol.get("atol", 0)))
+        )
+    if "min_snr_db" in tol:
+        ok = ok and snr >= float(tol["min_snr_db"])
+    return ok, {"cosine": cos, "max_abs": float(np.max(np.abs(err))), "snr_db": snr}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--url", required=True, help="daemon base URL, e.g. http://127.0.0.1:9000")
+    ap.add_argument("--artifact", required=True, type=Path, help="the artifact folder served")
+    ap.add_argument("--timeout", type=float, default=10.0)
+    args = ap.parse_args(argv)
+    manifest = json.loads((args.artifact / "manifest.json").read_text())
+    want = f"{manifest['model']['name']}@{manifest['model']['version']}"
+    result: dict = {"expected_model": want}
+
+    def fail(msg: str) -> int:
+        result.update(ok=False, error=msg)
+        print(json.dumps(result))
+        return 1
+
+    code, health = _get(f"{args.url}/healthz", args.timeout)
+    result.update(model=health.get("model"), backend=health.get("backend"))
+    if code != 200 or health.get("model") != want:
+        return fail(f"/healthz answered {code} for model {health.get('model')!r}, want {want!r}")
+    code, _ = _get(f"{args.url}/readyz", args.timeout)
+    if code != 200:
+        return fail(f"/readyz answered {code}: the daemon did not reproduce its golden vectors")
+    with np.load(args.artifact / "golden.npz") as g:
+        x, golden = g["x"][0], g["latent"][0].astype(np.float64)
+    code, body = _post(f"{args.url}/infer", {"x": x.tolist()}, args.timeout)
+    if code != 200 or len(body.get("latent", [])) != golden.size:
+        return fail(f"/infer answered {code}: {str(body)[:300]}")
+    if len(body.get("motif_scores", [])) != int(manifest["motifs"]["count"]):
+        return fail(f"/infer returned {len(body.get('motif_scores', []))} motif scores")
+    backend = str(health.get("backend") or "onnx")
+    tol = manifest.get("tolerance", {}).get(backend) or manifest["tolerance"]["onnx"]
+    ok, figures = compare(np.asarray(body["latent"], dtype=np.float64), golden, tol)
+    result.update(figures, tolerance=tol)
+    if not ok:
+        return fail(f"/infer latent does not match golden.npz window 0 within {tol}")
+    result["ok"] = True
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
