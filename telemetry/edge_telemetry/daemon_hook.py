@@ -11,6 +11,7 @@ sink.close()   # on shutdown, after the last request
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -19,6 +20,24 @@ import numpy as np
 from .config import TelemetryConfig
 from .event import InferenceEvent, Prototypes
 from .sink import TelemetrySink
+
+_PROTOS: dict[str, Prototypes | None] = {}  # model version -> prototypes (a handful at most)
+_PROTOS_LOCK = threading.Lock()
+
+
+def prototypes_for(model_version: str, manifest: dict | None) -> Prototypes | None:
+    """Prototypes of a served model, built once per version (a reload brings a new version)."""
+    if manifest is None:
+        return None
+    with _PROTOS_LOCK:
+        if model_version not in _PROTOS:
+            if len(_PROTOS) > 8:
+                _PROTOS.clear()
+            try:
+                _PROTOS[model_version] = Prototypes.from_manifest(manifest)
+            except (KeyError, TypeError, ValueError):
+                _PROTOS[model_version] = None  # novelty falls back to 1 - max cos
+        return _PROTOS[model_version]
 
 
 def start_telemetry(
@@ -63,6 +82,7 @@ def record_inference(
     motif_scores: np.ndarray,
     windows: np.ndarray | None,
     ts: float | None = None,
+    manifest: dict | None = None,
 ) -> int:
     """One event per window of a successful request (N, D) / (N, K) / (N, T, C); never blocks,
     never raises. Returns how many events were accepted."""
@@ -70,6 +90,7 @@ def record_inference(
         return 0
     try:
         ts = time.time() if ts is None else ts
+        protos = prototypes_for(model_version, manifest)
         lat = np.asarray(latents)
         sc = np.asarray(motif_scores)
         if lat.ndim == 1:
@@ -89,6 +110,7 @@ def record_inference(
                 ts=ts,
                 index=i,
                 batch=n,
+                prototypes=protos,
             )
             ok += sink.submit(ev)
         return ok

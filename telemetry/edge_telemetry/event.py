@@ -39,6 +39,7 @@ class InferenceEvent:
     ts: float = 0.0  # unix seconds (time.time() at the end of the request)
     index: int = 0  # position within a batch request (0 for a single window)
     batch: int = 1  # windows in the request (latency_s is the whole request's)
+    prototypes: Prototypes | None = None  # of the model that served it (else the sink's)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def to_record(ev: InferenceEvent, protos: Prototypes | None, keep_window: bool) 
         "top_motif": top,
         "top_score": round(float(scores[top]), 6),
         "entropy": round(normalized_entropy(scores), 6),
-        "novelty": round(novelty(latent, scores, protos), 6),
+        "novelty": round(novelty(latent, scores, ev.prototypes or protos), 6),
     }
     if keep_window and ev.window is not None:
         rec["motif_scores"] = scores
