@@ -1,0 +1,46 @@
+"""hailo-inference --config FILE | --check-config FILE (see docs/daemon_config.md)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from hailo_inference import __version__
+from hailo_inference.config import CONFIG_ENV, ConfigError, load_config
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="hailo-inference",
+        description="EdgeInfer's local IMU encoder sidecar (Flask + Waitress). "
+        "Exit codes: 0 ok, 2 bad config, 3 model/artifact refused at start, 4 cannot listen.",
+    )
+    ap.add_argument("--config", help=f"YAML config file (default: ${CONFIG_ENV}, else defaults)")
+    ap.add_argument("--check-config", metavar="FILE", help="validate FILE and exit 0 or 2")
+    ap.add_argument("--version", action="version", version=f"hailo-inference {__version__}")
+    args = ap.parse_args(argv)
+    if args.check_config:
+        try:
+            cfg = load_config(args.check_config, env={})
+        except ConfigError as exc:
+            print(f"hailo-inference: invalid config {args.check_config}: {exc}", file=sys.stderr)
+            return 2
+        print(
+            f"hailo-inference: {args.check_config} is valid "
+            f"(listen {cfg.server.host}:{cfg.server.port}, backend {cfg.model.backend})"
+        )
+        return 0
+    path = args.config or os.environ.get(CONFIG_ENV)
+    try:
+        cfg = load_config(path)
+    except ConfigError as exc:
+        print(f"hailo-inference: invalid config {path or '(defaults)'}: {exc}", file=sys.stderr)
+        return 2
+    from hailo_inference.server import serve
+
+    return serve(cfg)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

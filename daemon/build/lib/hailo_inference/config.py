@@ -1,0 +1,202 @@
+"""Configuration: one YAML file, every key overridable by env, validated with the bad key named.
+
+The contract with the Ansible role is docs/daemon_config.md; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ENV_PREFIX = "HAILO_INFERENCE_"
+CONFIG_ENV = "HAILO_INFERENCE_CONFIG"
+BACKENDS = ("auto", "hailo", "onnx", "stub")
+LEVELS = ("debug", "info", "warning", "error")
+
+
+class ConfigError(Exception):
+    """A configuration that must not be used; the message names the key and the fix."""
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 9000
+    threads: int = 4
+    max_body_bytes: int = 65536
+    max_batch_windows: int = 64
+    max_inflight: int = 8
+    request_timeout_s: float = 0.5
+    drain_timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    artifact: str = "/var/lib/hailo-inference/current/artifact"
+    backend: str = "auto"
+    fallback_to_onnx: bool = True
+    onnx_threads: int = 1
+    stub_delay_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: str = "info"
+    file: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        return {
+            s.name: {f.name: getattr(getattr(self, s.name), f.name) for f in fields(s.type_cls)}
+            for s in _sections()
+        }
+
+
+@dataclass(frozen=True)
+class _Section:
+    name: str
+    type_cls: type
+
+
+def _sections() -> list[_Section]:
+    return [
+        _Section("server", ServerConfig),
+        _Section("model", ModelConfig),
+        _Section("logging", LoggingConfig),
+    ]
+
+
+def _types(cls: type) -> dict[str, type]:
+    """Field name -> the Python type the value must be converted to."""
+    out: dict[str, type] = {}
+    for f in fields(cls):
+        default = f.default
+        out[f.name] = str if default is None else type(default)
+    return out
+
+
+def _coerce(key: str, value: Any, want: type, nullable: bool) -> Any:
+    if value is None:
+        if nullable:
+            return None
+        raise ConfigError(f"{key}: must not be empty (null); remove the key to use the default")
+    if want is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key}: must be true or false, got {value!r}")
+    if want is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: must be an integer, got {value!r}")
+        return value
+    if want is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key}: must be a number, got {value!r}")
+        return float(value)
+    if not isinstance(value, str):
+        raise ConfigError(f"{key}: must be a string, got {value!r}")
+    return value
+
+
+def _validate(cfg: Config) -> None:
+    s, m, lg = cfg.server, cfg.model, cfg.logging
+    checks: list[tuple[bool, str]] = [
+        (bool(s.host.strip()), "server.host: must not be empty (use 127.0.0.1)"),
+        (1 <= s.port <= 65535, f"server.port: {s.port} is not a TCP port (1..65535)"),
+        (1 <= s.threads <= 64, f"server.threads: {s.threads} must be between 1 and 64"),
+        (
+            1024 <= s.max_body_bytes <= 64 << 20,
+            f"server.max_body_bytes: {s.max_body_bytes} must be between 1024 and 67108864",
+        ),
+        (
+            1 <= s.max_batch_windows <= 4096,
+            f"server.max_batch_windows: {s.max_batch_windows} must be between 1 and 4096",
+        ),
+        (1 <= s.max_inflight <= 256, f"server.max_inflight: {s.max_inflight} must be 1..256"),
+        (
+            0 < s.request_timeout_s <= 60,
+            f"server.request_timeout_s: {s.request_timeout_s} must be > 0 and <= 60",
+        ),
+        (
+            0 <= s.drain_timeout_s <= 600,
+            f"server.drain_timeout_s: {s.drain_timeout_s} must be between 0 and 600",
+        ),
+        (bool(m.artifact.strip()), "model.artifact: must name an artifact folder"),
+        (m.backend in BACKENDS, f"model.backend: {m.backend!r} is not one of {BACKENDS}"),
+        (1 <= m.onnx_threads <= 64, f"model.onnx_threads: {m.onnx_threads} must be 1..64"),
+        (0 <= m.stub_delay_s <= 60, f"model.stub_delay_s: {m.stub_delay_s} must be 0..60"),
+        (lg.level in LEVELS, f"logging.level: {lg.level!r} is not one of {LEVELS}"),
+        (lg.file is None or bool(lg.file.strip()), "logging.file: use null for stdout"),
+    ]
+    for ok, msg in checks:
+        if not ok:
+            raise ConfigError(msg)
+
+
+def build_config(data: Mapping[str, Any] | None, env: Mapping[str, str] | None = None) -> Config:
+    """Defaults <- YAML mapping <- HAILO_INFERENCE_<SECTION>_<KEY> env vars, then validate."""
+    data = {} if data is None else data
+    if not isinstance(data, Mapping):
+        raise ConfigError(
+            "the config file must be a YAML mapping with sections server/model/logging"
+        )
+    sections = {s.name: s for s in _sections()}
+    for name in data:
+        if name not in sections:
+            raise ConfigError(f"{name}: unknown section; known sections: {', '.join(sections)}")
+    cfg = Config()
+    env = os.environ if env is None else env
+    for sec in sections.values():
+        raw = data.get(sec.name) or {}
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"{sec.name}: must be a mapping of keys")
+        types = _types(sec.type_cls)
+        nullable = {f.name for f in fields(sec.type_cls) if f.default is None}
+        values: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key not in types:
+                raise ConfigError(f"{sec.name}.{key}: unknown key; known keys: {', '.join(types)}")
+            values[key] = _coerce(f"{sec.name}.{key}", value, types[key], key in nullable)
+        for key, want in types.items():
+            var = f"{ENV_PREFIX}{sec.name.upper()}_{key.upper()}"
+            if var in env:
+                try:
+                    parsed = yaml.safe_load(env[var]) if want is not str else env[var]
+                except yaml.YAMLError as exc:
+                    raise ConfigError(f"{var}: cannot parse {env[var]!r} ({exc})") from exc
+                if want is str and key in nullable and env[var].strip() in ("", "null", "~"):
+                    parsed = None
+                if want is float and isinstance(parsed, int):
+                    parsed = float(parsed)
+                values[key] = _coerce(
+                    f"{sec.name}.{key} (from {var})", parsed, want, key in nullable
+                )
+        cfg = replace(cfg, **{sec.name: replace(getattr(cfg, sec.name), **values)})
+    _validate(cfg)
+    return cfg
+
+
+def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -> Config:
+    """Read the YAML file at `path` (None: defaults) and apply env overrides."""
+    if path is None:
+        return build_config({}, env)
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {p}: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p} is not valid YAML: {exc}") from exc
+    return build_config(data, env)

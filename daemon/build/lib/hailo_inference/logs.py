@@ -1,0 +1,44 @@
+"""structlog NDJSON (orjson) to stdout (journald) or to a file; request ids via contextvars."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, BinaryIO
+
+import orjson
+import structlog
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
+_LEVELS["error"] = logging.ERROR
+_file: BinaryIO | None = None
+
+
+def _dumps(obj: Any, **_: Any) -> bytes:
+    return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY, default=str)
+
+
+def configure_logging(level: str = "info", file: str | None = None) -> None:
+    """One NDJSON line per event; every line of a request carries its request_id."""
+    global _file
+    if file:
+        _file = open(file, "ab")  # noqa: SIM115 (held open for the process' lifetime)
+        out: BinaryIO = _file
+    else:
+        out = sys.stdout.buffer
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.format_exc_info,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(serializer=_dumps),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
+        logger_factory=structlog.BytesLoggerFactory(out),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger() -> Any:
+    return structlog.get_logger("hailo_inference")

@@ -1,0 +1,288 @@
+"""The model being served: load + verify + warm up + golden gate, atomic swap, runtime fallback."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from hailo_inference.artifact import Artifact, ArtifactError, load_artifact
+from hailo_inference.backends.base import (
+    Backend,
+    BackendError,
+    BackendTimeout,
+    BackendUnavailable,
+)
+from hailo_inference.config import ModelConfig
+from hailo_inference.golden import GoldenReport, check_golden
+from hailo_inference.metrics import Metrics
+from hailo_inference.tail import HostTail
+
+TIMEOUTS_BEFORE_FALLBACK = 3
+LOAD_TIMEOUT_S = 30.0
+
+
+class LoadError(Exception):
+    """An artifact/backend combination that must not serve; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Served:
+    """Everything one request needs, swapped as a unit (attribute assignment is atomic)."""
+
+    artifact: Artifact
+    manifest_sha256: str
+    tail: HostTail
+    backend: Backend
+    golden: GoldenReport
+    loaded_at: float
+    fallback: Backend | None = None  # a golden-checked onnx backend kept ready behind hailo
+    fallback_golden: GoldenReport | None = None
+    fallback_info: dict | None = None  # set when this is the result of a fallback
+
+    def run(self, be: Backend, x: np.ndarray, timeout_s: float) -> np.ndarray:
+        prepared = self.tail.prepare(x, be.layout, normalize=not be.normalization_on_chip)
+        return be.run(prepared, timeout_s)
+
+
+class ModelService:
+    def __init__(self, cfg: ModelConfig, metrics: Metrics, log: Any) -> None:
+        self.cfg = cfg
+        self.metrics = metrics
+        self.log = log
+        self.served: Served | None = None
+        self._swap = threading.Lock()
+        self._reload = threading.Lock()
+        self._timeouts = 0
+
+    # ---- loading -------------------------------------------------------------------------
+    def _make(self, kind: str, art: Artifact) -> Backend:
+        if kind == "stub":
+            from hailo_inference.backends.stub import StubBackend
+
+            n_in = int(art.manifest["input"]["window"]) * len(art.manifest["input"]["channels"])
+            return StubBackend(n_in, int(art.manifest["latent_dim"]), self.cfg.stub_delay_s)
+        if kind == "onnx":
+            from hailo_inference.backends.onnx import OnnxBackend
+
+            return OnnxBackend(art, self.cfg.onnx_threads)
+        from hailo_inference.backends.hailo import HailoBackend
+
+        return HailoBackend(art)
+
+    def _hailo_possible(self, art: Artifact) -> str | None:
+        """None when auto should try hailo, else the reason it should not."""
+        if not art.backend("hailo"):
+            return "the artifact has no HEF (manifest backends.hailo)"
+        from hailo_inference.backends import hailo
+
+        try:
+            hp = hailo.import_platform()
+        except BackendUnavailable as exc:
+            return str(exc)
+        if not hailo.device_present(hp):
+            return "no Hailo device found (hailo_platform.Device.scan() is empty)"
+        return None
+
+    def _golden(self, art: Artifact, tail: HostTail, be: Backend) -> GoldenReport:
+        if be.is_stub:
+            return GoldenReport(
+                True, be.kind, message="stub backend: golden check skipped (NOT a model)"
+            )
+        s = Served(art, "", tail, be, GoldenReport(False, be.kind), 0.0)
+
+        def infer(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            lat = tail.latent(s.run(be, x, LOAD_TIMEOUT_S))
+            return lat, tail.motif_scores(lat)
+
+        try:
+            for _ in range(3):  # warm-up: first runs allocate
+                infer(np.zeros((1, tail.window, tail.channels), np.float32))
+            rep = check_golden(art, be.kind, infer)
+        except BackendError as exc:
+            raise LoadError(f"{be.kind} backend failed during warm-up/golden check: {exc}") from exc
+        if not rep.ok:
+            raise LoadError(
+                f"{art.path}: {be.kind} backend does not reproduce golden.npz: {rep.message}; "
+                "the artifact is inconsistent or the backend is broken: rebuild/re-copy it"
+            )
+        return rep
+
+    def build(self, path: str) -> Served:
+        """Load and fully verify the artifact at `path`; nothing is published here."""
+        t0 = time.monotonic()
+        try:
+            art = load_artifact(path, verify=True)
+            tail = HostTail.from_manifest(art.manifest)
+        except ArtifactError as exc:
+            raise LoadError(str(exc)) from exc
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LoadError(f"{path}/manifest.json lacks or mangles {exc}; rebuild") from exc
+        want = self.cfg.backend
+        fallback_info = None
+        primary: Backend
+        try:
+            if want == "auto":
+                why = self._hailo_possible(art)
+                if why is None:
+                    try:
+                        primary = self._make("hailo", art)
+                    except BackendUnavailable as exc:
+                        self.log.warning("backend_auto_hailo_failed", reason=str(exc))
+                        primary = self._make("onnx", art)
+                else:
+                    self.log.info("backend_auto_onnx", reason=why)
+                    primary = self._make("onnx", art)
+            elif want == "hailo":
+                try:
+                    primary = self._make("hailo", art)
+                except BackendUnavailable as exc:
+                    if not self.cfg.fallback_to_onnx:
+                        raise
+                    fallback_info = {"from": "hailo", "to": "onnx", "reason": str(exc)}
+                    fallback_info["at"] = time.time()
+                    self.log.warning("backend_fallback", **fallback_info)
+                    self.metrics.fallbacks.labels("hailo", "onnx").inc()
+                    primary = self._make("onnx", art)
+            else:
+                primary = self._make(want, art)
+        except BackendUnavailable as exc:
+            raise LoadError(f"backend {want!r} unavailable: {exc}") from exc
+        golden = self._golden(art, tail, primary)
+        fb, fb_golden = None, None
+        if primary.kind == "hailo" and self.cfg.fallback_to_onnx:
+            try:
+                fb = self._make("onnx", art)
+                fb_golden = self._golden(art, tail, fb)
+            except (BackendUnavailable, LoadError) as exc:
+                self.log.warning("fallback_unavailable", reason=str(exc))
+                fb = None
+        served = Served(
+            art,
+            art.manifest_sha256,
+            tail,
+            primary,
+            golden,
+            time.time(),
+            fb,
+            fb_golden,
+            fallback_info,
+        )
+        self.log.info(
+            "model_loaded",
+            model=art.ref,
+            path=str(art.path),
+            manifest_sha256=served.manifest_sha256,
+            inputs_sha256=art.manifest.get("inputs_sha256"),
+            backend=primary.kind,
+            backend_info=primary.describe(),
+            stub=primary.is_stub,
+            golden=golden.as_dict(),
+            fallback_ready=fb is not None,
+            load_s=round(time.monotonic() - t0, 3),
+        )
+        return served
+
+    def _publish(self, s: Served) -> None:
+        with self._swap:
+            self.served = s
+            self._timeouts = 0
+        a = s.artifact
+        self.metrics.set_model(
+            a.name, a.version, s.backend.kind, s.manifest_sha256, s.backend.is_stub
+        )
+        self.metrics.golden_min_cosine.set(s.golden.figures.get("latent_min_cosine", float("nan")))
+
+    def start(self) -> Served:
+        s = self.build(self.cfg.artifact)
+        self._publish(s)
+        return s
+
+    def reload(self, reason: str = "sighup") -> dict:
+        """Load the configured artifact again; swap only if it passes every check."""
+        with self._reload:
+            old = self.served
+            self.log.info("reload_started", reason=reason, path=self.cfg.artifact)
+            try:
+                new = self.build(self.cfg.artifact)
+            except LoadError as exc:
+                self.metrics.reloads.labels("refused").inc()
+                self.log.error("reload_refused", reason=reason, error=str(exc))
+                return {"ok": False, "error": str(exc), "model": old.artifact.ref if old else None}
+            self._publish(new)
+            self.metrics.reloads.labels("swapped").inc()
+            self.log.info("reload_swapped", model=new.artifact.ref, sha256=new.manifest_sha256)
+            if old is not None:
+                self._retire(old, new)
+            return {"ok": True, "model": new.artifact.ref, "manifest_sha256": new.manifest_sha256}
+
+    def _retire(self, old: Served, new: Served) -> None:
+        """Close the old backends once requests that hold them have surely finished."""
+        keep = {id(new.backend), id(new.fallback)}
+        todo = [b for b in (old.backend, old.fallback) if b is not None and id(b) not in keep]
+
+        def close() -> None:
+            for b in todo:
+                b.close()
+
+        t = threading.Timer(LOAD_TIMEOUT_S, close)
+        t.daemon = True
+        t.start()
+
+    # ---- serving -------------------------------------------------------------------------
+    def _fall_back(self, s: Served, why: str) -> Served:
+        with self._swap:
+            if self.served is s and s.fallback is not None:
+                info = {"from": s.backend.kind, "to": s.fallback.kind, "reason": why}
+                info["at"] = time.time()
+                new = replace(
+                    s,
+                    backend=s.fallback,
+                    golden=s.fallback_golden or s.golden,
+                    fallback=None,
+                    fallback_golden=None,
+                    fallback_info=info,
+                )
+                self.served = new
+                self._timeouts = 0
+                self.metrics.fallbacks.labels(s.backend.kind, s.fallback.kind).inc()
+                self.log.error("backend_fallback", **info)
+                a = s.artifact
+                self.metrics.set_model(
+                    a.name, a.version, new.backend.kind, s.manifest_sha256, False
+                )
+                threading.Thread(target=s.backend.close, daemon=True).start()
+            current = self.served
+        assert current is not None
+        return current
+
+    def infer(self, x: np.ndarray, timeout_s: float) -> tuple[np.ndarray, np.ndarray, Served]:
+        """Raw windows (N, T, C) -> latent (N, 64), motif scores (N, 12), and who served them."""
+        s = self.served
+        if s is None:
+            raise BackendError("no model loaded")
+        t0 = time.perf_counter()
+        try:
+            y = s.run(s.backend, x, timeout_s)
+            self._timeouts = 0
+        except BackendTimeout as exc:
+            self._timeouts += 1
+            if s.fallback is None or self._timeouts < TIMEOUTS_BEFORE_FALLBACK:
+                raise
+            s = self._fall_back(s, f"{TIMEOUTS_BEFORE_FALLBACK} consecutive timeouts: {exc}")
+            t0 = time.perf_counter()
+            y = s.run(s.backend, x, timeout_s)
+        except BackendError as exc:
+            if s.fallback is None:
+                raise
+            s = self._fall_back(s, str(exc))
+            t0 = time.perf_counter()
+            y = s.run(s.backend, x, timeout_s)
+        kind = s.backend.kind
+        self.metrics.compute.labels(kind).observe(time.perf_counter() - t0)
+        self.metrics.windows.labels(kind).inc(x.shape[0])
+        latent = s.tail.latent(y)
+        return latent, s.tail.motif_scores(latent), s

@@ -1,0 +1,79 @@
+"""Request bodies -> float32 windows, or an ApiError that says exactly what is wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import orjson
+
+from hailo_inference.errors import ApiError
+
+
+def parse_json(body: bytes) -> Any:
+    if not body:
+        raise ApiError("invalid_json", 'empty body; send {"x": [[9 numbers] x 100]}')
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError("invalid_json", f"body is not valid JSON: {exc}") from exc
+
+
+def _has_bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return True
+    return isinstance(v, list) and any(_has_bool(e) for e in v)
+
+
+def windows(
+    obj: Any,
+    window: int,
+    channels: int,
+    batch: bool,
+    max_batch: int,
+    raw: bytes = b"",
+) -> np.ndarray:
+    """{"x": window} or {"x": [window, ...]} (batch) -> C-contiguous float32 (N, T, C)."""
+    want = f"[[{channels} numbers] x {window}]"
+    if batch:
+        want = f"[{want}, ...] (1..{max_batch} windows)"
+    if not isinstance(obj, dict):
+        raise ApiError("invalid_body", f'body must be a JSON object {{"x": {want}}}')
+    if "x" not in obj:
+        raise ApiError("missing_key", f'missing key "x": send {{"x": {want}}}')
+    x = obj["x"]
+    if not isinstance(x, list) or not x:
+        raise ApiError("invalid_shape", f'"x" must be a non-empty list: {want}')
+    try:
+        a = np.array(x)
+    except (ValueError, OverflowError) as exc:
+        raise ApiError(
+            "invalid_shape", f'"x" must be {want}; rows have different lengths ({exc})'
+        ) from exc
+    expect = (window, channels)
+    if batch:
+        if a.ndim != 3 or a.shape[1:] != expect:
+            raise ApiError("invalid_shape", f'"x" must be {want}; got shape {list(a.shape)}')
+        if a.shape[0] > max_batch:
+            raise ApiError(
+                "invalid_shape",
+                f"{a.shape[0]} windows exceed server.max_batch_windows={max_batch}; split it",
+            )
+    elif a.shape != expect:
+        raise ApiError("invalid_shape", f'"x" must be {want}; got shape {list(a.shape)}')
+    kind = a.dtype.kind
+    if kind == "b" or (kind in "fiu" and (b"true" in raw or b"false" in raw) and _has_bool(x)):
+        raise ApiError("invalid_value", '"x" must hold numbers; found true/false')
+    if kind not in "fiu":
+        what = "strings" if kind in "US" else "null or out-of-range values"
+        raise ApiError("invalid_value", f'"x" must hold finite numbers; found {what}')
+    f = np.ascontiguousarray(a, dtype=np.float32)
+    if not batch:
+        f = f.reshape(1, window, channels)
+    finite = np.isfinite(f)
+    if not finite.all():
+        idx = [int(i) for i in np.argwhere(~finite)[0]]
+        raise ApiError(
+            "invalid_value", f'"x" must be finite float32 numbers; bad value at index {idx}'
+        )
+    return f

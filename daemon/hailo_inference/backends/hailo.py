@@ -1,0 +1,206 @@
+"""HailoRT through hailo_platform's InferModel API (hailo.md section 1).
+
+One VDevice per process with the ROUND_ROBIN scheduler set explicitly (the Python default is
+NONE, which makes run() return zeros), FLOAT32 formats set before configure(), C-contiguous NHWC
+buffers, explicit timeouts, HailoRT status codes mapped to messages that say what to do.
+hailo_platform is imported lazily: importing it touches the driver.
+In this repository this module is verified against a fake hailo_platform, not on hardware.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import re
+import threading
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from hailo_inference.artifact import Artifact, ArtifactError
+from hailo_inference.backends.base import BackendError, BackendTimeout, BackendUnavailable
+
+# HailoRT status codes (include/hailo/hailort.h) -> what the operator should do.
+STATUS_HINTS: dict[int, str] = {
+    73: "HAILO_DEVICE_IN_USE: another process holds the Hailo device; stop it "
+    "(`sudo lsof /dev/hailo0`) or run hailort.service with multi_process_service",
+    74: "HAILO_OUT_OF_PHYSICAL_DEVICES: no free Hailo device; another process holds it or "
+    "none is present (`hailortcli scan`, `sudo lsof /dev/hailo0`)",
+    76: "HAILO_INVALID_DRIVER_VERSION: the hailo_pci driver and libhailort versions differ; "
+    "install the same version of hailort and hailort-pcie-driver/hailo-dkms and reboot",
+    77: "HAILO_RPC_FAILED: hailort.service is not reachable; `systemctl status hailort.service`",
+    87: "HAILO_DRIVER_TIMEOUT: the driver timed out; check `dmesg | grep hailo` and PCIe power",
+    93: "HAILO_HEF_NOT_COMPATIBLE_WITH_DEVICE: the HEF was compiled for another hw_arch "
+    "(a Hailo-8L runs only hailo8l HEFs); rebuild with the right --hw-arch",
+}
+CLASS_HINTS: dict[str, str] = {
+    "HailoRTInvalidHEFException": "the HEF file is invalid or was built by a newer Dataflow "
+    "Compiler than this HailoRT supports; rebuild it with the DFC matching the device's HailoRT",
+    "HailoRTHEFNotCompatibleWithDevice": STATUS_HINTS[93],
+    "HailoRTDriverOperationFailedException": "a driver operation failed; run "
+    "'dmesg | grep hailo' and check that /dev/hailo0 exists",
+    "HailoRTNotFoundException": "no Hailo device found; check `hailortcli scan` and the driver",
+    "HailoCommunicationClosedException": "the connection to the device/service closed; "
+    "restart hailort.service or the daemon",
+}
+_CODE = re.compile(r"error:\s*(\d+)")
+
+
+def explain(exc: BaseException) -> str:
+    """A HailoRT exception -> one line naming the status and the fix."""
+    name = type(exc).__name__
+    hint = CLASS_HINTS.get(name)
+    m = _CODE.search(str(exc))
+    if hint is None and m and int(m.group(1)) in STATUS_HINTS:
+        hint = STATUS_HINTS[int(m.group(1))]
+    return f"{name}: {exc}" + (f" -> {hint}" if hint else "")
+
+
+def import_platform() -> ModuleType:
+    try:
+        import hailo_platform
+    except ImportError as exc:
+        raise BackendUnavailable(
+            "hailo_platform is not importable (install the `hailort` wheel matching the "
+            f"driver, e.g. apt `python3-hailort`, or use model.backend: onnx): {exc}"
+        ) from exc
+    return hailo_platform
+
+
+def device_present(hp: ModuleType) -> bool:
+    try:
+        return bool(hp.Device.scan())
+    except Exception:
+        return False
+
+
+class _SharedVDevice:
+    """The process's single VDevice, created on first use with ROUND_ROBIN scheduling."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.vdevice: Any = None
+
+    def get(self, hp: ModuleType) -> Any:
+        with self._lock:
+            if self.vdevice is None:
+                params = hp.VDevice.create_params()
+                params.scheduling_algorithm = hp.HailoSchedulingAlgorithm.ROUND_ROBIN
+                try:
+                    self.vdevice = hp.VDevice(params)
+                except Exception as exc:
+                    raise BackendUnavailable(
+                        f"cannot open the Hailo device: {explain(exc)}"
+                    ) from exc
+                atexit.register(self.release)
+            return self.vdevice
+
+    def release(self) -> None:
+        with self._lock:
+            if self.vdevice is not None:
+                with contextlib.suppress(Exception):
+                    self.vdevice.release()
+                self.vdevice = None
+
+
+VDEVICE = _SharedVDevice()
+
+
+class HailoBackend:
+    kind = "hailo"
+    is_stub = False
+    layout = "NHWC"
+
+    def __init__(self, artifact: Artifact) -> None:
+        entry = artifact.backend("hailo")
+        if not entry:
+            raise BackendUnavailable(
+                f"{artifact.path}: manifest has no backends.hailo entry (no HEF was compiled)"
+            )
+        try:
+            hef: Path = artifact.file(entry["file"])
+        except ArtifactError as exc:
+            raise BackendUnavailable(str(exc)) from exc
+        self.file = entry["file"]
+        self.sha256 = artifact.manifest["files"][entry["file"]]["sha256"]
+        self.hw_arch = entry.get("hw_arch")
+        self.normalization_on_chip = bool(entry.get("normalization_on_chip", False))
+        hp = import_platform()
+        self._hp = hp
+        vdevice = VDEVICE.get(hp)
+        self._stack = contextlib.ExitStack()
+        try:
+            im = vdevice.create_infer_model(str(hef))
+            im.set_batch_size(1)
+            if len(im.input_names) != 1 or len(im.output_names) != 1:
+                raise BackendUnavailable(
+                    f"{hef}: expected 1 input and 1 output, got {im.input_names} / "
+                    f"{im.output_names}; rebuild the HEF from encoder_accel.onnx"
+                )
+            # Must precede configure(): HailoRT then (de)quantizes on the host.
+            im.input().set_format_type(hp.FormatType.FLOAT32)
+            for name in im.output_names:
+                im.output(name).set_format_type(hp.FormatType.FLOAT32)
+            self.cim = self._stack.enter_context(im.configure())
+        except BackendUnavailable:
+            self._stack.close()
+            raise
+        except Exception as exc:
+            self._stack.close()
+            raise BackendUnavailable(f"cannot load {hef} on the device: {explain(exc)}") from exc
+        self.im = im
+        self.output_name = im.output_names[0]
+        self.input_shape = tuple(im.input().shape)  # (H, W, C), no batch axis
+        self.output_shape = tuple(im.output(self.output_name).shape)
+        self._lock = threading.Lock()
+
+    def run(self, x: np.ndarray, timeout_s: float) -> np.ndarray:
+        n = x.shape[0]
+        if x.shape[1:] != self.input_shape:
+            raise BackendError(f"input {x.shape[1:]} does not match the HEF's {self.input_shape}")
+        out = np.empty((n, *self.output_shape), dtype=np.float32)
+        timeout_ms = max(1, int(timeout_s * 1000))
+        if not self._lock.acquire(timeout=timeout_s):
+            raise BackendTimeout(f"Hailo device busy for more than {timeout_ms} ms")
+        try:
+            bindings = []
+            for i in range(n):
+                b = self.cim.create_bindings(output_buffers={self.output_name: out[i]})
+                b.input().set_buffer(np.ascontiguousarray(x[i], dtype=np.float32))
+                bindings.append(b)
+            self.cim.run(bindings, timeout_ms)
+        except Exception as exc:
+            if type(exc).__name__ == "HailoRTTimeout":
+                raise BackendTimeout(f"Hailo run exceeded {timeout_ms} ms: {explain(exc)}") from exc
+            raise BackendError(f"Hailo inference failed: {explain(exc)}") from exc
+        finally:
+            self._lock.release()
+        return out
+
+    def describe(self) -> dict:
+        return {
+            "kind": self.kind,
+            "file": self.file,
+            "sha256": self.sha256,
+            "layout": self.layout,
+            "hw_arch": self.hw_arch,
+            "hailort": getattr(self._hp, "__version__", None),
+            "scheduler": "ROUND_ROBIN",
+        }
+
+    def temperatures(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        try:
+            for i, dev in enumerate(VDEVICE.get(self._hp).get_physical_devices()):
+                t = dev.control.get_chip_temperature()
+                out[f"{i}_ts0"] = float(t.ts0_temperature)
+                out[f"{i}_ts1"] = float(t.ts1_temperature)
+        except Exception:
+            return {}
+        return out
+
+    def close(self) -> None:
+        with self._lock:
+            self._stack.close()

@@ -1,0 +1,98 @@
+"""Prometheus metrics, prefixed edge_sidecar_ (EdgeInfer itself exports hailo_inference_*)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+PREFIX = "edge_sidecar"
+# Fine buckets below 50 ms with exact edges at 0.045 (EdgeInfer's 45 ms read timeout) and 0.05
+# (the 50 ms SLO), so `le="0.045"` / `le="0.05"` ratios are exact.
+LATENCY_BUCKETS = (
+    0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04,
+    0.045, 0.05, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5,
+)  # fmt: skip
+
+
+class _Temperatures(Collector):
+    def __init__(self, source: Callable[[], dict[str, float]]) -> None:
+        self._source = source
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            temps = self._source()
+        except Exception:  # a scrape must never fail because a sensor did
+            temps = {}
+        g = GaugeMetricFamily(
+            f"{PREFIX}_device_temperature_celsius",
+            "Hailo chip temperature by sensor (only when the hailo backend serves)",
+            labels=["sensor"],
+        )
+        for sensor, value in sorted(temps.items()):
+            g.add_metric([sensor], value)
+        yield g
+
+
+class Metrics:
+    """All metric objects of one daemon, in their own registry."""
+
+    def __init__(self, temperatures: Callable[[], dict[str, float]] = dict) -> None:
+        r = self.registry = CollectorRegistry(auto_describe=True)
+        p = PREFIX
+        self.requests = Counter(
+            f"{p}_requests", "HTTP requests by route and status", ["route", "status"], registry=r
+        )
+        self.latency = Histogram(
+            f"{p}_request_duration_seconds",
+            "HTTP request latency in the daemon (parse + validate + infer + serialize)",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.compute = Histogram(
+            f"{p}_backend_compute_seconds",
+            "Time in the backend call (accelerator graph only) per request",
+            ["backend"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.windows = Counter(f"{p}_windows", "Windows inferred", ["backend"], registry=r)
+        self.inflight = Gauge(f"{p}_inflight_requests", "Inference requests in flight", registry=r)
+        self.rejections = Counter(
+            f"{p}_rejections",
+            "Requests refused before inference, by reason (overloaded, draining, not_ready, "
+            "invalid_input, too_large, timeout)",
+            ["reason"],
+            registry=r,
+        )
+        self.fallbacks = Counter(
+            f"{p}_backend_fallbacks",
+            "Runtime fallbacks from the accelerator to another backend",
+            ["from_backend", "to_backend"],
+            registry=r,
+        )
+        self.reloads = Counter(
+            f"{p}_reloads", "Artifact reloads (SIGHUP / admin) by result", ["result"], registry=r
+        )
+        self.model_info = Gauge(
+            f"{p}_model_info",
+            "The model being served (value 1)",
+            ["name", "version", "backend", "manifest_sha256", "stub"],
+            registry=r,
+        )
+        self.stub = Gauge(
+            f"{p}_stub_backend", "1 when the stub backend serves (NOT a model)", registry=r
+        )
+        self.ready = Gauge(f"{p}_ready", "1 when /readyz answers 200", registry=r)
+        self.golden_min_cosine = Gauge(
+            f"{p}_golden_min_cosine", "Minimum latent cosine on golden.npz at load", registry=r
+        )
+        r.register(_Temperatures(temperatures))
+
+    def set_model(self, name: str, version: str, backend: str, sha256: str, stub: bool) -> None:
+        self.model_info.clear()
+        self.model_info.labels(name, version, backend, sha256, str(stub).lower()).set(1)
+        self.stub.set(1 if stub else 0)
