@@ -97,9 +97,20 @@ class TelemetrySink:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                return  # the disk is stuck; the daemon thread ends with the process
         else:  # never started (tests): drain in the caller's thread
             self._drain_all()
             self.writer.close()
+        # a submit() that raced with close() may have queued after the last drain: count it
+        left = 0
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+            left += 1
+        self._drop("closed", left)
 
     # -- writer thread --------------------------------------------------------------------
     def _drop(self, reason: str, n: int) -> None:
