@@ -29,7 +29,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +65,7 @@ class HefOptions:
     work_dir: Path | None = None
     force: bool = False
     calibration: Path | None = None  # user-recorded raw windows (N, T, C) .npy; default: artifact's
+    escalate: bool = True  # a HEF failing the gate is retried once with every layer at a16_w16
 
     def __post_init__(self) -> None:
         if self.hw_arch not in HW_ARCHS:
@@ -83,6 +84,7 @@ class HefResult:
     fp_parity: dict | None = None
     failures: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
+    attempts: list[dict] = field(default_factory=list)
     inputs_sha256: str = ""
     work_dir: str = ""
 
@@ -159,6 +161,7 @@ def hef_inputs_sha256(manifest: dict, opts: HefOptions, alls: str, dfc_version: 
         "dfc_version": dfc_version,
         "net_name": opts.net_name,
         "thresholds": [opts.thresholds.min_cosine, opts.thresholds.min_snr_db],
+        "escalate": opts.escalate,
     }
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
@@ -271,14 +274,61 @@ def compile_hef(artifact_dir: str | Path, opts: HefOptions, log=print) -> HefRes
     work = work / f"{manifest['model']['version']}-{opts.hw_arch}-{key[:12]}"
     if work.exists():
         shutil.rmtree(work)
-    work.mkdir(parents=True)
     res.work_dir = str(work)
-    (work / ALLS).write_text(alls)
-
-    in_name, in_shape, end_node = onnx_io(art_dir / ACCEL_ONNX)
+    io = onnx_io(art_dir / ACCEL_ONNX)
     calib, calib_source = _calibration(art_dir, manifest, opts)
-    x_gold, ref = _golden_input(art_dir, manifest, opts)
+    gold = _golden_input(art_dir, manifest, opts)
+    scripts = [opts.script]
+    if opts.escalate and opts.script.all_layers_precision != "a16_w16":
+        scripts.append(replace(opts.script, all_layers_precision="a16_w16"))
+    attempts: list[dict] = []
+    for n, script in enumerate(scripts, start=1):
+        adir = work / f"attempt{n}"
+        adir.mkdir(parents=True)
+        failures = _attempt(dfc, version, art_dir, manifest, opts, script, adir, io, calib, gold,
+                            res, log)  # fmt: skip
+        attempts.append({"script": script.describe(), "parity": res.parity, "failures": failures})
+        if not failures:
+            res.attempts = attempts
+            _accept(art_dir, adir, opts, script, version, key, res, calib_source)
+            res.status = "built"
+            res.reason = (
+                f"{HEF} built for {opts.hw_arch} with DFC {version} ({script.describe()}) and "
+                "accepted"
+            )
+            return res
+        if n < len(scripts):
+            log(f"dfc: attempt {n} ({script.describe()}) failed the gate: {'; '.join(failures)}; "
+                "retrying with every layer at 16 bit")  # fmt: skip
+    res.attempts = attempts
+    res.status, res.failures = "rejected", failures
+    res.reason = (
+        f"HEF rejected, not added to the artifact: {'; '.join(failures)}. Inspect {work} "
+        "(parity plot, .alls per attempt); try a higher optimization level, more 16-bit "
+        "layers, or more representative calibration windows"
+    )
+    return res
 
+
+def _attempt(
+    dfc: object,
+    version: str,
+    art_dir: Path,
+    manifest: dict,
+    opts: HefOptions,
+    script: ScriptOptions,
+    work: Path,
+    io: tuple[str, list[int], str],
+    calib: np.ndarray,
+    gold: tuple[np.ndarray, np.ndarray],
+    res: HefResult,
+    log,  # noqa: ANN001
+) -> list[str]:
+    """One translate -> script -> optimize -> compile -> emulator parity run in `work`."""
+    in_name, in_shape, end_node = io
+    x_gold, ref = gold
+    alls = model_script(manifest["normalization"]["mean"], manifest["normalization"]["std"], script)
+    (work / ALLS).write_text(alls)
     t0 = time.monotonic()
     runner = dfc.ClientRunner(hw_arch=opts.hw_arch)  # type: ignore[attr-defined]
     log(f"dfc: translate {ACCEL_ONNX} ({in_name} {in_shape} -> {end_node}) for {opts.hw_arch}")
@@ -291,7 +341,10 @@ def compile_hef(artifact_dir: str | Path, opts: HefOptions, log=print) -> HefRes
     )
     runner.load_model_script(alls)
     t1 = time.monotonic()
-    log(f"dfc: optimize on {len(calib)} calibration windows (NHWC {tuple(calib.shape[1:])})")
+    log(
+        f"dfc: optimize ({script.describe()}) on {len(calib)} calibration windows "
+        f"(NHWC {tuple(calib.shape[1:])})"
+    )
     runner.optimize(calib)
     t2 = time.monotonic()
     log("dfc: compile")
@@ -311,12 +364,9 @@ def compile_hef(artifact_dir: str | Path, opts: HefOptions, log=print) -> HefRes
     fp_par, _, _ = dfc_parity.measure(ref, fp, protos)
     par, cos, snr = dfc_parity.measure(ref, q, protos)
     res.parity, res.fp_parity = par.as_dict(), fp_par.as_dict()
-    res.timings_s = {
-        "translate_s": round(t1 - t0, 3),
-        "optimize_s": round(t2 - t1, 3),
-        "compile_s": round(t3 - t2, 3),
-        "parity_s": round(t4 - t3, 3),
-    }
+    for k, v in {"translate_s": t1 - t0, "optimize_s": t2 - t1, "compile_s": t3 - t2,
+                 "parity_s": t4 - t3}.items():  # fmt: skip
+        res.timings_s[k] = round(res.timings_s.get(k, 0.0) + v, 3)
     failures = dfc_parity.gate(par, opts.thresholds)
     if fp_par.min_cosine < FP_MIN_COSINE:
         failures.insert(
@@ -326,13 +376,14 @@ def compile_hef(artifact_dir: str | Path, opts: HefOptions, log=print) -> HefRes
         )
     title = (
         f"{manifest['model']['name']} {manifest['model']['version']} {opts.hw_arch} "
-        f"DFC {version} (SDK_QUANTIZED emulator vs PyTorch)"
+        f"DFC {version}, {script.describe()} (SDK_QUANTIZED emulator vs PyTorch)"
     )
     dfc_parity.plot(cos, snr, opts.thresholds, work / PARITY_PNG, title)
     report = {
         "context": "SDK_QUANTIZED emulator vs PyTorch golden latents",
         "hw_arch": opts.hw_arch,
         "dfc_version": version,
+        "script": script.describe(),
         "thresholds": {
             "min_cosine": opts.thresholds.min_cosine,
             "min_snr_db": opts.thresholds.min_snr_db,
@@ -346,19 +397,7 @@ def compile_hef(artifact_dir: str | Path, opts: HefOptions, log=print) -> HefRes
         },
     }
     (work / PARITY_JSON).write_text(json.dumps(report, indent=2) + "\n")
-    if failures:
-        res.status, res.failures = "rejected", failures
-        res.reason = (
-            f"HEF rejected, not added to the artifact: {'; '.join(failures)}. Inspect {work} "
-            "(parity plot, .alls); try a higher optimization level, 16-bit layers, or more "
-            "representative calibration windows"
-        )
-        return res
-
-    _accept(art_dir, work, opts, version, key, res, calib_source)
-    res.status = "built"
-    res.reason = f"{HEF} built for {opts.hw_arch} with DFC {version} and accepted"
-    return res
+    return failures
 
 
 def update_manifest(art_dir: Path, changes: dict) -> dict:
@@ -381,6 +420,7 @@ def _accept(
     art_dir: Path,
     work: Path,
     opts: HefOptions,
+    script: ScriptOptions,
     version: str,
     key: str,
     res: HefResult,
@@ -399,8 +439,10 @@ def _accept(
         "hw_arch": opts.hw_arch,
         "dfc_version": version,
         "net_name": opts.net_name,
-        "input_precision": opts.script.input_precision,
-        "output_precision": opts.script.output_precision,
+        "input_precision": script.input_precision,
+        "output_precision": script.output_precision,
+        "all_layers_precision": script.all_layers_precision,
+        "precision_escalated": script is not opts.script,
         "model_script": ALLS,
         "har": HAR,
         "calibration": calib_source,

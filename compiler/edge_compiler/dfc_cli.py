@@ -60,6 +60,11 @@ def add_hef_arguments(p: argparse.ArgumentParser) -> None:
         "calibration.npy, from the synthetic generator)",
     )
     g.add_argument("--work-dir", type=Path, default=None)
+    g.add_argument(
+        "--no-escalate",
+        action="store_true",
+        help="do not retry a HEF that fails the gate with every layer at a16_w16",
+    )
     g.add_argument("--force", action="store_true", help="rebuild even when up to date")
 
 
@@ -82,6 +87,7 @@ def options_from_args(a: argparse.Namespace) -> HefOptions:
         work_dir=a.work_dir,
         force=a.force,
         calibration=a.calibration,
+        escalate=not a.no_escalate,
     )
 
 

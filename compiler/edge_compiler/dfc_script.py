@@ -32,6 +32,7 @@ class ScriptOptions:
     calibset_size: int = 1024
     calib_batch_size: int = 8
     extra_lines: tuple[str, ...] = field(default_factory=tuple)
+    all_layers_precision: str | None = None  # e.g. a16_w16: every layer at 16 bit
 
     def __post_init__(self) -> None:
         for name in ("input_precision", "output_precision"):
@@ -42,8 +43,15 @@ class ScriptOptions:
             raise ValueError(f"optimization_level must be 0..4, got {self.optimization_level}")
         if not 0 <= self.compression_level <= 5:
             raise ValueError(f"compression_level must be 0..5, got {self.compression_level}")
+        if self.all_layers_precision not in (None, *PRECISION_MODES):
+            raise ValueError(f"all_layers_precision must be one of {', '.join(PRECISION_MODES)}")
         if self.calibset_size < 1 or self.calib_batch_size < 1:
             raise ValueError("calibset_size and calib_batch_size must be >= 1")
+
+    def describe(self) -> str:
+        if self.all_layers_precision:
+            return f"all layers {self.all_layers_precision}"
+        return f"input {self.input_precision}, output {self.output_precision}, others a8_w8"
 
 
 def _floats(values: Sequence[float]) -> str:
@@ -77,5 +85,7 @@ def model_script(
         lines.append(f"quantization_param({input_layer}, precision_mode={opts.input_precision})")
     if opts.output_precision != "a8_w8":
         lines.append(f"quantization_param({output_layer}, precision_mode={opts.output_precision})")
+    if opts.all_layers_precision:
+        lines.append(f"quantization_param({{*}}, precision_mode={opts.all_layers_precision})")
     lines += [ln.strip() for ln in opts.extra_lines if ln.strip()]
     return "\n".join(lines) + "\n"

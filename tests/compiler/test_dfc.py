@@ -157,14 +157,21 @@ def test_bad_quantization_fails_the_gate_verified_against_fake_not_hardware(
     assert any("SNR" in f for f in res.failures)
     assert (art / "manifest.json").read_bytes() == before
     assert not (art / "encoder.hef").exists()
-    assert (Path(res.work_dir) / "hailo_parity.json").is_file()  # kept for inspection
+    assert len(res.attempts) == 2  # the standard script, then every layer at 16 bit
+    assert res.attempts[1]["script"] == "all layers a16_w16"
+    for n in (1, 2):  # kept for inspection
+        assert (Path(res.work_dir) / f"attempt{n}" / "hailo_parity.json").is_file()
+    assert (
+        "{*}, precision_mode=a16_w16" in (Path(res.work_dir) / "attempt2/encoder.alls").read_text()
+    )
 
 
 @pytest.mark.fake_hailo
 def test_tight_threshold_rejects_realistic_quantization_verified_against_fake_not_hardware(
     fake_dfc, art, tmp_path
 ):
-    res = dfc.compile_hef(art, opts(tmp_path, thresholds=Thresholds(0.99999, 20)), log=print)
+    o = opts(tmp_path, thresholds=Thresholds(0.99999, 20), escalate=False)
+    res = dfc.compile_hef(art, o, log=print)
     assert res.status == "rejected"
     assert any("cosine" in f for f in res.failures)
 
@@ -247,6 +254,7 @@ def test_real_encoder_artifact_gets_a_hef_verified_against_fake_not_hardware(
     shutil.copytree(tiny_artifact, art)
     res = dfc.compile_hef(art, opts(tmp_path), log=lambda s: None)
     assert res.status == "built", res.reason
+    assert len(res.attempts) == 1  # the standard script (8-bit inside) passes for this model
     assert res.parity["min_cosine"] >= 0.99 and res.parity["min_snr_db"] >= 20
     assert res.fp_parity["min_cosine"] > 0.99999  # the on-chip normalization is exact
     m = load_artifact(art, verify=True).manifest
@@ -291,3 +299,27 @@ def test_pipeline_builds_reports_and_is_idempotent_without_dfc(no_dfc, tmp_path)
     assert (art / "manifest.json").read_bytes() == before
     r3 = subprocess.run([*cmd, "--hef", "require"], capture_output=True, text=True, env=env)
     assert r3.returncode == 3 and "--hef require" in r3.stderr
+
+
+@pytest.mark.fake_hailo
+def test_imported_edgeinfer_model_escalates_to_16_bit_verified_against_fake_not_hardware(
+    fake_dfc, edgeinfer_onnx, tmp_path
+):
+    """The real trained encoder loses too much at 8-bit activations in the fake's emulation;
+    the step then retries with every layer at a16_w16 and records that it did."""
+    import subprocess
+
+    out = tmp_path / "a"
+    r = subprocess.run(
+        [sys.executable, "-m", "edge_compiler", "build", "--from-onnx", str(edgeinfer_onnx),
+         "--out", str(out), "--no-progress"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    art = Path(r.stdout.strip().splitlines()[-1])
+    res = dfc.compile_hef(art, opts(tmp_path), log=lambda s: None)
+    assert res.status == "built", res.reason
+    assert [a["script"] for a in res.attempts][-1] == "all layers a16_w16"
+    hb = load_artifact(art, verify=True).manifest["backends"]["hailo"]
+    assert hb["all_layers_precision"] == "a16_w16"
+    assert hb["precision_escalated"] is (len(res.attempts) == 2)
