@@ -1,0 +1,76 @@
+"""A FAKE of HailoRT's Python package `hailo_platform` (hailort 4.23, hailo8 branch), tests only.
+
+HailoRT cannot be installed here. This fake follows the API documented in
+shared/reference/hailo.md section 1 (pyhailort.py) and enforces what the daemon must get right:
+
+- `VDevice.create_params()` defaults to `HailoSchedulingAlgorithm.NONE` as the real Python
+  binding does; with the scheduler off and no `activate()`, `run()` returns ZEROS and raises
+  nothing (the reported real behaviour), so forgetting ROUND_ROBIN fails golden checks.
+- one VDevice per process (a second one raises error 74 HAILO_OUT_OF_PHYSICAL_DEVICES);
+  `create_infer_model` from another PID raises.
+- `InferStream.set_format_type()` must precede `configure()` (raises afterwards); a FLOAT32
+  buffer on an AUTO/UINT8 stream fails with a size mismatch.
+- `Bindings.input().set_buffer(x)` requires a C-contiguous ndarray of the stream's dtype and
+  exact NHWC shape (no batch axis); `run(bindings, timeout)` takes the timeout positionally.
+- HEF compatibility: a HAILO8L device runs only hailo8l HEFs (error 93).
+- status codes and exception classes as in pyhailort's ExceptionWrapper.
+
+Outputs are computed by running the HEF's payload: a FAKE HEF written by the fake DFC
+(tests/fakes/hailo_sdk_client/fake_hef.py) holds the quantized ONNX emulator of the artifact's
+encoder_accel.onnx, so parity against golden.npz is meaningful. Fault injection via env vars
+(read at VDevice creation): FAKE_HAILO_DEVICES (count, default 1), FAKE_HAILO_ARCH (HAILO8 |
+HAILO8L), FAKE_HAILO_DRIVER_VERSION (default = __version__), FAKE_HAILO_FAIL_AFTER (runs before
+every run raises a driver failure), FAKE_HAILO_RUN_DELAY_S (added latency per run).
+Everything exercised with it is verified against a fake, not on hardware.
+"""
+
+from ._api import (
+    HEF,
+    ConfigureParams,
+    Device,
+    FormatOrder,
+    FormatType,
+    HailoSchedulingAlgorithm,
+    HailoStreamInterface,
+    InferVStreams,
+    InputVStreamParams,
+    OutputVStreamParams,
+    VDevice,
+)
+from ._errors import (
+    HailoCommunicationClosedException,
+    HailoRTDriverOperationFailedException,
+    HailoRTException,
+    HailoRTHEFNotCompatibleWithDevice,
+    HailoRTInvalidHEFException,
+    HailoRTNotFoundException,
+    HailoRTTimeout,
+)
+
+__version__ = "4.23.0"
+FAKE = True
+CALLS: list[str] = []  # every API call, in order, for tests that check the call sequence
+
+__all__ = [
+    "CALLS",
+    "FAKE",
+    "HEF",
+    "ConfigureParams",
+    "Device",
+    "FormatOrder",
+    "FormatType",
+    "HailoCommunicationClosedException",
+    "HailoRTDriverOperationFailedException",
+    "HailoRTException",
+    "HailoRTHEFNotCompatibleWithDevice",
+    "HailoRTInvalidHEFException",
+    "HailoRTNotFoundException",
+    "HailoRTTimeout",
+    "HailoSchedulingAlgorithm",
+    "HailoStreamInterface",
+    "InferVStreams",
+    "InputVStreamParams",
+    "OutputVStreamParams",
+    "VDevice",
+    "__version__",
+]

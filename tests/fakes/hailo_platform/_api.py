@@ -1,0 +1,366 @@
+"""The fake classes (see __init__.py): VDevice, InferModel, ConfiguredInferModel, bindings."""
+
+from __future__ import annotations
+
+import enum
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import _errors as E
+
+_state = threading.Lock()
+_open_vdevices: list[VDevice] = []
+
+
+def _call(name: str) -> None:
+    from . import CALLS
+
+    CALLS.append(name)
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class HailoSchedulingAlgorithm(enum.IntEnum):
+    NONE = 0
+    ROUND_ROBIN = 1
+
+
+class FormatType(enum.IntEnum):
+    AUTO = 0
+    UINT8 = 1
+    UINT16 = 2
+    FLOAT32 = 3
+
+
+class FormatOrder(enum.IntEnum):
+    AUTO = 0
+    NHWC = 1
+    NC = 2
+
+
+class HailoStreamInterface(enum.IntEnum):
+    PCIe = 0
+
+
+def _classic(*_a: Any, **_k: Any) -> None:
+    raise NotImplementedError("fake hailo_platform implements the InferModel API only")
+
+
+class ConfigureParams:
+    create_from_hef = staticmethod(_classic)
+
+
+class InputVStreamParams:
+    make = staticmethod(_classic)
+
+
+class OutputVStreamParams:
+    make = staticmethod(_classic)
+
+
+class InferVStreams:
+    def __init__(self, *_a: Any, **_k: Any) -> None:
+        _classic()
+
+
+def _load_hef(source: str | bytes) -> Any:
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    try:
+        from hailo_sdk_client import fake_hef  # the fake DFC's HEF format (tests/fakes)
+    except ImportError as exc:  # pragma: no cover
+        raise E.HailoRTInvalidHEFException("fake: hailo_sdk_client fake not importable") from exc
+    if not fake_hef.is_fake(data):
+        raise E.failed(26, E.HailoRTInvalidHEFException)
+    return fake_hef.load(data)
+
+
+class HEF:
+    def __init__(self, hef_source: str | bytes) -> None:
+        self._hef = _load_hef(hef_source)
+        self.header = self._hef.header
+
+    def get_network_group_names(self) -> list[str]:
+        return list(self.header["network_group_names"])
+
+    def get_sorted_output_names(self) -> list[str]:
+        return [o["name"] for o in self.header["outputs"]]
+
+
+class _Temp:
+    def __init__(self) -> None:
+        self.ts0_temperature = 51.5
+        self.ts1_temperature = 52.25
+
+
+class _Control:
+    def __init__(self, arch: str) -> None:
+        self._arch = arch
+
+    def identify(self) -> Any:
+        return type("BoardInformation", (), {"device_architecture": self._arch})()
+
+    def get_chip_temperature(self) -> _Temp:
+        return _Temp()
+
+
+class Device:
+    def __init__(self, device_id: str | None = None) -> None:
+        self.device_id = device_id or "0000:01:00.0"
+        self.control = _Control(os.environ.get("FAKE_HAILO_ARCH", "HAILO8"))
+
+    @staticmethod
+    def scan() -> list[str]:
+        return [f"0000:0{i + 1}:00.0" for i in range(_env_int("FAKE_HAILO_DEVICES", 1))]
+
+
+class VDeviceParams:
+    def __init__(self) -> None:
+        self.device_ids: list[str] | None = None
+        self.device_count = 1
+        self.scheduling_algorithm = HailoSchedulingAlgorithm.NONE  # the Python default
+        self.group_id = "UNIQUE"
+        self.multi_process_service = False
+
+
+class VDevice:
+    def __init__(self, params: VDeviceParams | None = None, *, device_ids: Any = None) -> None:
+        _call("VDevice")
+        from . import __version__
+
+        self.params = params or VDeviceParams()
+        if not isinstance(self.params, VDeviceParams):
+            raise TypeError("params must come from VDevice.create_params()")
+        if os.environ.get("FAKE_HAILO_DRIVER_VERSION", __version__) != __version__:
+            raise E.failed(76)
+        if not Device.scan():
+            raise E.failed(61, E.HailoRTNotFoundException)
+        with _state:
+            if _open_vdevices and self.params.group_id == "UNIQUE":
+                raise E.failed(74)  # the device is held by another VDevice
+            _open_vdevices.append(self)
+        self._pid = os.getpid()
+        self._arch = os.environ.get("FAKE_HAILO_ARCH", "HAILO8")
+        self._released = False
+        self.runs = 0
+
+    @staticmethod
+    def create_params() -> VDeviceParams:
+        return VDeviceParams()
+
+    def __enter__(self) -> VDevice:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+    def release(self) -> None:
+        _call("VDevice.release")
+        with _state:
+            if self in _open_vdevices:
+                _open_vdevices.remove(self)
+        self._released = True
+
+    def get_physical_devices_ids(self) -> list[str]:
+        return Device.scan()[:1]
+
+    def get_physical_devices(self) -> list[Device]:
+        return [Device(i) for i in self.get_physical_devices_ids()]
+
+    def create_infer_model(self, hef_source: str | bytes, name: str = "") -> InferModel:
+        _call("create_infer_model")
+        if self._released:
+            raise E.HailoRTException("VDevice was released")
+        if os.getpid() != self._pid:
+            raise E.HailoRTException("create_infer_model called from a PID other than the creator")
+        hef = _load_hef(hef_source)
+        arch = hef.header["hw_arch"]
+        ok = {"HAILO8": {"hailo8", "hailo8r", "hailo8l"}, "HAILO8L": {"hailo8l"}}[self._arch]
+        if arch not in ok:
+            raise E.failed(93, E.HailoRTHEFNotCompatibleWithDevice)
+        return InferModel(self, hef)
+
+
+class InferStream:
+    def __init__(self, model: InferModel, info: dict) -> None:
+        self._model = model
+        self.name = info["name"]
+        self.shape = tuple(info["shape"])  # NHWC without the batch axis
+        self.quant_infos = [info.get("quant_info")]
+        self._type = FormatType.AUTO
+
+    @property
+    def format(self) -> Any:
+        return type("Format", (), {"type": self._type, "order": FormatOrder.NHWC})()
+
+    def set_format_type(self, type: FormatType) -> None:
+        _call(f"set_format_type:{self.name}")
+        if self._model._configured:
+            raise E.HailoRTException("set_format_type must be called before configure()")
+        self._type = FormatType(type)
+
+    def dtype(self) -> type:
+        return np.float32 if self._type == FormatType.FLOAT32 else np.uint8
+
+
+class InferModel:
+    def __init__(self, vdevice: VDevice, hef: Any) -> None:
+        self._vdevice = vdevice
+        self._hef = hef
+        self._configured = False
+        self.hef = hef.header
+        self.inputs = [InferStream(self, i) for i in hef.header["inputs"]]
+        self.outputs = [InferStream(self, o) for o in hef.header["outputs"]]
+        self.batch_size = 0
+
+    @property
+    def input_names(self) -> list[str]:
+        return [s.name for s in self.inputs]
+
+    @property
+    def output_names(self) -> list[str]:
+        return [s.name for s in self.outputs]
+
+    @staticmethod
+    def _pick(streams: list[InferStream], name: str) -> InferStream:
+        if not name:
+            if len(streams) != 1:
+                raise E.HailoRTException("name is required when there are several streams")
+            return streams[0]
+        for s in streams:
+            if s.name == name:
+                return s
+        raise E.failed(61, E.HailoRTNotFoundException)
+
+    def input(self, name: str = "") -> InferStream:
+        return self._pick(self.inputs, name)
+
+    def output(self, name: str = "") -> InferStream:
+        return self._pick(self.outputs, name)
+
+    def set_batch_size(self, batch_size: int) -> None:
+        _call("set_batch_size")
+        self.batch_size = batch_size
+
+    def configure(self) -> ConfiguredInferModel:
+        _call("configure")
+        self._configured = True
+        return ConfiguredInferModel(self)
+
+
+class _Buffer:
+    def __init__(self, stream: InferStream, buf: np.ndarray | None = None) -> None:
+        self._stream = stream
+        self._buf: np.ndarray | None = None
+        if buf is not None:
+            self.set_buffer(buf)
+
+    def set_buffer(self, buffer: np.ndarray) -> None:
+        s = self._stream
+        if not isinstance(buffer, np.ndarray):
+            raise E.HailoRTException("buffer must be a numpy array")
+        if not buffer.flags["C_CONTIGUOUS"]:
+            raise E.HailoRTException("buffer is not C-contiguous (use np.ascontiguousarray)")
+        want = np.dtype(s.dtype())
+        nbytes = int(np.prod(s.shape)) * want.itemsize
+        if buffer.nbytes != nbytes:
+            raise E.HailoRTException(
+                f"{E.STATUS[2]}: buffer size {buffer.nbytes} != expected {nbytes} for stream "
+                f"{s.name} (shape {s.shape}, format {s._type.name})"
+            )
+        if buffer.dtype != want or tuple(buffer.shape) != s.shape:
+            raise E.HailoRTException(
+                f"{E.STATUS[2]}: stream {s.name} wants {want} {s.shape}, got "
+                f"{buffer.dtype} {tuple(buffer.shape)}"
+            )
+        self._buf = buffer
+
+    def get_buffer(self) -> np.ndarray:
+        if self._buf is None:
+            raise E.HailoRTException(f"no buffer set for {self._stream.name}")
+        return self._buf
+
+
+class Bindings:
+    def __init__(self, model: InferModel, output_buffers: dict[str, np.ndarray] | None) -> None:
+        self._in = {s.name: _Buffer(s) for s in model.inputs}
+        self._out = {s.name: _Buffer(s) for s in model.outputs}
+        for name, buf in (output_buffers or {}).items():
+            if name not in self._out:
+                raise E.failed(61, E.HailoRTNotFoundException)
+            self._out[name].set_buffer(buf)
+
+    def input(self, name: str = "") -> _Buffer:
+        return self._in[name] if name else next(iter(self._in.values()))
+
+    def output(self, name: str = "") -> _Buffer:
+        return self._out[name] if name else next(iter(self._out.values()))
+
+
+class ConfiguredInferModel:
+    def __init__(self, model: InferModel) -> None:
+        self._model = model
+        self._active = False
+        self._shut = False
+
+    def __enter__(self) -> ConfiguredInferModel:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        _call("shutdown")
+        self._shut = True
+
+    def _scheduler(self) -> bool:
+        sched = self._model._vdevice.params.scheduling_algorithm
+        return sched != HailoSchedulingAlgorithm.NONE
+
+    def activate(self) -> None:
+        if self._scheduler():
+            raise E.HailoRTException("activate() is invalid when the scheduler is on")
+        self._active = True
+
+    def deactivate(self) -> None:
+        self._active = False
+
+    def create_bindings(self, output_buffers: dict[str, np.ndarray] | None = None) -> Bindings:
+        return Bindings(self._model, output_buffers)
+
+    def run(self, bindings: list[Bindings], timeout: int) -> None:
+        vd = self._model._vdevice
+        if self._shut or vd._released:
+            raise E.failed(62, E.HailoCommunicationClosedException)
+        if not isinstance(timeout, int) or timeout <= 0:
+            raise E.HailoRTException("timeout must be a positive int (milliseconds)")
+        delay = float(os.environ.get("FAKE_HAILO_RUN_DELAY_S", "0"))
+        if delay:
+            if delay * 1000 > timeout:
+                time.sleep(timeout / 1000)
+                raise E.failed(4, E.HailoRTTimeout)
+            time.sleep(delay)
+        fail_after = _env_int("FAKE_HAILO_FAIL_AFTER", -1)
+        if 0 <= fail_after <= vd.runs:
+            raise E.HailoRTDriverOperationFailedException(
+                f"libhailort failed with error: 36 ({E.STATUS[36]}); run 'dmesg | grep hailo'"
+            )
+        vd.runs += 1
+        for b in bindings:
+            streams = list(b._in.values())
+            x = streams[0].get_buffer()
+            for o in b._out.values():
+                out = o.get_buffer()
+                if streams[0]._stream._type != FormatType.FLOAT32:
+                    out[...] = 0  # quantized path not emulated: fail loudly in parity checks
+                elif not (self._scheduler() or self._active):
+                    out[...] = 0  # reported real behaviour: scheduler off, not activated -> zeros
+                else:
+                    y = self._model._hef.run(x.reshape(1, *x.shape))
+                    out[...] = np.asarray(y, np.float32).reshape(out.shape)
