@@ -145,6 +145,15 @@ def onnx_io(path: Path) -> tuple[str, list[int], str]:
     return ins[0].name, dims, producer.name
 
 
+def dfc_code_sha256() -> str:
+    """sha256 over this step's own source (edge_compiler/dfc*.py): new code, new HEF."""
+    h = hashlib.sha256()
+    for f in sorted(Path(__file__).parent.glob("dfc*.py")):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
 def hef_inputs_sha256(manifest: dict, opts: HefOptions, alls: str, dfc_version: str) -> str:
     """What the HEF is built from: the artifact's files, the model script, target and DFC."""
     files = manifest.get("files", {})
@@ -162,6 +171,7 @@ def hef_inputs_sha256(manifest: dict, opts: HefOptions, alls: str, dfc_version: 
         "net_name": opts.net_name,
         "thresholds": [opts.thresholds.min_cosine, opts.thresholds.min_snr_db],
         "escalate": opts.escalate,
+        "dfc_code_sha256": dfc_code_sha256(),
     }
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
