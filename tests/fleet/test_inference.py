@@ -1,0 +1,185 @@
+"""Fleet checks of the deployed hailo-inference service on every edge host (testinfra, lab).
+
+Run by `make test-lab` while the lab fleet is up; the hosts come from inventory/lab through the
+Ansible backend, exactly as on real Pis with `--ansible-inventory=inventory/production`. When no
+release is deployed yet, the module deploys one first with site.yml (the lab's listen address).
+Lab hosts have no accelerator: the hailo device checks only run where one is declared.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+INVENTORY = Path(os.environ.get("DEPLOY_INVENTORY", ROOT / "inventory" / "lab"))
+ROOT_DIR = "/opt/hailo-inference"
+CONFIG = "/etc/hailo-inference/config.yaml"
+SERVICE = "hailo-inference"
+GOOD_LEVELS = ("PERFECT", "SAFE", "OK")
+
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(
+        not (INVENTORY / "hosts.yml").exists(),
+        reason=f"no lab inventory at {INVENTORY}: run `make lab-up` (or `make test-lab`)",
+    ),
+]
+testinfra_hosts = [f"ansible://edge?ansible_inventory={INVENTORY}&sudo=true"]
+
+
+def _run_on(host, script: str) -> str:
+    """Run a small Python script on the host with the release's venv python."""
+    return host.check_output(f"{ROOT_DIR}/current/venv/bin/python -c {_q(script)}")
+
+
+def _q(s: str) -> str:
+    return "'" + s.replace("'", "'\"'\"'") + "'"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def deployed() -> None:
+    """Deploy with site.yml when some edge host has no active release yet."""
+    probe = subprocess.run(
+        [str(ROOT / ".venv-ctl/bin/ansible"), "-i", str(INVENTORY), "edge", "-b", "-m",
+         "ansible.builtin.stat", "-a", f"path={ROOT_DIR}/current/RELEASE.json"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    if probe.returncode == 0 and '"exists": false' not in probe.stdout:
+        return
+    subprocess.run(
+        [str(ROOT / "scripts/wheelhouse.sh"), "x86_64-cp311"], check=True, cwd=ROOT
+    )
+    out = subprocess.run(
+        [str(ROOT / ".venv-ctl/bin/ansible-playbook"), "-i", str(INVENTORY), "site.yml",
+         "-e", "@playbooks/vars/lab.yml"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    if out.returncode != 0:
+        sys.stdout.write(out.stdout[-4000:])
+        pytest.fail("site.yml failed on the lab; see the output above")
+
+
+def _config(host) -> dict:
+    import yaml
+
+    return yaml.safe_load(host.file(CONFIG).content_string)
+
+
+def _accelerator(host) -> bool:
+    return bool(host.ansible.get_variables().get("edge_has_accelerator", True))
+
+
+def test_service_active_enabled_and_not_crash_looping(host) -> None:
+    svc = host.service(SERVICE)
+    assert svc.is_running, host.run(f"journalctl -u {SERVICE} -n 30 --no-pager").stdout
+    assert svc.is_enabled
+    props = svc.systemd_properties
+    assert props["Type"] == "notify"
+    assert props["Restart"] == "on-failure"
+    assert props["WatchdogUSec"] not in ("0", "infinity"), props["WatchdogUSec"]
+    assert int(props["NRestarts"]) < 3, f"{props['NRestarts']} automatic restarts: crash loop?"
+
+
+def test_listens_only_where_configured(host) -> None:
+    server = _config(host)["server"]
+    assert host.socket(f"tcp://{server['host']}:{server['port']}").is_listening
+    assert not host.socket(f"tcp://0.0.0.0:{server['port']}").is_listening
+
+
+def test_unit_hardening_properties(host) -> None:
+    props = host.service(SERVICE).systemd_properties
+    assert props["User"] == "hailo-inference"
+    assert props["NoNewPrivileges"] == "yes"
+    assert props["ProtectSystem"] == "strict"
+    assert props["ProtectHome"] == "yes"
+    assert props["DevicePolicy"] == "closed"
+    assert props["PrivateDevices"] == "no"  # would hide /dev/hailo0
+    assert props["CapabilityBoundingSet"] == ""
+    if _accelerator(host):
+        assert "/dev/hailo0 rw" in props.get("DeviceAllow", "")
+    else:
+        assert "hailo" not in props.get("DeviceAllow", "")
+
+
+def test_systemd_analyze_security_is_ok_or_better(host) -> None:
+    out = host.run(f"systemd-analyze security --no-pager {SERVICE}.service")
+    last = [ln for ln in out.stdout.splitlines() if "Overall exposure level" in ln]
+    assert last, out.stdout[-2000:] + out.stderr
+    print(last[0])
+    assert any(level in last[0] for level in GOOD_LEVELS), last[0]
+
+
+def test_user_and_permissions(host) -> None:
+    user = host.user("hailo-inference")
+    assert user.exists and user.shell == "/usr/sbin/nologin"
+    assert ("hailo" in user.groups) == _accelerator(host)
+    cfg = host.file(CONFIG)
+    assert (cfg.user, cfg.group, cfg.mode) == ("root", "hailo-inference", 0o640)
+    manifest = host.file(f"{ROOT_DIR}/current/artifact/manifest.json")
+    assert (manifest.user, manifest.group, manifest.mode) == ("root", "hailo-inference", 0o640)
+
+
+def test_current_release_link(host) -> None:
+    current = host.file(f"{ROOT_DIR}/current")
+    assert current.is_symlink
+    assert current.linked_to.startswith(f"{ROOT_DIR}/releases/")
+    release = json.loads(host.file(f"{ROOT_DIR}/current/RELEASE.json").content_string)
+    assert current.linked_to.endswith("/" + release["release"])
+    assert host.file(f"{ROOT_DIR}/current/venv/bin/hailo-inference").exists
+
+
+def test_artifact_sha256_equals_manifest(host) -> None:
+    art = f"{ROOT_DIR}/current/artifact"
+    manifest = json.loads(host.file(f"{art}/manifest.json").content_string)
+    assert manifest["files"], "empty manifest"
+    for name, entry in manifest["files"].items():
+        assert host.file(f"{art}/{name}").sha256sum == entry["sha256"], name
+
+
+def test_healthz_readyz_and_a_real_infer(host) -> None:
+    """/healthz names the released model, /readyz is 200, /infer matches golden.npz window 0."""
+    server = _config(host)["server"]
+    url = f"http://{server['host']}:{server['port']}"
+    script = f"""
+import json, urllib.request, numpy as np
+art = "{ROOT_DIR}/current/artifact"
+h = json.load(urllib.request.urlopen("{url}/healthz", timeout=5))
+r = urllib.request.urlopen("{url}/readyz", timeout=5).status
+g = np.load(art + "/golden.npz")
+req = urllib.request.Request("{url}/infer", data=json.dumps({{"x": g["x"][1].tolist()}}).encode(),
+                             headers={{"Content-Type": "application/json"}})
+body = json.load(urllib.request.urlopen(req, timeout=5))
+lat, want = np.array(body["latent"]), g["latent"][1]
+cos = float(lat @ want / np.linalg.norm(lat) / np.linalg.norm(want))
+print(json.dumps({{"health": h, "ready": r, "cos": cos, "n_latent": len(body["latent"]),
+                  "n_motifs": len(body["motif_scores"]),
+                  "tol": json.load(open(art + "/manifest.json"))["tolerance"]["onnx"]}}))
+"""
+    res = json.loads(_run_on(host, script))
+    release = json.loads(host.file(f"{ROOT_DIR}/current/RELEASE.json").content_string)
+    assert res["health"]["ok"] is True
+    assert res["health"]["model"] == release["model"]
+    assert res["ready"] == 200
+    assert (res["n_latent"], res["n_motifs"]) == (64, 12)
+    assert res["cos"] >= res["tol"]["min_cosine"], res
+
+
+def test_logs_are_ndjson(host) -> None:
+    out = host.check_output(
+        f"journalctl _SYSTEMD_UNIT={SERVICE}.service -o cat -n 300 --no-pager"
+    )
+    lines = [ln for ln in out.splitlines() if ln.strip()]
+    assert lines, "the daemon logged nothing to journald"
+    bad = []
+    for ln in lines:
+        try:
+            assert isinstance(json.loads(ln), dict)
+        except (ValueError, AssertionError):
+            bad.append(ln)
+    assert not bad, f"{len(bad)} of {len(lines)} log lines are not NDJSON: {bad[:3]}"
