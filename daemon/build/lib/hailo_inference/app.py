@@ -185,7 +185,7 @@ def create_app(state: State) -> Flask:
             raise ApiError(
                 "draining",
                 "shutting down; retry on the next instance",
-                {"Retry-After": "1", "Connection": "close"},
+                {"Retry-After": "1"},
             )
         served = svc.served
         if served is None:

@@ -48,8 +48,7 @@ class Daemon:
 
     def _temperatures(self) -> dict[str, float]:
         svc = getattr(self, "service", None)
-        s = svc.served if svc else None
-        return s.backend.temperatures() if s else {}
+        return svc.temperatures() if svc else {}
 
     # ---- lifecycle -----------------------------------------------------------------------
     def run(self) -> int:
@@ -96,8 +95,9 @@ class Daemon:
         signal.signal(signal.SIGTERM, self._on_term)
         signal.signal(signal.SIGINT, self._on_term)
         signal.signal(signal.SIGHUP, self._on_hup)
+        signal.signal(signal.SIGUSR2, self._on_exit)  # raised by _stop_loop (internal)
         threading.Thread(target=self._load, name="load", daemon=True).start()
-        with contextlib.suppress(KeyboardInterrupt):  # interrupt_main() raced past waitress
+        with contextlib.suppress(SystemExit):  # raised before waitress' loop caught it
             self.server.run()
         self.server.close()
         self.log.info("exit", code=self.exit_code)
@@ -185,8 +185,11 @@ class Daemon:
         )
         self._stop_loop()
 
+    def _on_exit(self, signum: int, frame: Any) -> None:
+        raise SystemExit(self.exit_code)  # waitress' run() catches it and stops its threads
+
     def _stop_loop(self) -> None:
-        _thread.interrupt_main()
+        _thread.interrupt_main(signal.SIGUSR2)
         if self.server is not None:
             self.server.pull_trigger()
 

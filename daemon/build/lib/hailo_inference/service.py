@@ -232,6 +232,10 @@ class ModelService:
         t.daemon = True
         t.start()
 
+    def temperatures(self) -> dict[str, float]:
+        s = self.served
+        return s.backend.temperatures() if s else {}
+
     # ---- serving -------------------------------------------------------------------------
     def _fall_back(self, s: Served, why: str) -> Served:
         with self._swap:

@@ -67,7 +67,8 @@ def windows(
     if kind not in "fiu":
         what = "strings" if kind in "US" else "null or out-of-range values"
         raise ApiError("invalid_value", f'"x" must hold finite numbers; found {what}')
-    f = np.ascontiguousarray(a, dtype=np.float32)
+    with np.errstate(over="ignore"):  # overflow -> inf, reported below
+        f = np.ascontiguousarray(a, dtype=np.float32)
     if not batch:
         f = f.reshape(1, window, channels)
     finite = np.isfinite(f)
