@@ -45,9 +45,8 @@ def compare(latent: np.ndarray, golden: np.ndarray, tol: dict) -> tuple[bool, di
     snr = float(10 * np.log10((golden @ golden) / max(float(err @ err), 1e-30)))
     ok = cos >= float(tol.get("min_cosine", 0.99))
     if "rtol" in tol or "atol" in tol:
-        ok = ok and bool(
-            np.allclose(latent, golden, rtol=float(tol.get("rtol", 0)), atol=float(tol.get("atol", 0)))
-        )
+        rtol, atol = float(tol.get("rtol", 0)), float(tol.get("atol", 0))
+        ok = ok and bool(np.allclose(latent, golden, rtol=rtol, atol=atol))
     if "min_snr_db" in tol:
         ok = ok and snr >= float(tol["min_snr_db"])
     return ok, {"cosine": cos, "max_abs": float(np.max(np.abs(err))), "snr_db": snr}
