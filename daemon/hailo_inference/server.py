@@ -71,6 +71,7 @@ class Daemon:
                 max_request_body_size=s.max_body_bytes * s.max_batch_windows * 2,
                 channel_timeout=30,
                 clear_untrusted_proxy_headers=True,
+                recv_bytes=65536,  # a window's JSON (~18 KB) in one recv (measured -0.15 ms)
             )
         except OSError as exc:
             self.log.error(

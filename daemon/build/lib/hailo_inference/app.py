@@ -46,6 +46,8 @@ class State:
         self.slots = threading.BoundedSemaphore(cfg.server.max_inflight)
         self._lock = threading.Lock()
         self.active = 0  # every request inside the WSGI app (for the SIGTERM drain)
+        self.telemetry: Any = None  # edge_telemetry sink when telemetry.enabled
+        self.record: Callable[..., int] | None = None  # edge_telemetry record_inference
 
     def enter(self) -> None:
         with self._lock:
@@ -241,6 +243,18 @@ def create_app(state: State) -> Flask:
             m.inflight.dec()
             state.slots.release()
         g.backend = used.backend.kind
+        if state.telemetry is not None and state.record is not None:  # never blocks or raises
+            state.record(
+                state.telemetry,
+                g.rid,
+                used.artifact.version,
+                used.backend.kind,
+                time.perf_counter() - g.t0,
+                latent,
+                scores,
+                x,
+                manifest=used.artifact.manifest,
+            )
         if batch:
             body: dict[str, np.ndarray] = {"latent": latent, "motif_scores": scores}
         else:

@@ -55,12 +55,16 @@ class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    # Raw `telemetry:` section, validated by edge_telemetry.TelemetryConfig (docs/telemetry.md).
+    telemetry: Mapping[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
-        return {
+        out = {
             s.name: {f.name: getattr(getattr(self, s.name), f.name) for f in fields(s.type_cls)}
             for s in _sections()
         }
+        out["telemetry"] = dict(self.telemetry)
+        return out
 
 
 @dataclass(frozen=True)
@@ -152,8 +156,9 @@ def build_config(data: Mapping[str, Any] | None, env: Mapping[str, str] | None =
         )
     sections = {s.name: s for s in _sections()}
     for name in data:
-        if name not in sections:
-            raise ConfigError(f"{name}: unknown section; known sections: {', '.join(sections)}")
+        if name not in sections and name != "telemetry":
+            known = ", ".join([*sections, "telemetry"])
+            raise ConfigError(f"{name}: unknown section; known sections: {known}")
     cfg = Config()
     env = os.environ if env is None else env
     for sec in sections.values():
@@ -182,8 +187,39 @@ def build_config(data: Mapping[str, Any] | None, env: Mapping[str, str] | None =
                     f"{sec.name}.{key} (from {var})", parsed, want, key in nullable
                 )
         cfg = replace(cfg, **{sec.name: replace(getattr(cfg, sec.name), **values)})
+    cfg = replace(cfg, telemetry=_telemetry(data.get("telemetry"), env))
     _validate(cfg)
     return cfg
+
+
+def _telemetry(raw: Any, env: Mapping[str, str]) -> dict[str, Any]:
+    """The `telemetry:` section + HAILO_INFERENCE_TELEMETRY_<KEY> env, checked by edge_telemetry."""
+    if raw is not None and not isinstance(raw, Mapping):
+        raise ConfigError("telemetry: must be a mapping of keys (see docs/telemetry.md)")
+    section = dict(raw or {})
+    prefix = f"{ENV_PREFIX}TELEMETRY_"
+    for var, value in env.items():
+        if var.startswith(prefix):
+            try:
+                section[var[len(prefix) :].lower()] = yaml.safe_load(value)
+            except yaml.YAMLError as exc:
+                raise ConfigError(f"{var}: cannot parse {value!r} ({exc})") from exc
+    if not section:
+        return section
+    try:
+        from edge_telemetry.config import TelemetryConfig
+    except ImportError as exc:
+        if section.get("enabled"):
+            raise ConfigError(
+                "telemetry.enabled: needs the edge-telemetry package in the daemon's virtualenv"
+            ) from exc
+        return section
+    try:
+        TelemetryConfig.from_dict(section)
+    except (ValueError, TypeError) as exc:
+        msg = str(exc)
+        raise ConfigError(msg if msg.startswith("telemetry") else f"telemetry: {msg}") from exc
+    return section
 
 
 def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -> Config:

@@ -41,6 +41,11 @@ class Daemon:
         self.service = ModelService(cfg.model, self.metrics, self.log)
         self.state = State(cfg, self.service, self.metrics, self.log)
         self.app = create_app(self.state)
+        if cfg.telemetry.get("enabled"):
+            from edge_telemetry.daemon_hook import record_inference, start_telemetry
+
+            self.state.telemetry = start_telemetry(cfg.telemetry, None, self.metrics.registry)
+            self.state.record = record_inference
         self.notifier = Notifier.from_env()
         self.exit_code = EXIT_OK
         self.server: Any = None
@@ -100,6 +105,8 @@ class Daemon:
         with contextlib.suppress(SystemExit):  # raised before waitress' loop caught it
             self.server.run()
         self.server.close()
+        if self.state.telemetry is not None:
+            self.state.telemetry.close()
         self.log.info("exit", code=self.exit_code)
         return self.exit_code
 
