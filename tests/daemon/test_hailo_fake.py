@@ -156,3 +156,17 @@ def test_error_messages_name_the_fix():
     )
     assert "lsof /dev/hailo0" in msg
     assert "hailort.service" in explain(HailoRTException("libhailort failed with error: 77 (x)"))
+
+
+def test_repeated_device_timeouts_fall_back_verified_against_fake(
+    fake_hailo, hailo_art, monkeypatch
+):
+    app, _ = make_app(hailo_art, "hailo", server={"request_timeout_s": 0.05})
+    c = app.test_client()
+    monkeypatch.setenv("FAKE_HAILO_RUN_DELAY_S", "0.2")  # the device hangs past the timeout
+    body = orjson.dumps({"x": window()})
+    codes = [c.post("/infer", data=body, content_type="application/json") for _ in range(3)]
+    assert [r.status_code for r in codes] == [504, 504, 200]
+    assert codes[0].get_json()["error"] == "timeout"
+    assert codes[2].headers["X-Backend"] == "onnx"
+    assert "consecutive timeouts" in c.get("/healthz").get_json()["fallback"]["reason"]
