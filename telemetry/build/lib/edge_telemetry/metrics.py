@@ -1,0 +1,46 @@
+"""Prometheus metrics for the sink (prometheus_client, imported only here).
+
+edge_sidecar_telemetry_events_total            events written to disk
+edge_sidecar_telemetry_dropped_total{reason}   events not written (queue_full, disk_full, ...)
+edge_sidecar_telemetry_queue_depth             events waiting for the writer thread
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .sink import REASONS, TelemetrySink
+
+
+class TelemetryMetrics:
+    def __init__(self, registry: Any = None, prefix: str = "edge_sidecar") -> None:
+        from prometheus_client import REGISTRY, Counter, Gauge
+
+        registry = REGISTRY if registry is None else registry
+        self.written = Counter(
+            f"{prefix}_telemetry_events_total",
+            "Inference telemetry events written to disk.",
+            registry=registry,
+        )
+        self.dropped = Counter(
+            f"{prefix}_telemetry_dropped_total",
+            "Inference telemetry events dropped (never silently), by reason.",
+            ["reason"],
+            registry=registry,
+        )
+        for reason in REASONS:  # export zeros so alerts and rates work from the start
+            self.dropped.labels(reason=reason)
+        self.queue_depth = Gauge(
+            f"{prefix}_telemetry_queue_depth",
+            "Inference telemetry events waiting for the writer thread.",
+            registry=registry,
+        )
+
+    def on_drop(self, reason: str, n: int) -> None:
+        self.dropped.labels(reason=reason).inc(n)
+
+    def on_written(self, n: int) -> None:
+        self.written.inc(n)
+
+    def watch(self, sink: TelemetrySink) -> None:
+        self.queue_depth.set_function(sink.queue_depth)
