@@ -4,7 +4,8 @@
 #   scripts/wheelhouse.sh [TARGET...]      TARGET = <arch>-cp<XY>, e.g. x86_64-cp311 aarch64-cp311
 # Output: wheelhouse/<TARGET>/ with the daemon wheel, every dependency as a binary wheel for that
 # platform and Python (versions pinned to the tested .venv through a constraints file), pip's own
-# wheel (to bootstrap a venv made with --without-pip) and SHA256SUMS + DAEMON_VERSION.
+# wheel (to bootstrap a venv made with --without-pip), REQUIREMENTS (what the role installs),
+# SHA256SUMS and DAEMON_VERSION.
 # Raspberry Pi OS bookworm (Pi 5) is aarch64-cp311; the lab fleet is x86_64-cp311.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,11 +17,25 @@ GLIBC_MAX=${WHEELHOUSE_GLIBC_MAX:-36}   # bookworm ships glibc 2.36
 die() { echo "wheelhouse: $*" >&2; exit 1; }
 [ -x "$PY" ] || die "$PY not found; run make setup first"
 
+export SOURCE_DATE_EPOCH=315532800  # reproducible wheels: same source, same sha256, same release
 build=$(mktemp -d); trap 'rm -rf "$build"' EXIT
 # The daemon wheel (pure Python) and the pins of everything the tested .venv runs.
-"$PY" -m pip wheel -q --no-deps --no-build-isolation -w "$build/daemon" ./daemon >/dev/null
+srccopy() {  # build from a clean copy: never leave build/ or egg-info behind in the source tree
+  rsync -a --exclude build --exclude '*.egg-info' --exclude __pycache__ "$1/" "$build/src-$1/"
+  echo "$build/src-$1"
+}
+"$PY" -m pip wheel -q --no-deps --no-build-isolation -w "$build/daemon" "$(srccopy daemon)" >/dev/null
 daemon_whl=$(ls "$build"/daemon/hailo_inference-*.whl) || die "daemon wheel was not built"
 daemon_ver=$(basename "$daemon_whl" | cut -d- -f2)
+wheels=("$daemon_whl")
+echo "hailo-inference==$daemon_ver" >"$build/REQUIREMENTS"
+# edge-telemetry (optional in the daemon: telemetry.enabled) goes into the same venv when present
+if [ -f telemetry/pyproject.toml ]; then
+  "$PY" -m pip wheel -q --no-deps --no-build-isolation -w "$build/daemon" "$(srccopy telemetry)" >/dev/null
+  tel_whl=$(ls "$build"/daemon/edge_telemetry-*.whl) || die "edge-telemetry wheel was not built"
+  wheels+=("$tel_whl")
+  echo "edge-telemetry==$(basename "$tel_whl" | cut -d- -f2)" >>"$build/REQUIREMENTS"
+fi
 "$PY" -m pip freeze --exclude-editable | grep -v -e '^-e ' -e ' @ ' >"$build/constraints.txt"
 pip_ver=$("$PY" -m pip --version | awk '{print $2}')
 
@@ -28,18 +43,18 @@ for target in "$@"; do
   [[ $target =~ ^(x86_64|aarch64)-cp3([0-9]+)$ ]] || die "bad target $target (want x86_64-cp311 or aarch64-cp311)"
   arch=${BASH_REMATCH[1]}; minor=${BASH_REMATCH[2]}
   dest=$OUT/$target
-  stamp_in=$( (sha256sum "$daemon_whl" | cut -c1-64; cat "$build/constraints.txt"; echo "$pip_ver $GLIBC_MAX") | sha256sum | cut -c1-64)
+  stamp_in=$( (sha256sum "${wheels[@]}" | cut -c1-64; cat "$build/constraints.txt"; echo "$pip_ver $GLIBC_MAX") | sha256sum | cut -c1-64)
   if [ -f "$dest/.inputs" ] && [ "$(cat "$dest/.inputs")" = "$stamp_in" ] && [ -f "$dest/SHA256SUMS" ]; then
     echo "wheelhouse: $target up to date ($dest)"; continue
   fi
   plats=(--platform "manylinux2014_$arch")
   for g in $(seq 17 "$GLIBC_MAX"); do plats+=(--platform "manylinux_2_${g}_$arch"); done
   tmp=$dest.tmp; rm -rf "$tmp"; mkdir -p "$tmp"
-  cp "$daemon_whl" "$tmp/"
+  cp "${wheels[@]}" "$build/REQUIREMENTS" "$tmp/"
   echo "wheelhouse: $target: downloading binary wheels for hailo-inference $daemon_ver (cp3$minor, $arch)"
   "$PY" -m pip download -q --only-binary=:all: "${plats[@]}" --python-version "3.$minor" \
     --implementation cp --abi "cp3$minor" -c "$build/constraints.txt" -d "$tmp" \
-    "$daemon_whl" "pip==$pip_ver" 2> >(grep -v -e "is ignored: it is neither" >&2) \
+    "${wheels[@]}" "pip==$pip_ver" 2> >(grep -v -e "is ignored: it is neither" >&2) \
     || die "pip download failed for $target (is PyPI reachable? does every pin have a $arch cp3$minor wheel?)"
   (cd "$tmp" && sha256sum -- *.whl >SHA256SUMS)
   echo "$daemon_ver" >"$tmp/DAEMON_VERSION"
