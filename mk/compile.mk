@@ -38,6 +38,9 @@ compile-wheelhouse: setup ## wheels for the GPU server's toolchain venv (torch C
 	rm -f "$(COMPILE_WHEELHOUSE)"/toolchain/{edge_models,edge_compiler,hailo_inference}-*.whl
 	if [ -n "$(DFC_WHEEL)" ]; then rm -f "$(COMPILE_WHEELHOUSE)/toolchain/$$(basename "$(DFC_WHEEL)")"; fi
 	rm -rf "$(COMPILE_WHEELHOUSE)/project"; cp -r "$$tmp/project" "$(COMPILE_WHEELHOUSE)/project"
+	# one deterministic tar: the role copies (and checksums) one file instead of ~40
+	tar -C "$(COMPILE_WHEELHOUSE)" --sort=name --mtime=@315532800 --owner=0 --group=0 \
+	  --numeric-owner -cf "$(COMPILE_WHEELHOUSE)/toolchain.tar" toolchain
 	echo "$$want" > "$(COMPILE_WHEELHOUSE)/.stamp"
 	echo "compile-wheelhouse: $$(ls $(COMPILE_WHEELHOUSE)/toolchain | wc -l) toolchain wheels, $$(ls $(COMPILE_WHEELHOUSE)/project | wc -l) project wheels ($$(du -sh $(COMPILE_WHEELHOUSE) | cut -f1))"
 

@@ -1,0 +1,170 @@
+"""Lab scenario: `ansible-playbook -i inventory/lab compile.yml -l gpusrv` on the lab's GPU host.
+
+Run by `make test-lab` (controller venv .venv-ctl) while the lab is up. The gpusrv lab host is a
+Debian 12 container with no registry access and no Dataflow Compiler, so:
+1. the first run installs the toolchain from the controller-built wheelhouse, builds the ONNX
+   artifact from the *untrained* recipe (seconds instead of the default recipe's minutes) and
+   from the original EdgeInfer ONNX, says no HEF was built and why, and fetches both artifacts
+   (every sha256 checked on arrival);
+2. the rerun changes nothing (content-addressed artifacts, idempotent role);
+3. a third run with the TEST-ONLY fake DFC (tests/fakes/hailo_sdk_client) builds a hailo8l HEF
+   through the same role: verified against a fake, not on hardware.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.lab
+
+ROOT = Path(__file__).resolve().parents[2]
+# EDGE_COMPILE_INVENTORY: another inventory with a gpusrv group (e.g. to try this scenario on
+# a real GPU server); default: the lab's.
+INVENTORY = Path(os.environ.get("EDGE_COMPILE_INVENTORY", ROOT / "inventory" / "lab" / "hosts.yml"))
+EDGEINFER_ONNX = ROOT.parent / "shared/models/edgeinfer-tcn-encoder/tcn_encoder_for_edgeinfer.onnx"
+FAKE_DFC = ROOT / "tests" / "fakes" / "hailo_sdk_client"
+PLAYBOOK_TIMEOUT_S = 900
+
+
+def _gpusrv_hosts() -> list[str]:
+    inv = yaml.safe_load(INVENTORY.read_text()) or {}
+    hosts: list[str] = []
+
+    def walk(group: dict, name: str, inside: bool) -> None:
+        inside = inside or name == "gpusrv"
+        if inside:
+            hosts.extend((group.get("hosts") or {}).keys())
+        for child, sub in (group.get("children") or {}).items():
+            walk(sub or {}, child, inside)
+
+    for name, group in inv.items():
+        walk(group or {}, name, False)
+    return hosts
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory) -> dict:
+    if not INVENTORY.is_file():
+        pytest.skip(f"the lab is not up ({INVENTORY} missing): run `make lab-up`")
+    hosts = _gpusrv_hosts()
+    if not hosts:
+        pytest.skip(f"{INVENTORY} has no host in group gpusrv")
+    r = subprocess.run(["make", "-s", "compile-wheelhouse"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=900)  # fmt: skip
+    assert r.returncode == 0, f"make compile-wheelhouse failed:\n{r.stdout}\n{r.stderr}"
+    # start from no artifacts on the host (a lab kept up between runs may hold earlier ones)
+    ansible = ROOT / ".venv-ctl" / "bin" / "ansible"
+    r = subprocess.run(
+        [str(ansible) if ansible.exists() else "ansible", "gpusrv", "-i", str(INVENTORY), "-b",
+         "-m", "ansible.builtin.file", "-a", "path=/opt/edge-compiler/artifacts state=absent"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg")),
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    work = tmp_path_factory.mktemp("compile-lab")
+    sources = [{"name": "untrained", "kind": "recipe", "recipe": "untrained"}]
+    if EDGEINFER_ONNX.is_file():
+        sources.append({"name": "edgeinfer", "kind": "onnx", "onnx": str(EDGEINFER_ONNX)})
+    variables = {
+        "hailo_compiler_fetch_dest": str(work / "artifacts"),
+        "hailo_compiler_sources": sources,
+        "hailo_compiler_poll_s": 3,
+    }
+    (work / "vars.yml").write_text(yaml.safe_dump(variables))
+    return {"host": hosts[0], "work": work, "sources": sources, "vars": work / "vars.yml"}
+
+
+def playbook(lab: dict, *extra: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_FORCE_COLOR="0")  # fmt: skip
+    cmd = ["ansible-playbook", "-i", str(INVENTORY), "compile.yml", "-l", "gpusrv",
+           "-e", f"@{lab['vars']}", *extra]  # fmt: skip
+    ctl = ROOT / ".venv-ctl" / "bin" / "ansible-playbook"
+    if ctl.exists():
+        cmd[0] = str(ctl)
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env,
+                          timeout=PLAYBOOK_TIMEOUT_S)  # fmt: skip
+
+
+def recap(out: str, host: str) -> dict[str, int]:
+    m = re.search(rf"^{re.escape(host)}\s*:\s*(.*)$", out, re.M)
+    assert m, f"no PLAY RECAP line for {host}:\n{out[-3000:]}"
+    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(1))}
+
+
+def fetched(lab: dict) -> list[Path]:
+    return sorted((lab["work"] / "artifacts").glob("*/*/manifest.json"))
+
+
+def check_sha256(folder: Path) -> dict:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for name, meta in manifest["files"].items():
+        digest = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        assert digest == meta["sha256"], f"{folder / name}: sha256 differs from the manifest"
+    return manifest
+
+
+@pytest.fixture(scope="module")
+def first_run(lab) -> subprocess.CompletedProcess:
+    r = playbook(lab)
+    assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-3000:]
+    return r
+
+
+def test_compile_builds_and_fetches_onnx_artifacts_without_dfc(lab, first_run):
+    assert recap(first_run.stdout, lab["host"])["failed"] == 0
+    manifests = fetched(lab)
+    assert len(manifests) == len(lab["sources"]), [str(m) for m in manifests]
+    kinds = set()
+    for m in manifests:
+        manifest = check_sha256(m.parent)
+        kinds.add(manifest["source"]["kind"])
+        assert "hailo" not in manifest["backends"]  # no DFC on the lab host: no HEF
+        assert not (m.parent / "encoder.hef").exists()
+        report = json.loads((m.parent / "compile_report.json").read_text())
+        assert report["hef"]["status"] == "unavailable"
+        assert "no HEF was built" in report["hef"]["reason"]
+        assert report["parity"]["onnx"]["min_cosine"] >= 0.99999
+    assert "untrained" in kinds
+    assert "no HEF was built" in " ".join(first_run.stdout.split())
+
+
+def test_compile_imports_the_original_edgeinfer_onnx(lab, first_run):
+    if not EDGEINFER_ONNX.is_file():
+        pytest.skip(f"original EdgeInfer ONNX not present at {EDGEINFER_ONNX}")
+    kinds = {json.loads(m.read_text())["source"]["kind"] for m in fetched(lab)}
+    assert "import-onnx" in kinds
+
+
+def test_compile_rerun_is_idempotent(lab, first_run):
+    before = {m: m.read_bytes() for m in fetched(lab)}
+    r = playbook(lab)
+    assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-3000:]
+    rc = recap(r.stdout, lab["host"])
+    assert rc["changed"] == 0 and rc["failed"] == 0, r.stdout[-6000:]
+    assert {m: m.read_bytes() for m in fetched(lab)} == before
+    assert "unchanged, inputs and toolchain as before" in " ".join(r.stdout.split())
+
+
+def test_compile_with_fake_dfc_adds_a_hailo8l_hef_verified_against_fake_not_hardware(
+    lab, first_run
+):
+    r = playbook(lab, "-e", f"hailo_compiler_test_fake_dfc={FAKE_DFC}", "-e",
+                 "hailo_compiler_hef=require", "-e", "hailo_compiler_hw_arch=hailo8l")  # fmt: skip
+    assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-3000:]
+    for m in fetched(lab):
+        manifest = check_sha256(m.parent)
+        hb = manifest["backends"]["hailo"]
+        assert hb["hw_arch"] == "hailo8l" and hb["dfc_version"].endswith("+fake")
+        assert hb["normalization_on_chip"] is True and hb["verified"] == "fake DFC, not hardware"
+        par = manifest["parity"]["hailo"]
+        assert par["min_cosine"] >= 0.99 and par["min_snr_db"] >= 20
+        assert (m.parent / "encoder.hef").read_bytes()[:7] == b"FAKEHEF"
