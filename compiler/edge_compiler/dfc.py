@@ -386,7 +386,7 @@ def _attempt(
         )
     title = (
         f"{manifest['model']['name']} {manifest['model']['version']} {opts.hw_arch} "
-        f"DFC {version}, {script.describe()} (SDK_QUANTIZED emulator vs PyTorch)"
+        f"DFC {version}\n{script.describe()} (SDK_QUANTIZED emulator vs PyTorch)"
     )
     dfc_parity.plot(cos, snr, opts.thresholds, work / PARITY_PNG, title)
     report = {

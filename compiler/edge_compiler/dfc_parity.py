@@ -94,9 +94,13 @@ def plot(cos: np.ndarray, snr: np.ndarray, th: Thresholds, path: Path, title: st
     import matplotlib.pyplot as plt
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.4))
-    a.hist(cos, bins=40, color="#4477aa")
-    a.axvline(th.min_cosine, color="#cc3311", ls="--", label=f"gate {th.min_cosine}")
-    a.set_xlabel("latent cosine (emulator vs PyTorch)")
+    err = np.clip(1.0 - np.asarray(cos, np.float64), 1e-9, None)  # 1 - cosine, log scale
+    gate_err = max(1.0 - th.min_cosine, 1e-9)
+    lo, hi = min(err.min(), gate_err) / 2, max(err.max(), gate_err) * 2
+    a.hist(err, bins=np.geomspace(lo, hi, 40), color="#4477aa")
+    a.set_xscale("log")
+    a.axvline(gate_err, color="#cc3311", ls="--", label=f"gate: cosine {th.min_cosine}")
+    a.set_xlabel("1 - latent cosine (emulator vs PyTorch)")
     a.set_ylabel("windows")
     a.legend()
     b.hist(snr, bins=40, color="#228833")
