@@ -7,11 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CTL=.venv-ctl/bin
+INV=${DEMO_INVENTORY:-inventory/lab}   # another inventory of lab-like hosts: no lab-up
 export ANSIBLE_CONFIG=$PWD/ansible.cfg
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "1/5 Lab fleet: Debian 12 hosts with systemd, reached over SSH like the Pis (make lab-up)"
-make --no-print-directory lab-up
+if [ -z "${DEMO_INVENTORY:-}" ]; then make --no-print-directory lab-up; else echo "using $INV"; fi
 
 step "2/5 Artifact: the encoder the daemon serves"
 if ls artifacts/*/*/manifest.json >/dev/null 2>&1; then
@@ -24,13 +25,13 @@ art=$(dirname "$(ls -t artifacts/*/*/manifest.json | head -1)")
 step "3/5 Wheelhouse: the daemon and its dependencies, built here for the hosts (they have no registry)"
 make --no-print-directory wheelhouse WHEELHOUSE_TARGETS=x86_64-cp311
 
-step "4/5 ansible-playbook -i inventory/lab site.yml (canary first, health gate after each host)"
-"$CTL/ansible-playbook" -i inventory/lab site.yml -e @playbooks/vars/lab.yml
+step "4/5 ansible-playbook -i $INV site.yml (canary first, health gate after each host)"
+"$CTL/ansible-playbook" -i "$INV" site.yml -e @playbooks/vars/lab.yml
 
-host=$("$CTL/ansible-inventory" -i inventory/lab --graph edge | grep -oE '[a-z0-9-]+$' | grep -v '^edge$' | head -1)
-addr=$("$CTL/ansible-inventory" -i inventory/lab --host "$host" | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["ansible_host"])')
+host=$("$CTL/ansible-inventory" -i "$INV" --graph edge | grep -oE '[a-z0-9-]+$' | grep -v '^edge$' | head -1)
+addr=$("$CTL/ansible-inventory" -i "$INV" --host "$host" | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["ansible_host"])')
 step "5/5 On $host ($addr): systemctl status hailo-inference"
-"$CTL/ansible" -i inventory/lab "$host" -b -m ansible.builtin.command \
+"$CTL/ansible" -i "$INV" "$host" -b -m ansible.builtin.command \
   -a "systemctl status --no-pager --lines=5 hailo-inference" | sed 1d || true
 
 echo; echo "One real /infer from this machine: the first golden window of $art"
