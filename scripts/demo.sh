@@ -28,11 +28,13 @@ make --no-print-directory wheelhouse WHEELHOUSE_TARGETS=x86_64-cp311
 step "4/5 ansible-playbook -i $INV site.yml (canary first, health gate after each host)"
 "$CTL/ansible-playbook" -i "$INV" site.yml -e @playbooks/vars/lab.yml
 
-host=$("$CTL/ansible-inventory" -i "$INV" --graph edge | grep -oE '[a-z0-9-]+$' | grep -v '^edge$' | head -1)
-addr=$("$CTL/ansible-inventory" -i "$INV" --host "$host" | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["ansible_host"])')
+read -r host addr < <("$CTL/ansible-inventory" -i "$INV" --list | .venv/bin/python -c '
+import json, sys
+inv = json.load(sys.stdin); h = inv["edge"]["hosts"][0]
+print(h, inv["_meta"]["hostvars"][h]["ansible_host"])')
 step "5/5 On $host ($addr): systemctl status hailo-inference"
 "$CTL/ansible" -i "$INV" "$host" -b -m ansible.builtin.command \
-  -a "systemctl status --no-pager --lines=5 hailo-inference" | sed 1d || true
+  -a "systemctl status --no-pager --lines=3 hailo-inference" | sed 1d | cut -c1-180 || true
 
 echo; echo "One real /infer from this machine: the first golden window of $art"
 .venv/bin/python - "$addr" "$art" <<'PY'
