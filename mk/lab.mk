@@ -1,8 +1,13 @@
-# Owned by the lab fleet work.
-.PHONY: lab-up lab-down lab-status
-lab-up: setup ## boot the lab fleet (systemd-nspawn hosts) and write inventory/lab
-	@echo "lab-up: not built yet"; exit 1
+# Owned by the lab fleet work (docs/lab.md). Stdlib Python harness in lab/, run as root.
+LAB_PY ?= python3
+LAB_HOSTS ?= pi-lab-1:edge pi-lab-2:edge gpusrv-lab:gpusrv
+export LAB_HOSTS
+.PHONY: lab-up lab-down lab-status lab-fault
+lab-up: setup ## boot the lab fleet (systemd-nspawn hosts) and write inventory/lab (LAB_HOSTS="name:group ...")
+	$(LAB_PY) lab/fleet.py up
 lab-down: ## stop the lab fleet and remove every namespace, veth, bridge and mount
-	@echo "lab-down: not built yet"
+	$(LAB_PY) lab/fleet.py down
 lab-status: ## list lab hosts: name, address, nspawn pid, systemd state
-	@echo "lab-status: not built yet"
+	@$(LAB_PY) lab/fleet.py status
+lab-fault: ## make a lab host misbehave: make lab-fault HOST=pi-lab-1 FAULT=stop|start|cut|restore|reboot
+	$(LAB_PY) lab/fleet.py fault $(HOST) $(FAULT)

@@ -1,0 +1,54 @@
+"""Base checks on every lab host, as a fresh Raspberry Pi OS Lite host would pass them.
+
+testinfra over SSH through the Ansible backend and inventory/lab (user pi, the lab key,
+StrictHostKeyChecking with the lab known_hosts), exactly as with inventory/production.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+LAB_INVENTORY = Path(
+    os.environ.get("DEPLOY_INVENTORY", Path(__file__).resolve().parents[2] / "inventory" / "lab")
+)
+
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(
+        not (LAB_INVENTORY / "hosts.yml").exists(),
+        reason=f"no lab inventory at {LAB_INVENTORY}: run `make lab-up` (or `make test-lab`)",
+    ),
+]
+testinfra_hosts = [f"ansible://all?ansible_inventory={LAB_INVENTORY}"]
+
+
+def test_systemd_is_pid1_and_running(host) -> None:
+    assert host.check_output("cat /proc/1/comm") == "systemd"
+    state = host.run("systemctl is-system-running").stdout.strip()
+    assert state == "running", host.run("systemctl --failed --plain --no-legend").stdout
+
+
+def test_sshd_running_and_enabled(host) -> None:
+    ssh = host.service("ssh")
+    assert ssh.is_running
+    assert ssh.is_enabled
+
+
+def test_python3_at_least_3_9(host) -> None:
+    out = host.check_output("python3 -c 'import sys; print(*sys.version_info[:2])'")
+    major, minor = map(int, out.split())
+    assert (major, minor) >= (3, 9)
+    assert host.run("python3 -m venv --help").rc == 0
+
+
+def test_user_is_pi_not_root_and_sudo_works(host) -> None:
+    assert host.check_output("id -un") == "pi"
+    assert host.check_output("sudo -n id -u") == "0"
+
+
+def test_host_has_no_default_route(host) -> None:
+    """Like the real fleet: no registry access; only the controller and lab hosts."""
+    assert "default" not in host.check_output("ip route")
