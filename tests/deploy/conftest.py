@@ -212,23 +212,29 @@ def wait_ready(url: str, timeout: float = 60.0) -> float:
 
 
 def reboot_host(host: str) -> None:
-    """Reboot one host the way a user would (ansible.builtin.reboot) and wait for it.
+    """Reboot one host and wait until it is back.
 
-    The boot is detected through PID 1's start time: inside a container the kernel's boot_id
-    does not change on a reboot, PID 1's start time does (on a Pi both change).
+    On the lab: the lab harness's fault helper (`lab/fleet.py fault <host> reboot`: reboots the
+    container and waits for systemd). Elsewhere: ansible.builtin.reboot, with PID 1's start time
+    as the boot marker (inside a container the kernel's boot_id does not change on a reboot).
     """
-    res = run(
-        [
-            str(CTL / "ansible"),
-            "-i",
-            str(INVENTORY),
-            host,
-            "-b",
-            "-m",
-            "ansible.builtin.reboot",
-            "-a",
-            json.dumps({"boot_time_command": "cut -d' ' -f22 /proc/1/stat", "reboot_timeout": 180}),
-        ],
-        timeout=240,
-    )
+    harness = ROOT / "lab" / "fleet.py"
+    if INVENTORY.resolve() == (ROOT / "inventory" / "lab").resolve() and harness.exists():
+        res = run(["python3", str(harness), "fault", host, "reboot"], timeout=300)
+    else:
+        args = {"boot_time_command": "cut -d' ' -f22 /proc/1/stat", "reboot_timeout": 180}
+        res = run(
+            [
+                str(CTL / "ansible"),
+                "-i",
+                str(INVENTORY),
+                host,
+                "-b",
+                "-m",
+                "ansible.builtin.reboot",
+                "-a",
+                json.dumps(args),
+            ],
+            timeout=240,
+        )
     assert res.rc == 0, res.out
