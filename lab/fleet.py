@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import fcntl
 import hashlib
 import json
 import os
@@ -486,6 +487,11 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("host")
     f.add_argument("action", choices=["stop", "start", "cut", "restore", "reboot"])
     a = ap.parse_args(argv)
+    if a.cmd in ("up", "down", "fault"):
+        require_root_and_tools()
+        LIB.mkdir(parents=True, exist_ok=True)
+        lock = open(LIB / ".lock", "w")  # noqa: SIM115  one lab-up/down/fault at a time
+        fcntl.flock(lock, fcntl.LOCK_EX)
     if a.cmd == "up":
         return cmd_up(a.hosts)
     if a.cmd == "down":
