@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import CTL, INVENTORY, on_host, run
+from deploylib import CTL, INVENTORY, on_host, run
 
 VERSION = "4.20.0"
 DEBCONF = {

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import (
+from deploylib import (
     PY,
     derive,
     golden_window,

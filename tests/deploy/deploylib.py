@@ -1,0 +1,192 @@
+"""Helpers for the end-to-end deployment scenarios on the lab fleet (`make test-lab`).
+
+Everything runs from the controller exactly as a user would: `ansible-playbook site.yml` against
+inventory/lab, HTTP to the hosts' lab addresses (playbooks/vars/lab.yml makes the daemon listen
+there, allow-listed to the lab bridge), ad-hoc `ansible` for host-side actions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+INVENTORY = Path(os.environ.get("DEPLOY_INVENTORY", ROOT / "inventory" / "lab"))
+CTL = ROOT / ".venv-ctl" / "bin"
+PY = ROOT / ".venv" / "bin" / "python"
+WORK = ROOT / "build" / "deploy-tests"
+PORT = 9000
+
+
+@dataclass
+class Result:
+    rc: int
+    out: str
+
+    def recap(self) -> dict[str, dict[str, int]]:
+        """PLAY RECAP counters per host."""
+        rows = {}
+        for m in re.finditer(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$", self.out, re.M):
+            rows[m.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
+        return rows
+
+
+def run(cmd: list[str], timeout: int = 600) -> Result:
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    p = subprocess.run(
+        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    return Result(p.returncode, p.stdout + p.stderr)
+
+
+def playbook(artifact: Path, *extra: str) -> Result:
+    res = run(
+        [
+            str(CTL / "ansible-playbook"),
+            "-i",
+            str(INVENTORY),
+            "site.yml",
+            "-e",
+            "@playbooks/vars/lab.yml",
+            "-e",
+            f"hailo_inference_artifact={artifact}",
+            *extra,
+        ]
+    )
+    print(res.out[-3000:])
+    return res
+
+
+def on_host(host: str, command: str) -> Result:
+    """Run a shell command as root on one lab host."""
+    return run(
+        [
+            str(CTL / "ansible"),
+            "-i",
+            str(INVENTORY),
+            host,
+            "-b",
+            "-m",
+            "ansible.builtin.shell",
+            "-a",
+            command,
+        ]
+    )
+
+
+def _build(seed: int) -> Path:
+    out = WORK / "artifacts"
+    p = subprocess.run(
+        [
+            str(PY),
+            "-m",
+            "edge_compiler",
+            "build",
+            "--recipe",
+            "untrained",
+            "--seed",
+            str(seed),
+            "--out",
+            str(out),
+            "--no-progress",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert p.returncode == 0, p.stdout + p.stderr
+    path = Path(p.stdout.strip().splitlines()[-1])  # the builder prints the folder last
+    assert (path / "manifest.json").exists(), p.stdout + p.stderr
+    return path
+
+
+def derive(src: Path, suffix: str) -> tuple[Path, dict]:
+    """Copy an artifact under a new version (`<version>-<suffix>`); returns (path, manifest)."""
+    manifest = json.loads((src / "manifest.json").read_text())
+    manifest["model"]["version"] = f"{manifest['model']['version']}-{suffix}"
+    dst = WORK / "derived" / manifest["model"]["name"] / manifest["model"]["version"]
+    shutil.rmtree(dst, ignore_errors=True)
+    shutil.copytree(src, dst)
+    (dst / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return dst, manifest
+
+
+def golden_window(artifact: Path, index: int = 0) -> list:
+    p = subprocess.run(
+        [
+            str(PY),
+            "-c",
+            "import json,sys,numpy as np; "
+            "print(json.dumps(np.load(sys.argv[1])['x'][int(sys.argv[2])].tolist()))",
+            str(artifact / "golden.npz"),
+            str(index),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(p.stdout)
+
+
+def model_ref(artifact: Path) -> str:
+    m = json.loads((artifact / "manifest.json").read_text())["model"]
+    return f"{m['name']}@{m['version']}"
+
+
+def healthz(url: str) -> dict:
+    try:
+        r = requests.get(f"{url}/healthz", timeout=3)
+        return r.json() if r.status_code == 200 else {"status": r.status_code}
+    except requests.RequestException as exc:
+        return {"error": repr(exc)}
+
+
+def wait_ready(url: str, timeout: float = 60.0) -> float:
+    """Seconds until /readyz answers 200 (raises after `timeout`)."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        try:
+            if requests.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return time.monotonic() - t0
+        except requests.RequestException:
+            pass
+        time.sleep(0.25)
+    raise AssertionError(f"{url} not ready after {timeout:.0f} s")
+
+
+def reboot_host(host: str) -> None:
+    """Reboot one host and wait until it is back.
+
+    On the lab: the lab harness's fault helper (`lab/fleet.py fault <host> reboot`: reboots the
+    container and waits for systemd). Elsewhere: ansible.builtin.reboot, with PID 1's start time
+    as the boot marker (inside a container the kernel's boot_id does not change on a reboot).
+    """
+    harness = ROOT / "lab" / "fleet.py"
+    if INVENTORY.resolve() == (ROOT / "inventory" / "lab").resolve() and harness.exists():
+        res = run(["python3", str(harness), "fault", host, "reboot"], timeout=300)
+    else:
+        args = {"boot_time_command": "cut -d' ' -f22 /proc/1/stat", "reboot_timeout": 180}
+        res = run(
+            [
+                str(CTL / "ansible"),
+                "-i",
+                str(INVENTORY),
+                host,
+                "-b",
+                "-m",
+                "ansible.builtin.reboot",
+                "-a",
+                json.dumps(args),
+            ],
+            timeout=240,
+        )
+    assert res.rc == 0, res.out
