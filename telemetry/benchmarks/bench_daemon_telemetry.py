@@ -161,9 +161,11 @@ def main() -> int:
             r["events_on_disk"] = evs
             r["events_expected"] = r["ok"] + int(args.rate * 2.0)  # warm-up windows too
             r["torn_or_invalid_lines"] = rs.torn + rs.invalid
+        r["loadavg_1m"] = round(os.getloadavg()[0], 2)  # other work on the machine skews latency
         results[mode] = r
         print(json.dumps({mode: r}))
-    out = {"rate_per_s": args.rate, "seconds": args.seconds, "sample_rate": args.sample_rate,
+    out = {"loadavg_1m_at_end": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
+           "rate_per_s": args.rate, "seconds": args.seconds, "sample_rate": args.sample_rate,
            "backend": "onnx", "results": results}  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")
