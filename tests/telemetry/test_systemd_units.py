@@ -11,9 +11,15 @@ from pathlib import Path
 
 import jinja2
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = ("hailo-inference-select.service", "hailo-inference-select.timer")
+
+
+def role_defaults() -> dict:
+    """The role's defaults, as the role renders the templates (no inline fallbacks)."""
+    return yaml.safe_load((ROOT / "roles/hailo_inference/defaults/main.yml").read_text())
 
 
 def render(tmp_path: Path) -> Path:
@@ -22,11 +28,14 @@ def render(tmp_path: Path) -> Path:
         text = (ROOT / "telemetry/systemd" / f"{name}.j2").read_text()
         assert text.startswith("# {{ ansible_managed }}\n")
         out = env.from_string(text).render(
-            ansible_managed="Ansible managed",
-            inventory_hostname="pi-1",
-            hailo_inference_select_python=sys.executable,  # verify wants a real executable
-            hailo_inference_user="root",
-            hailo_inference_group="root",
+            {
+                **role_defaults(),
+                "ansible_managed": "Ansible managed",
+                "inventory_hostname": "pi-1",
+                "_hailo_inference_select_python": sys.executable,  # verify wants an executable
+                "hailo_inference_user": "root",
+                "hailo_inference_group": "root",
+            }
         )
         (tmp_path / name).write_text(out)
     return tmp_path
