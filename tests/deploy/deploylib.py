@@ -190,3 +190,34 @@ def reboot_host(host: str) -> None:
             timeout=240,
         )
     assert res.rc == 0, res.out
+
+
+def golden_latent(artifact: Path, index: int = 0) -> list:
+    """The artifact's expected latent for golden window `index`."""
+    p = subprocess.run(
+        [
+            str(PY),
+            "-c",
+            "import json,sys,numpy as np; "
+            "print(json.dumps(np.load(sys.argv[1])['latent'][int(sys.argv[2])].tolist()))",
+            str(artifact / "golden.npz"),
+            str(index),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(p.stdout)
+
+
+def infer_matches_golden(url: str, artifact: Path, index: int = 0, atol: float = 1e-3) -> None:
+    """One real POST /infer of a golden window; the answer has EdgeInfer's exact shape and
+    matches the artifact's golden latent."""
+    r = requests.post(f"{url}/infer", json={"x": golden_window(artifact, index)}, timeout=5)
+    assert r.status_code == 200, (url, r.status_code, r.text[:300])
+    body = r.json()
+    assert set(body) == {"latent", "motif_scores"}, body.keys()
+    assert len(body["latent"]) == 64 and len(body["motif_scores"]) == 12
+    want = golden_latent(artifact, index)
+    worst = max(abs(a - b) for a, b in zip(body["latent"], want, strict=True))
+    assert worst <= atol, f"{url}: latent differs from the golden vector by {worst:.2e}"

@@ -8,7 +8,9 @@ Debian 12 container with no registry access and no Dataflow Compiler, so:
    (every sha256 checked on arrival);
 2. the rerun changes nothing (content-addressed artifacts, idempotent role);
 3. a third run with the TEST-ONLY fake DFC (tests/fakes/hailo_sdk_client) builds a hailo8l HEF
-   through the same role: verified against a fake, not on hardware.
+   through the same role: verified against a fake, not on hardware;
+4. `site.yml` then deploys the fetched artifact (the imported EdgeInfer encoder when present) to
+   the edge hosts, which serve it (onnx backend: the lab hosts have no accelerator).
 """
 
 from __future__ import annotations
@@ -174,3 +176,19 @@ def test_compile_with_fake_dfc_adds_a_hailo8l_hef_verified_against_fake_not_hard
         par = manifest["parity"]["hailo"]
         assert par["min_cosine"] >= 0.99 and par["min_snr_db"] >= 20
         assert (m.parent / "encoder.hef").read_bytes()[:7] == b"FAKEHEF"
+
+
+def test_site_yml_deploys_the_fetched_artifact(lab, first_run, wheelhouse, urls):
+    from deploylib import healthz, infer_matches_golden, model_ref
+    from deploylib import playbook as site
+
+    folders = [m.parent for m in fetched(lab)]
+    kind = {f: json.loads((f / "manifest.json").read_text())["source"]["kind"] for f in folders}
+    pick = next((f for f in folders if kind[f] == "import-onnx"), folders[0])
+    res = site(pick)
+    assert res.rc == 0, res.out[-4000:]
+    for url in urls.values():
+        health = healthz(url)
+        assert health.get("model") == model_ref(pick), health
+        assert health.get("backend") == "onnx", health  # no accelerator on a lab host
+        infer_matches_golden(url, pick)
