@@ -19,6 +19,16 @@ def parse_json(body: bytes) -> Any:
         raise ApiError("invalid_json", f"body is not valid JSON: {exc}") from exc
 
 
+def _may_hold_bool(raw: bytes) -> bool:
+    """numpy turns true/false into 1.0/0.0 silently; look for them in the body. JSON numbers never
+    contain "t" or "f", so a one-byte search (memchr) clears the usual body at once."""
+    if not raw:
+        return True  # no raw body to look at: check the parsed values
+    if b"t" not in raw and b"f" not in raw:
+        return False
+    return b"true" in raw or b"false" in raw
+
+
 def _has_bool(v: Any) -> bool:
     if isinstance(v, bool):
         return True
@@ -62,7 +72,7 @@ def windows(
     elif a.shape != expect:
         raise ApiError("invalid_shape", f'"x" must be {want}; got shape {list(a.shape)}')
     kind = a.dtype.kind
-    if kind == "b" or (kind in "fiu" and (b"true" in raw or b"false" in raw) and _has_bool(x)):
+    if kind == "b" or (kind in "fiu" and _may_hold_bool(raw) and _has_bool(x)):
         raise ApiError("invalid_value", '"x" must hold numbers; found true/false')
     if kind not in "fiu":
         what = "strings" if kind in "US" else "null or out-of-range values"
