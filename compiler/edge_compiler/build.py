@@ -40,7 +40,7 @@ class Weights:
     """What a recipe hands to the build: the model and how it was obtained."""
 
     model: TCNEncoder
-    kind: str  # untrained | synthetic-default | import-onnx
+    kind: str  # untrained | synthetic-default | import-onnx | checkpoint
     recipe: dict
     source_sha256: str
     extra_checks: list[Comparison] = field(default_factory=list)

@@ -18,6 +18,12 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument(
         "--from-onnx", type=Path, metavar="PATH", help="import the original EdgeInfer ONNX"
     )
+    src.add_argument(
+        "--from-checkpoint",
+        type=Path,
+        metavar="PATH",
+        help="trained PyTorch weights (.pt/.pth state_dict; docs/model.md)",
+    )
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--steps", type=int, default=None, help="default recipe: training steps")
     b.add_argument(
@@ -58,20 +64,25 @@ def main(argv: list[str] | None = None) -> int:
 
     from . import recipes
     from .build import BuildError, build_artifact
+    from .checkpoint import CheckpointError
+    from .importer import ImportError_
 
     torch.set_num_threads(2)
-    if args.from_onnx is not None:
-        if not args.from_onnx.is_file():
-            print(f"build: {args.from_onnx} not found", file=sys.stderr)
+    for given in (args.from_onnx, args.from_checkpoint):
+        if given is not None and not given.is_file():
+            print(f"build: {given} not found", file=sys.stderr)
             return 2
+    if args.from_onnx is not None:
         inputs, make = recipes.from_onnx(args.from_onnx, args.seed)
+    elif args.from_checkpoint is not None:
+        inputs, make = recipes.from_checkpoint(args.from_checkpoint, args.seed)
     elif args.recipe == "untrained":
         inputs, make = recipes.untrained(args.seed)
     else:
         inputs, make = recipes.default(args.seed, args.steps, progress=not args.no_progress)
     try:
         res = build_artifact(inputs, make, args.out, args.export_config, args.force)
-    except BuildError as exc:
+    except (BuildError, CheckpointError, ImportError_) as exc:
         print(f"build: FAILED: {exc}", file=sys.stderr)
         return 1
     print(res.path)

@@ -1,6 +1,7 @@
 """What compile.yml runs on the GPU server: build the ONNX artifact, add the HEF, write a report.
 
-    python -m edge_compiler.dfc_pipeline --source default|untrained|onnx [--onnx PATH]
+    python -m edge_compiler.dfc_pipeline --source default|untrained|onnx|checkpoint
+        [--onnx PATH] [--checkpoint PATH]
         --out ARTIFACTS [--export-config PATH] [HEF options of `compile-hef`]
 
 1. `python -m edge_compiler build ...` (the content-addressed build: it skips when the same
@@ -36,6 +37,10 @@ def build(args: argparse.Namespace) -> tuple[Path, dict]:
         if args.onnx is None:
             raise DfcError("--source onnx needs --onnx PATH (the original EdgeInfer ONNX)")
         cmd += ["--from-onnx", str(args.onnx)]
+    elif args.source == "checkpoint":
+        if args.checkpoint is None:
+            raise DfcError("--source checkpoint needs --checkpoint PATH (a .pt/.pth state_dict)")
+        cmd += ["--from-checkpoint", str(args.checkpoint)]
     else:
         cmd += ["--recipe", args.source]
     if args.export_config:
@@ -69,8 +74,11 @@ def build(args: argparse.Namespace) -> tuple[Path, dict]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m edge_compiler.dfc_pipeline", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    p.add_argument("--source", choices=("default", "untrained", "onnx"), default="default")
+    p.add_argument(
+        "--source", choices=("default", "untrained", "onnx", "checkpoint"), default="default"
+    )
     p.add_argument("--onnx", type=Path, default=None, help="with --source onnx")
+    p.add_argument("--checkpoint", type=Path, default=None, help="with --source checkpoint")
     p.add_argument("--out", type=Path, default=Path("artifacts"))
     p.add_argument("--export-config", type=Path, default=None)
     p.add_argument("--seed", type=int, default=None)

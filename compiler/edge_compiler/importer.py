@@ -89,7 +89,13 @@ def import_edgeinfer_onnx(path: Path, cfg: ExportConfig) -> tuple[TCNEncoder, Co
     """Load the weights, then gate: our PyTorch model vs the original in ORT, >= 256 windows."""
     from .build import tail_for, torch_latent
 
-    original = onnx.load(str(path))
+    try:
+        original = onnx.load(str(path))
+    except Exception as exc:  # protobuf raises DecodeError and friends for a bad file
+        raise ImportError_(
+            f"{path}: not a readable ONNX model ({type(exc).__name__}: {exc}); pass the "
+            "original EdgeInfer encoder .onnx"
+        ) from exc
     model = TCNEncoder.from_config(cfg)
     sd = read_edgeinfer_weights(original, cfg)
     missing = set(model.state_dict()) - set(sd)

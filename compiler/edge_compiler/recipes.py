@@ -60,3 +60,25 @@ def from_onnx(path: Path, seed: int = 0) -> tuple[dict, Recipe]:
         )
 
     return inputs, make
+
+
+def from_checkpoint(path: Path, seed: int = 0) -> tuple[dict, Recipe]:
+    """Trained PyTorch weights (.pt/.pth state_dict): this repo's TCNEncoder layout, or the
+    original TCN-VAE layout (weight-norm folded, gated on latent cosine vs the original)."""
+    from .checkpoint import import_checkpoint
+
+    data = Path(path).read_bytes()
+    inputs = {"name": "checkpoint", "checkpoint_sha256": sha256_bytes(data), "seed": seed}
+
+    def make(cfg: ExportConfig) -> Weights:
+        model, comp, report = import_checkpoint(Path(path), cfg)
+        return Weights(
+            model,
+            "checkpoint",
+            {**inputs, "file": Path(path).name, "layout": report["layout"]},
+            inputs["checkpoint_sha256"],
+            extra_checks=[comp] if comp is not None else [],
+            extra_report={"import": report},
+        )
+
+    return inputs, make

@@ -3,9 +3,10 @@
 Run by `make test-lab` (controller venv .venv-ctl) while the lab is up. The gpusrv lab host is a
 Debian 12 container with no registry access and no Dataflow Compiler, so:
 1. the first run installs the toolchain from the controller-built wheelhouse, builds the ONNX
-   artifact from the *untrained* recipe (seconds instead of the default recipe's minutes) and
-   from the original EdgeInfer ONNX, says no HEF was built and why, and fetches both artifacts
-   (every sha256 checked on arrival);
+   artifact from the *untrained* recipe (seconds instead of the default recipe's minutes), from
+   a PyTorch checkpoint (a state_dict saved with torch.save) and from the original EdgeInfer
+   ONNX, says no HEF was built and why, and fetches every artifact (each sha256 checked on
+   arrival);
 2. the rerun changes nothing (content-addressed artifacts, idempotent role);
 3. a third run with the TEST-ONLY fake DFC (tests/fakes/hailo_sdk_client) builds a hailo8l HEF
    through the same role: verified against a fake, not on hardware;
@@ -72,7 +73,18 @@ def lab(tmp_path_factory) -> dict:
     )  # fmt: skip
     assert r.returncode == 0, r.stdout + r.stderr
     work = tmp_path_factory.mktemp("compile-lab")
-    sources = [{"name": "untrained", "kind": "recipe", "recipe": "untrained"}]
+    # trained PyTorch weights as a user brings them: a state_dict saved with torch.save
+    ckpt = work / "encoder.pt"
+    code = ("import sys, torch; from edge_models.config import load_export_config as c; "
+            "from edge_models.tcn import seeded_encoder as e; "
+            "torch.save(e(c(None), 21).state_dict(), sys.argv[1])")  # fmt: skip
+    r = subprocess.run([str(ROOT / ".venv/bin/python"), "-c", code, str(ckpt)],
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    sources = [
+        {"name": "untrained", "kind": "recipe", "recipe": "untrained"},
+        {"name": "trained", "kind": "checkpoint", "checkpoint": str(ckpt)},
+    ]
     if EDGEINFER_ONNX.is_file():
         sources.append({"name": "edgeinfer", "kind": "onnx", "onnx": str(EDGEINFER_ONNX)})
     variables = {
@@ -135,7 +147,7 @@ def test_compile_builds_and_fetches_onnx_artifacts_without_dfc(lab, first_run):
         assert report["hef"]["status"] == "unavailable"
         assert "no HEF was built" in report["hef"]["reason"]
         assert report["parity"]["onnx"]["min_cosine"] >= 0.99999
-    assert "untrained" in kinds
+    assert {"untrained", "checkpoint"} <= kinds, kinds
     # the daemon's own loader accepts what was fetched (it re-checks every sha256)
     py = ROOT / ".venv" / "bin" / "python"
     code = "import sys; from hailo_inference.artifact import load_artifact as f; f(sys.argv[1])"
