@@ -25,7 +25,7 @@ def role_defaults() -> dict:
 def render(tmp_path: Path) -> Path:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     for name in UNITS:
-        text = (ROOT / "telemetry/systemd" / f"{name}.j2").read_text()
+        text = (ROOT / "roles/hailo_inference/templates" / f"{name}.j2").read_text()
         assert text.startswith("# {{ ansible_managed }}\n")
         out = env.from_string(text).render(
             {
