@@ -1,6 +1,7 @@
 """End-to-end deployment scenarios on the lab fleet, in order (each builds on the previous state).
 
-1 cold deploy, 2 idempotent rerun, 3 rolling update under load with zero failed requests,
+1 cold deploy, 2 idempotent rerun, 2b check mode + diff of an update changes nothing,
+3 rolling update under load with zero failed requests,
 4 corrupted artifact refused while the old one serves, 5 failing health gate rolled back,
 6 SIGKILL restarts within seconds, 7 reboot comes back serving.
 Lab hosts have no Hailo device: the daemon serves the onnx backend (hailort is skipped there).
@@ -63,6 +64,21 @@ def test_2_idempotent_rerun(artifact_a: Path, urls: dict[str, str]) -> None:
     assert set(urls) <= set(recap), recap
     changed = {h: recap[h]["changed"] for h in urls}
     assert all(c == 0 for c in changed.values()), f"second run changed something: {changed}"
+
+
+def test_2b_check_mode_with_diff_previews_an_update_and_changes_nothing(
+    artifact_a: Path, artifact_b: Path, urls: dict[str, str]
+) -> None:
+    before = {h: _current(h) for h in urls}
+    res = playbook(artifact_b, "--check", "--diff")
+    assert res.rc == 0, res.out[-4000:]
+    recap = res.recap()
+    assert any(recap[h]["changed"] > 0 for h in urls), f"the preview shows no change: {recap}"
+    assert "current" in res.out and "---" in res.out, "no diff shown for the pending update"
+    for host in urls:
+        assert _current(host) == before[host], f"{host}: check mode switched the release"
+        assert not any(model_ref(artifact_b).split("@")[1] in r for r in _releases(host))
+    assert set(_serving(urls).values()) == {model_ref(artifact_a)}, _serving(urls)
 
 
 def test_3_rolling_update_under_load_loses_no_request(
