@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from edge_models.config import ExportConfig
@@ -41,25 +42,32 @@ def default(seed: int, steps: int | None = None, progress: bool = True) -> tuple
     return inputs, make
 
 
-def from_onnx(path: Path, seed: int = 0) -> tuple[dict, Recipe]:
-    """Import the original EdgeInfer ONNX, gated on latent cosine vs that ONNX in ORT."""
-    from .importer import import_edgeinfer_onnx
-
-    data = Path(path).read_bytes()
-    inputs = {"name": "import-onnx", "onnx_sha256": sha256_bytes(data), "seed": seed}
+def _imported(path: Path, seed: int, kind: str, sha_key: str, importer: Callable) -> tuple:
+    """A recipe whose weights come from a file; its sha256 addresses the artifact version."""
+    inputs = {"name": kind, sha_key: sha256_bytes(Path(path).read_bytes()), "seed": seed}
 
     def make(cfg: ExportConfig) -> Weights:
-        model, comp, report = import_edgeinfer_onnx(Path(path), cfg)
+        model, comp, report = importer(Path(path), cfg)
+        recipe = {**inputs, "file": Path(path).name}
+        if "layout" in report:
+            recipe["layout"] = report["layout"]
         return Weights(
             model,
-            "import-onnx",
-            {**inputs, "file": Path(path).name},
-            inputs["onnx_sha256"],
-            extra_checks=[comp],
+            kind,
+            recipe,
+            inputs[sha_key],
+            extra_checks=[comp] if comp is not None else [],
             extra_report={"import": report},
         )
 
     return inputs, make
+
+
+def from_onnx(path: Path, seed: int = 0) -> tuple[dict, Recipe]:
+    """Import the original EdgeInfer ONNX, gated on latent cosine vs that ONNX in ORT."""
+    from .importer import import_edgeinfer_onnx
+
+    return _imported(path, seed, "import-onnx", "onnx_sha256", import_edgeinfer_onnx)
 
 
 def from_checkpoint(path: Path, seed: int = 0) -> tuple[dict, Recipe]:
@@ -67,18 +75,4 @@ def from_checkpoint(path: Path, seed: int = 0) -> tuple[dict, Recipe]:
     original TCN-VAE layout (weight-norm folded, gated on latent cosine vs the original)."""
     from .checkpoint import import_checkpoint
 
-    data = Path(path).read_bytes()
-    inputs = {"name": "checkpoint", "checkpoint_sha256": sha256_bytes(data), "seed": seed}
-
-    def make(cfg: ExportConfig) -> Weights:
-        model, comp, report = import_checkpoint(Path(path), cfg)
-        return Weights(
-            model,
-            "checkpoint",
-            {**inputs, "file": Path(path).name, "layout": report["layout"]},
-            inputs["checkpoint_sha256"],
-            extra_checks=[comp] if comp is not None else [],
-            extra_report={"import": report},
-        )
-
-    return inputs, make
+    return _imported(path, seed, "checkpoint", "checkpoint_sha256", import_checkpoint)

@@ -120,14 +120,16 @@ def derive(src: Path, suffix: str) -> tuple[Path, dict]:
     return dst, manifest
 
 
-def golden_window(artifact: Path, index: int = 0) -> list:
+def _golden(artifact: Path, key: str, index: int) -> list:
+    """One entry of the artifact's golden.npz (read with the project venv's numpy)."""
     p = subprocess.run(
         [
             str(PY),
             "-c",
             "import json,sys,numpy as np; "
-            "print(json.dumps(np.load(sys.argv[1])['x'][int(sys.argv[2])].tolist()))",
+            "print(json.dumps(np.load(sys.argv[1])[sys.argv[2]][int(sys.argv[3])].tolist()))",
             str(artifact / "golden.npz"),
+            key,
             str(index),
         ],
         capture_output=True,
@@ -135,6 +137,15 @@ def golden_window(artifact: Path, index: int = 0) -> list:
         check=True,
     )
     return json.loads(p.stdout)
+
+
+def golden_window(artifact: Path, index: int = 0) -> list:
+    return _golden(artifact, "x", index)
+
+
+def golden_latent(artifact: Path, index: int = 0) -> list:
+    """The artifact's expected latent for golden window `index`."""
+    return _golden(artifact, "latent", index)
 
 
 def model_ref(artifact: Path) -> str:
@@ -190,24 +201,6 @@ def reboot_host(host: str) -> None:
             timeout=240,
         )
     assert res.rc == 0, res.out
-
-
-def golden_latent(artifact: Path, index: int = 0) -> list:
-    """The artifact's expected latent for golden window `index`."""
-    p = subprocess.run(
-        [
-            str(PY),
-            "-c",
-            "import json,sys,numpy as np; "
-            "print(json.dumps(np.load(sys.argv[1])['latent'][int(sys.argv[2])].tolist()))",
-            str(artifact / "golden.npz"),
-            str(index),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(p.stdout)
 
 
 def infer_matches_golden(url: str, artifact: Path, index: int = 0, atol: float = 1e-3) -> None:
