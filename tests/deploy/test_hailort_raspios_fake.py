@@ -1,0 +1,254 @@
+"""The hailort role's Raspberry Pi OS path against a FAKE apt archive on one lab host.
+
+Verified against a fake, not on hardware: the lab host is Debian 12 on amd64 made to look like
+Raspberry Pi OS (`/etc/rpi-issue`, `/boot/firmware/config.txt`), and its only apt source is a
+local archive of fake packages built here with the names and pinned versions the role installs
+(`hailort`, `hailofw`, `hailo-dkms`, `python3-hailort` = 4.20.0-1). The fake `hailo-dkms` puts a
+stand-in `hailo_pci.ko` (an ELF file whose .modinfo says version=4.20.0, so `modinfo` reads it
+as from a DKMS build) under /lib/modules and a stand-in device node; the fake `hailort` carries a
+`hailortcli` printing the documented `--version` and `fw-control identify` formats. The kernel
+module cannot be loaded in a container, which the role reports as a pending reboot.
+
+So the whole success path runs: pinned apt install from the archive, packages held, PCIe Gen3
+in config.txt (with a backup), REBOOT PENDING reported instead of rebooting, driver/library/
+firmware versions matched, the local fact written, then the daemon deployed on an accelerator
+host (the `hailo` group, onnx backend since the artifact has no HEF) and its health gate passed;
+a rerun changes nothing. Not covered: `hailort_reboot_allowed: true` (ansible's reboot module
+waits for a new kernel boot_id, which a container reboot does not give) and a real device.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+from deploylib import CTL, INVENTORY, on_host, run
+
+pytestmark = pytest.mark.lab
+
+VERSION = "4.20.0"
+DEB_VERSION = f"{VERSION}-1"
+REPO = "/srv/fake-hailo-apt"
+DEVICE = "/run/fake-hailo0"
+IDENTIFY = f"""Executing on device: 0000:01:00.0
+Identifying board
+Control Protocol Version: 2
+Firmware Version: {VERSION} (release,app,extended context switch buffer)
+Logger Version: 0
+Board Name: Hailo-8
+Device Architecture: HAILO8L
+Serial Number: FAKE0000000000
+Part Number: FAKE
+Product Name: FAKE HAILO-8L (verified against a fake, not on hardware)
+"""
+BOOT_CONFIG = "# Raspberry Pi OS config.txt (lab stand-in)\ndtparam=audio=on\n[all]\n"
+PREPARE = f"""set -e
+mkdir -p /etc/apt/lab-sources-aside /boot/firmware
+for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+  [ -e "$f" ] && mv "$f" /etc/apt/lab-sources-aside/ || true
+done
+echo 'deb [trusted=yes] file:{REPO} ./' > /etc/apt/sources.list.d/fake-hailo.list
+echo 'Raspberry Pi reference 2025-11-24 (lab stand-in, a fake)' > /etc/rpi-issue
+printf '%s' '{BOOT_CONFIG}' > /boot/firmware/config.txt
+"""
+CLEAN = f"""for p in python3-hailort hailort hailo-dkms hailofw; do
+  dpkg --force-hold --purge "$p" >/dev/null 2>&1 || true; done
+rm -f /lib/modules/$(uname -r)/updates/dkms/hailo_pci.ko; depmod -a 2>/dev/null || true
+rm -f /etc/apt/sources.list.d/fake-hailo.list /etc/rpi-issue {DEVICE}
+rm -rf /boot/firmware {REPO} /etc/ansible/facts.d/hailort.fact
+mv /etc/apt/lab-sources-aside/* /etc/apt/ 2>/dev/null || true
+[ -e /etc/apt/sources.list.d ] || mkdir -p /etc/apt/sources.list.d
+rmdir /etc/apt/lab-sources-aside 2>/dev/null || true
+rm -f /etc/udev/rules.d/51-hailo-udev.rules /etc/modprobe.d/hailo_pci.conf
+gpasswd -d hailo-inference hailo >/dev/null 2>&1 || true; groupdel hailo 2>/dev/null || true
+apt-get update -qq >/dev/null 2>&1 || true; true
+"""
+
+
+def fake_kernel_module(modinfo: dict[str, str]) -> bytes:
+    """A minimal ELF64 relocatable with a .modinfo section: what `modinfo` and `depmod` read."""
+    info = b"".join(f"{k}={v}".encode() + b"\0" for k, v in modinfo.items())
+    shstr = b"\0.modinfo\0.shstrtab\0"
+    off_info, off_str = 64, 64 + len(info)
+    off_sh = (off_str + len(shstr) + 7) & ~7
+    ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)  # 64-bit, little endian, SysV
+    hdr = ident + struct.pack("<HHIQQQIHHHHHH", 1, 62, 1, 0, 0, off_sh, 0, 64, 0, 0, 64, 3, 2)
+    body = hdr + info + shstr
+    body += bytes(off_sh - len(body))
+    sections = bytes(64)  # the null section
+    sections += struct.pack("<IIQQQQIIQQ", 1, 1, 2, 0, off_info, len(info), 0, 0, 1, 0)
+    sections += struct.pack("<IIQQQQIIQQ", 10, 3, 0, 0, off_str, len(shstr), 0, 0, 1, 0)
+    return body + sections
+
+
+def _deb(root: Path, name: str, arch: str, files: dict[str, bytes], postinst: str = "") -> Path:
+    pkg = root / name
+    (pkg / "DEBIAN").mkdir(parents=True)
+    (pkg / "DEBIAN" / "control").write_text(
+        f"Package: {name}\nVersion: {DEB_VERSION}\nArchitecture: {arch}\n"
+        "Maintainer: deploy tests <nobody@example.invalid>\n"
+        f"Description: FAKE {name} for tests (verified against a fake, not on hardware)\n"
+    )
+    if postinst:
+        (pkg / "DEBIAN" / "postinst").write_text(f"#!/bin/sh\nset -e\n{postinst}\n")
+        (pkg / "DEBIAN" / "postinst").chmod(0o755)
+    for rel, data in files.items():
+        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / rel).write_bytes(data)
+        (pkg / rel).chmod(0o755)
+    out = root / f"{name}_{DEB_VERSION}_{arch}.deb"
+    subprocess.run(
+        ["dpkg-deb", "--root-owner-group", "--build", str(pkg), str(out)],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+def _packages_index(debs: list[Path]) -> str:
+    """The archive's Packages file: each deb's control fields plus Filename, Size, SHA256."""
+    stanzas = []
+    for deb in debs:
+        control = subprocess.run(
+            ["dpkg-deb", "-f", str(deb)], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        data = deb.read_bytes()
+        stanzas.append(
+            f"{control}\nFilename: ./{deb.name}\nSize: {len(data)}\n"
+            f"SHA256: {hashlib.sha256(data).hexdigest()}\n"
+        )
+    return "\n".join(stanzas)
+
+
+@pytest.fixture(scope="module")
+def fake_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("fake-hailo-apt")
+    arch = subprocess.run(
+        ["dpkg", "--print-architecture"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    cli = (
+        "#!/bin/sh\n# FAKE hailortcli (verified against a fake, not on hardware)\n"
+        f'case "$*" in\n  --version) echo "HailoRT-CLI version {VERSION}";;\n'
+        f"  'fw-control identify') cat <<'EOF'\n{IDENTIFY}EOF\n;;\n"
+        '  *) echo "fake hailortcli: unsupported: $*" >&2; exit 2;;\nesac\n'
+    ).encode()
+    ko = fake_kernel_module(
+        {"version": VERSION, "license": "GPL", "name": "hailo_pci", "description": "FAKE hailo_pci"}
+    )
+    repo = root / "repo"
+    repo.mkdir()
+    debs = [
+        _deb(repo, "hailort", arch, {"usr/bin/hailortcli": cli}),
+        _deb(repo, "hailofw", "all", {"lib/firmware/hailo/hailo8_fw.bin": b"FAKE firmware\n"}),
+        _deb(
+            repo,
+            "hailo-dkms",
+            "all",
+            {"usr/share/hailo-dkms-fake/hailo_pci.ko": ko},
+            postinst=(
+                'd=/lib/modules/$(uname -r)/updates/dkms; mkdir -p "$d"; '
+                'cp /usr/share/hailo-dkms-fake/hailo_pci.ko "$d"/; depmod -a || true; '
+                f"touch {DEVICE}"
+            ),
+        ),
+        _deb(repo, "python3-hailort", "all", {"usr/share/doc/python3-hailort/FAKE": b"fake\n"}),
+    ]
+    (repo / "Packages").write_text(_packages_index(debs))
+    for pkg in repo.iterdir():  # only the .deb files and the index go to the host
+        if pkg.is_dir():
+            shutil.rmtree(pkg)
+    return repo
+
+
+@pytest.fixture(scope="module")
+def raspios_host(edge_hosts: dict[str, str], fake_archive: Path):
+    host = sorted(edge_hosts)[-1]
+    res = run(
+        [
+            str(CTL / "ansible"),
+            "-i",
+            str(INVENTORY),
+            host,
+            "-b",
+            "-m",
+            "ansible.builtin.copy",
+            "-a",
+            f"src={fake_archive}/ dest={REPO}/ mode=0644",
+        ]
+    )
+    assert res.rc == 0, res.out
+    prep = on_host(host, PREPARE)
+    assert prep.rc == 0, prep.out
+    yield host
+    on_host(host, CLEAN)
+
+
+def _play(host: str, artifact: Path, *extra: str):
+    res = run(
+        [
+            str(CTL / "ansible-playbook"),
+            "-i",
+            str(INVENTORY),
+            "site.yml",
+            "--limit",
+            host,
+            "-e",
+            "@playbooks/vars/lab.yml",
+            "-e",
+            f"hailo_inference_artifact={artifact}",
+            "-e",
+            "edge_has_accelerator=true",
+            "-e",
+            f"hailort_device={DEVICE}",
+            *extra,
+        ]
+    )
+    print(res.out)
+    return res
+
+
+def test_raspios_fake_archive_pinned_held_gen3_versions_matched_verified_against_fake(
+    raspios_host: str, artifact_a: Path
+) -> None:
+    """Verified against a fake, not on hardware: the Raspberry Pi OS apt path, end to end."""
+    res = _play(raspios_host, artifact_a)
+    assert res.rc == 0, res.out[-5000:]
+    assert res.recap()[raspios_host]["failed"] == 0
+    # chosen because /etc/rpi-issue exists (hailort_install_method: auto)
+    assert "Install Raspberry Pi's HailoRT packages" in res.out
+    versions = on_host(
+        raspios_host,
+        "dpkg-query -W -f '${Package}=${Version} ${Status}\\n' "
+        "hailort hailofw hailo-dkms python3-hailort",
+    ).out
+    for name in ("hailort", "hailofw", "hailo-dkms", "python3-hailort"):
+        assert f"{name}={DEB_VERSION} hold ok installed" in versions, versions
+    boot = on_host(raspios_host, "cat /boot/firmware/config.txt; ls /boot/firmware").out
+    assert "dtparam=pciex1_gen=3" in boot and "dtparam=audio=on" in boot, boot
+    assert "config.txt." in boot, f"no backup of config.txt was kept: {boot}"
+    # the container cannot load a kernel module and the play may not reboot: reported, not done
+    assert "REBOOT PENDING" in res.out and "PCIe Gen3 set in /boot/firmware/config.txt" in res.out
+    fact = on_host(raspios_host, "cat /etc/ansible/facts.d/hailort.fact").out
+    fact = json.loads(fact[fact.index("{") :])
+    assert fact["library_version"] == fact["driver_version"] == VERSION, fact
+    assert fact["firmware_version"] == VERSION and fact["architecture"] == "HAILO8L", fact
+    assert fact["device"] == DEVICE and fact["reboot_pending"] is True, fact
+    # the daemon on an accelerator host: in the hailo group, serving (onnx: no HEF), gate passed
+    groups = on_host(raspios_host, "id -nG hailo-inference").out
+    assert "hailo" in groups.split(), groups
+    assert "Run one real /infer and compare it with golden.npz" in res.out
+
+
+def test_raspios_fake_rerun_changes_nothing_and_still_reports_the_pending_reboot(
+    raspios_host: str, artifact_a: Path
+) -> None:
+    """Verified against a fake, not on hardware."""
+    res = _play(raspios_host, artifact_a)
+    assert res.rc == 0, res.out[-5000:]
+    assert res.recap()[raspios_host]["changed"] == 0, res.out[-5000:]
+    assert "REBOOT PENDING" in res.out and "hailo_pci could not be loaded" in res.out
