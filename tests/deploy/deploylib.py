@@ -65,21 +65,15 @@ def playbook(artifact: Path, *extra: str) -> Result:
     return res
 
 
+def ad_hoc(host: str, module: str, args: str, timeout: int = 600) -> Result:
+    """Run one Ansible module as root on one lab host (`ansible HOST -b -m MODULE -a ARGS`)."""
+    cmd = [str(CTL / "ansible"), "-i", str(INVENTORY), host, "-b", "-m", module, "-a", args]
+    return run(cmd, timeout=timeout)
+
+
 def on_host(host: str, command: str) -> Result:
     """Run a shell command as root on one lab host."""
-    return run(
-        [
-            str(CTL / "ansible"),
-            "-i",
-            str(INVENTORY),
-            host,
-            "-b",
-            "-m",
-            "ansible.builtin.shell",
-            "-a",
-            command,
-        ]
-    )
+    return ad_hoc(host, "ansible.builtin.shell", command)
 
 
 def _build(seed: int) -> Path:
@@ -186,20 +180,7 @@ def reboot_host(host: str) -> None:
         res = run(["python3", str(harness), "fault", host, "reboot"], timeout=300)
     else:
         args = {"boot_time_command": "cut -d' ' -f22 /proc/1/stat", "reboot_timeout": 180}
-        res = run(
-            [
-                str(CTL / "ansible"),
-                "-i",
-                str(INVENTORY),
-                host,
-                "-b",
-                "-m",
-                "ansible.builtin.reboot",
-                "-a",
-                json.dumps(args),
-            ],
-            timeout=240,
-        )
+        res = ad_hoc(host, "ansible.builtin.reboot", json.dumps(args), timeout=240)
     assert res.rc == 0, res.out
 
 

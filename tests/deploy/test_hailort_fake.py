@@ -11,9 +11,9 @@ match because the driver reports no version. The host is cleaned afterwards.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
+import fake_hailort
 import pytest
 from deploylib import CTL, INVENTORY, on_host, run
 
@@ -24,60 +24,22 @@ DEBCONF = {
     "vtype": "boolean",
     "value": "true",
 }
-IDENTIFY = f"""Executing on device: 0000:01:00.0
-Identifying board
-Control Protocol Version: 2
-Firmware Version: {VERSION} (release,app,extended context switch buffer)
-Logger Version: 0
-Board Name: Hailo-8
-Device Architecture: HAILO8L
-Serial Number: FAKE0000000000
-Part Number: FAKE
-Product Name: FAKE HAILO-8L (verified against a fake, not on hardware)
-"""
 CLEAN = (
-    "dpkg --purge hailort hailort-pcie-driver >/dev/null 2>&1; "
+    "dpkg --force-hold --purge hailort hailort-pcie-driver >/dev/null 2>&1; "
     "rm -f /etc/udev/rules.d/51-hailo-udev.rules /etc/modprobe.d/hailo_pci.conf "
     "/run/fake-hailo0 /etc/ansible/facts.d/hailort.fact; rm -rf /var/cache/hailort-debs; "
     "groupdel hailo 2>/dev/null; true"
 )
 
 
-def _deb(root: Path, name: str, arch: str, files: dict[str, str], postinst: str = "") -> Path:
-    pkg = root / name
-    (pkg / "DEBIAN").mkdir(parents=True)
-    (pkg / "DEBIAN" / "control").write_text(
-        f"Package: {name}\nVersion: {VERSION}\nArchitecture: {arch}\n"
-        "Maintainer: deploy tests <nobody@example.invalid>\n"
-        f"Description: FAKE {name} for tests (verified against a fake, not on hardware)\n"
-    )
-    if postinst:
-        (pkg / "DEBIAN" / "postinst").write_text(f"#!/bin/sh\nset -e\n{postinst}\n")
-        (pkg / "DEBIAN" / "postinst").chmod(0o755)
-    for rel, text in files.items():
-        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
-        (pkg / rel).write_text(text)
-        (pkg / rel).chmod(0o755)
-    out = root / f"{name}_{VERSION}_{arch}.deb"
-    subprocess.run(
-        ["dpkg-deb", "--root-owner-group", "--build", str(pkg), str(out)],
-        check=True,
-        capture_output=True,
-    )
-    return out
-
-
 @pytest.fixture(scope="module")
 def fake_debs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     root = tmp_path_factory.mktemp("fake-hailort")
-    cli = (
-        "#!/bin/sh\n# FAKE hailortcli (verified against a fake, not on hardware)\n"
-        f'case "$*" in\n  --version) echo "HailoRT-CLI version {VERSION}";;\n'
-        f"  'fw-control identify') cat <<'EOF'\n{IDENTIFY}EOF\n;;\n"
-        '  *) echo "fake hailortcli: unsupported: $*" >&2; exit 2;;\nesac\n'
+    driver = fake_hailort.deb(
+        root, "hailort-pcie-driver", "all", {}, version=VERSION, postinst="touch /run/fake-hailo0"
     )
-    driver = _deb(root, "hailort-pcie-driver", "all", {}, postinst="touch /run/fake-hailo0")
-    runtime = _deb(root, "hailort", "amd64", {"usr/bin/hailortcli": cli})
+    cli = {"usr/bin/hailortcli": fake_hailort.hailortcli(VERSION)}
+    runtime = fake_hailort.deb(root, "hailort", fake_hailort.dpkg_arch(), cli, version=VERSION)
     return [driver, runtime]
 
 

@@ -19,15 +19,16 @@ waits for a new kernel boot_id, which a container reboot does not give) and a re
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shutil
-import struct
 import subprocess
 from pathlib import Path
 
+import fake_hailort
 import pytest
-from deploylib import CTL, INVENTORY, on_host, run
+from deploylib import Result, ad_hoc, on_host, playbook
 
 pytestmark = pytest.mark.lab
 
@@ -35,17 +36,6 @@ VERSION = "4.20.0"
 DEB_VERSION = f"{VERSION}-1"
 REPO = "/srv/fake-hailo-apt"
 DEVICE = "/run/fake-hailo0"
-IDENTIFY = f"""Executing on device: 0000:01:00.0
-Identifying board
-Control Protocol Version: 2
-Firmware Version: {VERSION} (release,app,extended context switch buffer)
-Logger Version: 0
-Board Name: Hailo-8
-Device Architecture: HAILO8L
-Serial Number: FAKE0000000000
-Part Number: FAKE
-Product Name: FAKE HAILO-8L (verified against a fake, not on hardware)
-"""
 BOOT_CONFIG = "# Raspberry Pi OS config.txt (lab stand-in)\ndtparam=audio=on\n[all]\n"
 PREPARE = f"""set -e
 mkdir -p /etc/apt/lab-sources-aside /boot/firmware
@@ -70,46 +60,6 @@ apt-get update -qq >/dev/null 2>&1 || true; true
 """
 
 
-def fake_kernel_module(modinfo: dict[str, str]) -> bytes:
-    """A minimal ELF64 relocatable with a .modinfo section: what `modinfo` and `depmod` read."""
-    info = b"".join(f"{k}={v}".encode() + b"\0" for k, v in modinfo.items())
-    shstr = b"\0.modinfo\0.shstrtab\0"
-    off_info, off_str = 64, 64 + len(info)
-    off_sh = (off_str + len(shstr) + 7) & ~7
-    ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)  # 64-bit, little endian, SysV
-    hdr = ident + struct.pack("<HHIQQQIHHHHHH", 1, 62, 1, 0, 0, off_sh, 0, 64, 0, 0, 64, 3, 2)
-    body = hdr + info + shstr
-    body += bytes(off_sh - len(body))
-    sections = bytes(64)  # the null section
-    sections += struct.pack("<IIQQQQIIQQ", 1, 1, 2, 0, off_info, len(info), 0, 0, 1, 0)
-    sections += struct.pack("<IIQQQQIIQQ", 10, 3, 0, 0, off_str, len(shstr), 0, 0, 1, 0)
-    return body + sections
-
-
-def _deb(root: Path, name: str, arch: str, files: dict[str, bytes], postinst: str = "") -> Path:
-    pkg = root / name
-    (pkg / "DEBIAN").mkdir(parents=True)
-    (pkg / "DEBIAN" / "control").write_text(
-        f"Package: {name}\nVersion: {DEB_VERSION}\nArchitecture: {arch}\n"
-        "Maintainer: deploy tests <nobody@example.invalid>\n"
-        f"Description: FAKE {name} for tests (verified against a fake, not on hardware)\n"
-    )
-    if postinst:
-        (pkg / "DEBIAN" / "postinst").write_text(f"#!/bin/sh\nset -e\n{postinst}\n")
-        (pkg / "DEBIAN" / "postinst").chmod(0o755)
-    for rel, data in files.items():
-        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
-        (pkg / rel).write_bytes(data)
-        (pkg / rel).chmod(0o755)
-    out = root / f"{name}_{DEB_VERSION}_{arch}.deb"
-    subprocess.run(
-        ["dpkg-deb", "--root-owner-group", "--build", str(pkg), str(out)],
-        check=True,
-        capture_output=True,
-    )
-    return out
-
-
 def _packages_index(debs: list[Path]) -> str:
     """The archive's Packages file: each deb's control fields plus Filename, Size, SHA256."""
     stanzas = []
@@ -128,24 +78,17 @@ def _packages_index(debs: list[Path]) -> str:
 @pytest.fixture(scope="module")
 def fake_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("fake-hailo-apt")
-    arch = subprocess.run(
-        ["dpkg", "--print-architecture"], check=True, capture_output=True, text=True
-    ).stdout.strip()
-    cli = (
-        "#!/bin/sh\n# FAKE hailortcli (verified against a fake, not on hardware)\n"
-        f'case "$*" in\n  --version) echo "HailoRT-CLI version {VERSION}";;\n'
-        f"  'fw-control identify') cat <<'EOF'\n{IDENTIFY}EOF\n;;\n"
-        '  *) echo "fake hailortcli: unsupported: $*" >&2; exit 2;;\nesac\n'
-    ).encode()
-    ko = fake_kernel_module(
+    ko = fake_hailort.kernel_module(
         {"version": VERSION, "license": "GPL", "name": "hailo_pci", "description": "FAKE hailo_pci"}
     )
     repo = root / "repo"
     repo.mkdir()
+    arch = fake_hailort.dpkg_arch()
+    deb = functools.partial(fake_hailort.deb, version=DEB_VERSION)
     debs = [
-        _deb(repo, "hailort", arch, {"usr/bin/hailortcli": cli}),
-        _deb(repo, "hailofw", "all", {"lib/firmware/hailo/hailo8_fw.bin": b"FAKE firmware\n"}),
-        _deb(
+        deb(repo, "hailort", arch, {"usr/bin/hailortcli": fake_hailort.hailortcli(VERSION)}),
+        deb(repo, "hailofw", "all", {"lib/firmware/hailo/hailo8_fw.bin": b"FAKE firmware\n"}),
+        deb(
             repo,
             "hailo-dkms",
             "all",
@@ -156,31 +99,18 @@ def fake_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 f"touch {DEVICE}"
             ),
         ),
-        _deb(repo, "python3-hailort", "all", {"usr/share/doc/python3-hailort/FAKE": b"fake\n"}),
+        deb(repo, "python3-hailort", "all", {"usr/share/doc/python3-hailort/FAKE": b"fake\n"}),
     ]
     (repo / "Packages").write_text(_packages_index(debs))
-    for pkg in repo.iterdir():  # only the .deb files and the index go to the host
-        if pkg.is_dir():
-            shutil.rmtree(pkg)
+    for src in repo.glob("*.src"):  # only the .deb files and the index go to the host
+        shutil.rmtree(src)
     return repo
 
 
 @pytest.fixture(scope="module")
 def raspios_host(edge_hosts: dict[str, str], fake_archive: Path):
     host = sorted(edge_hosts)[-1]
-    res = run(
-        [
-            str(CTL / "ansible"),
-            "-i",
-            str(INVENTORY),
-            host,
-            "-b",
-            "-m",
-            "ansible.builtin.copy",
-            "-a",
-            f"src={fake_archive}/ dest={REPO}/ mode=0644",
-        ]
-    )
+    res = ad_hoc(host, "ansible.builtin.copy", f"src={fake_archive}/ dest={REPO}/ mode=0644")
     assert res.rc == 0, res.out
     prep = on_host(host, PREPARE)
     assert prep.rc == 0, prep.out
@@ -188,28 +118,10 @@ def raspios_host(edge_hosts: dict[str, str], fake_archive: Path):
     on_host(host, CLEAN)
 
 
-def _play(host: str, artifact: Path, *extra: str):
-    res = run(
-        [
-            str(CTL / "ansible-playbook"),
-            "-i",
-            str(INVENTORY),
-            "site.yml",
-            "--limit",
-            host,
-            "-e",
-            "@playbooks/vars/lab.yml",
-            "-e",
-            f"hailo_inference_artifact={artifact}",
-            "-e",
-            "edge_has_accelerator=true",
-            "-e",
-            f"hailort_device={DEVICE}",
-            *extra,
-        ]
-    )
-    print(res.out)
-    return res
+def _play(host: str, artifact: Path) -> Result:
+    """site.yml on the Pi OS stand-in, declared with an accelerator (the fake device node)."""
+    extra = ["-e", "edge_has_accelerator=true", "-e", f"hailort_device={DEVICE}"]
+    return playbook(artifact, "--limit", host, *extra)
 
 
 def test_raspios_fake_archive_pinned_held_gen3_versions_matched_verified_against_fake(

@@ -1,0 +1,93 @@
+"""FAKE HailoRT packages for the hailort role's lab tests: verified against a fake, not on hardware.
+
+Built on the controller with dpkg-deb: a `hailortcli` printing the documented `--version` and
+`fw-control identify` formats, a stand-in kernel module whose .modinfo `modinfo` reads, and any
+other package as a named, versioned placeholder.
+"""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+from pathlib import Path
+
+
+def identify_output(version: str, arch: str = "HAILO8L") -> str:
+    """What `hailortcli fw-control identify` prints (HailoRT 4.x format)."""
+    return f"""Executing on device: 0000:01:00.0
+Identifying board
+Control Protocol Version: 2
+Firmware Version: {version} (release,app,extended context switch buffer)
+Logger Version: 0
+Board Name: Hailo-8
+Device Architecture: {arch}
+Serial Number: FAKE0000000000
+Part Number: FAKE
+Product Name: FAKE {arch} (verified against a fake, not on hardware)
+"""
+
+
+def hailortcli(version: str) -> bytes:
+    """A FAKE `hailortcli` script answering `--version` and `fw-control identify`."""
+    return (
+        "#!/bin/sh\n# FAKE hailortcli (verified against a fake, not on hardware)\n"
+        f'case "$*" in\n  --version) echo "HailoRT-CLI version {version}";;\n'
+        f"  'fw-control identify') cat <<'EOF'\n{identify_output(version)}EOF\n;;\n"
+        '  *) echo "fake hailortcli: unsupported: $*" >&2; exit 2;;\nesac\n'
+    ).encode()
+
+
+def kernel_module(modinfo: dict[str, str]) -> bytes:
+    """A minimal ELF64 relocatable with a .modinfo section: what `modinfo` and `depmod` read."""
+    info = b"".join(f"{k}={v}".encode() + b"\0" for k, v in modinfo.items())
+    shstr = b"\0.modinfo\0.shstrtab\0"
+    off_info, off_str = 64, 64 + len(info)
+    off_sh = (off_str + len(shstr) + 7) & ~7
+    ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)  # 64-bit, little endian, SysV
+    hdr = ident + struct.pack("<HHIQQQIHHHHHH", 1, 62, 1, 0, 0, off_sh, 0, 64, 0, 0, 64, 3, 2)
+    body = hdr + info + shstr
+    body += bytes(off_sh - len(body))
+    sections = bytes(64)  # the null section
+    sections += struct.pack("<IIQQQQIIQQ", 1, 1, 2, 0, off_info, len(info), 0, 0, 1, 0)
+    sections += struct.pack("<IIQQQQIIQQ", 10, 3, 0, 0, off_str, len(shstr), 0, 0, 1, 0)
+    return body + sections
+
+
+def deb(
+    root: Path,
+    name: str,
+    arch: str,
+    files: dict[str, bytes],
+    *,
+    version: str,
+    postinst: str = "",
+) -> Path:
+    """Build `<root>/<name>_<version>_<arch>.deb` holding `files` (path -> bytes, mode 0755)."""
+    pkg = root / f"{name}.src"
+    (pkg / "DEBIAN").mkdir(parents=True)
+    (pkg / "DEBIAN" / "control").write_text(
+        f"Package: {name}\nVersion: {version}\nArchitecture: {arch}\n"
+        "Maintainer: deploy tests <nobody@example.invalid>\n"
+        f"Description: FAKE {name} for tests (verified against a fake, not on hardware)\n"
+    )
+    if postinst:
+        (pkg / "DEBIAN" / "postinst").write_text(f"#!/bin/sh\nset -e\n{postinst}\n")
+        (pkg / "DEBIAN" / "postinst").chmod(0o755)
+    for rel, data in files.items():
+        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / rel).write_bytes(data)
+        (pkg / rel).chmod(0o755)
+    out = root / f"{name}_{version}_{arch}.deb"
+    subprocess.run(
+        ["dpkg-deb", "--root-owner-group", "--build", str(pkg), str(out)],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+def dpkg_arch() -> str:
+    """The controller's Debian architecture (the lab hosts share it)."""
+    return subprocess.run(
+        ["dpkg", "--print-architecture"], check=True, capture_output=True, text=True
+    ).stdout.strip()
