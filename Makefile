@@ -15,12 +15,15 @@ ARTIFACTS ?= $(ROOT)/artifacts
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export PATH := $(CTL)/bin:$(PATH)
 
-.PHONY: help setup lint test test-unit test-lab
+.PHONY: help setup setup-dev lint test test-unit test-lab
 help: ## list the targets
 	@grep -hE '^[a-z][a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-setup: ## install Debian packages and both virtualenvs (.venv 3.11, .venv-ctl 3.12)
-	@bash scripts/setup.sh
+setup: ## everything: the lab's Debian packages (root) and both virtualenvs (.venv 3.11, .venv-ctl 3.12)
+	@bash scripts/setup.sh lab
+
+setup-dev: ## only .venv (3.11): what model, serve, bench and test-unit need; no root (docs/setup.md)
+	@bash scripts/setup.sh dev
 
 lint: setup ## ruff on all Python, ansible-lint (production profile) on playbooks and roles
 	$(VENV)/bin/ruff check .
@@ -29,7 +32,7 @@ lint: setup ## ruff on all Python, ansible-lint (production profile) on playbook
 
 test: setup lint test-unit test-lab ## set up everything and run every test (what CI runs)
 
-test-unit: setup ## tests that need no lab fleet (model, compiler, daemon, telemetry)
+test-unit: setup-dev ## tests that need no lab fleet (model, compiler, daemon, telemetry)
 	$(PY) -m pytest -p no:cacheprovider tests --ignore=tests/lab --ignore=tests/fleet --ignore=tests/deploy
 
 include $(sort $(wildcard mk/*.mk))

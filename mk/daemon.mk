@@ -4,13 +4,13 @@
 DAEMON_ARTIFACT ?= $(shell ls -dt $(ARTIFACTS)/*/*/ 2>/dev/null | head -1)
 BENCH_OUT ?= $(ROOT)/benchmarks/results
 
-serve: setup ## run hailo-inference in the foreground on the newest artifact (onnx, 127.0.0.1:9000)
+serve: setup-dev ## run hailo-inference in the foreground on the newest artifact (onnx, 127.0.0.1:9000)
 	art="$(DAEMON_ARTIFACT)"
 	if [ -z "$$art" ]; then echo "serve: no artifact under $(ARTIFACTS); run 'make model' first" >&2; exit 1; fi
 	echo "serve: $$art on http://127.0.0.1:9000 (onnx backend); Ctrl-C to stop"
 	HAILO_INFERENCE_MODEL_ARTIFACT="$${art%/}" HAILO_INFERENCE_MODEL_BACKEND=onnx exec $(PY) -m hailo_inference
 
-bench: setup ## benchmark the daemon on loopback (~1.5 min): bare backend vs HTTP -> benchmarks/results/
+bench: setup-dev ## benchmark the daemon on loopback (~1.5 min): bare backend vs HTTP -> benchmarks/results/
 	art="$(DAEMON_ARTIFACT)"
 	if [ -z "$$art" ]; then
 	  echo "bench: no artifact under $(ARTIFACTS); building the tiny untrained one (seed 0)"

@@ -1,56 +1,172 @@
 #!/usr/bin/env bash
-# Sets up everything the project needs on a fresh Debian/Ubuntu machine (run as root):
-#   - Debian packages for the lab fleet and the build (apt),
-#   - .venv      Python 3.11: torch (CPU), the compiler, the daemon, the test tools,
-#   - .venv-ctl  Python 3.12: ansible-core 2.21, ansible-lint, pytest-testinfra (controller).
-# Idempotent: each step is skipped when its inputs have not changed.
+# Sets up what the project needs, split by need (docs/setup.md):
+#   setup.sh dev   .venv (Python 3.11, as on the Pi): torch (CPU), the compiler, the daemon, the
+#                  test tools. Enough for make model / model-check / serve / bench / test-unit.
+#                  Needs no root; uses apt only when root and no usable Python is there.
+#   setup.sh lab   (default) the lab's Debian packages (root) + .venv + .venv-ctl (Python 3.12:
+#                  ansible-core 2.21, ansible-lint, pytest-testinfra) for the lab and deploy targets.
+#   setup.sh find-python 3.12     print the interpreter the set-up would use (no install)
+#   setup.sh python 3.12          the same, installing it (apt or uv) when missing
+# Interpreters are found on PATH, in pyenv, /usr/local/bin, /usr/bin and among uv-managed ones;
+# a missing one is installed with apt (root, when the distribution has it) or else with uv
+# (installed from PyPI into ~/.cache/edge-infer/uv). Idempotent: each venv is skipped when its
+# stamp matches its inputs.
+# Knobs (mostly for tests): EDGE_SETUP_PY_DIRS (system dirs searched, default "/usr/local/bin
+# /usr/bin"), EDGE_SETUP_NO_APT=1, EDGE_SETUP_NO_UV=1, EDGE_SETUP_UV_HOME (uv's private venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(systemd-container debootstrap iproute2 openssh-client rsync curl ca-certificates jq)
+LAB_APT_PACKAGES=(systemd-container debootstrap iproute2 openssh-client rsync curl ca-certificates jq)
+PY_DIRS=${EDGE_SETUP_PY_DIRS:-/usr/local/bin /usr/bin}
+UV_HOME=${EDGE_SETUP_UV_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/edge-infer/uv}
+UV_PY_DIR=${UV_PYTHON_INSTALL_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/uv/python}
 
 die() { echo "setup: $*" >&2; exit 1; }
+warn() { echo "setup: WARNING: $*" >&2; }
+is_root() { [ "$(id -u)" -eq 0 ]; }
 
-find_python() {  # find_python 3.12 -> path of an interpreter of that minor version
-  local v=$1 c
-  for c in "python$v" "$HOME/.pyenv/versions/$v"*/bin/"python$v" /usr/local/bin/"python$v" /usr/bin/"python$v"; do
-    # pyenv shims exist for every installed version but fail unless selected: run it to be sure
-    if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import sys, venv' >/dev/null 2>&1; then
-      command -v "$c"; return 0
-    fi
+usable_python() {  # usable_python PATH 3.12 -> true if it runs, is 3.12 and can make a venv with pip
+  "$1" -c "import sys, venv, ensurepip; sys.exit(sys.version_info[:2] != tuple(map(int, '$2'.split('.'))))" \
+    >/dev/null 2>&1
+}
+
+find_python() {  # find_python 3.12 -> path of a usable interpreter of that minor version
+  local v=$1 c p
+  local -a cands=("python$v")
+  # pyenv shims exist for every installed version but fail unless selected: each is run to be sure
+  cands+=("${PYENV_ROOT:-$HOME/.pyenv}/versions/$v"*/bin/"python$v")
+  for p in $PY_DIRS; do cands+=("$p/python$v"); done
+  cands+=("$UV_PY_DIR/cpython-$v".*-linux-*/bin/"python$v")
+  for c in "${cands[@]}"; do
+    p=$(command -v "$c" 2>/dev/null) || continue
+    if usable_python "$p" "$v"; then echo "$p"; return 0; fi
   done
   return 1
 }
 
-apt_setup() {
-  local missing=()
-  for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  [ "$(id -u)" -eq 0 ] || die "missing Debian packages (${missing[*]}); run as root or: sudo apt-get install -y ${missing[*]}"
-  echo "setup: apt-get install ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+any_python() {  # any usable python3 (3.8+) to bootstrap uv from
+  local v p
+  for v in 3.13 3.12 3.11 3.10 3.9 3.8; do p=$(find_python "$v") && { echo "$p"; return 0; }; done
+  return 1
+}
+
+apt_install() {  # apt_install PKG... (root only; quiet)
+  echo "setup: apt-get install $*" >&2
+  [ -n "${APT_UPDATED:-}" ] || { DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2; APT_UPDATED=1; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+apt_has() {  # apt_has PKG -> the distribution offers it (after an update if needed)
+  command -v apt-cache >/dev/null 2>&1 || return 1
+  local cand
+  cand=$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}')
+  if [ -z "$cand" ] && [ -z "${APT_UPDATED:-}" ] && is_root; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2; APT_UPDATED=1
+    cand=$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}')
+  fi
+  [ -n "$cand" ] && [ "$cand" != "(none)" ]
+}
+
+try_apt_python() {  # try_apt_python 3.11 -> installs python3.11 + venv from apt when root and offered
+  [ -z "${EDGE_SETUP_NO_APT:-}" ] && is_root || return 1
+  apt_has "python$1-venv" || return 1
+  apt_install "python$1" "python$1-venv" || return 1
+}
+
+uv_bin() {  # uv from PyPI in a private venv (Debian's own pip is externally managed)
+  if [ -x "$UV_HOME/bin/uv" ]; then echo "$UV_HOME/bin/uv"; return 0; fi
+  local boot
+  boot=$(any_python) || { try_apt_python 3 && boot=$(any_python); } || return 1
+  echo "setup: installing uv from PyPI into $UV_HOME (with $boot)" >&2
+  rm -rf "$UV_HOME"
+  if ! { "$boot" -m venv "$UV_HOME" && pip_quiet "$UV_HOME/bin/python" -m pip install -q uv; } >&2; then
+    rm -rf "$UV_HOME"; return 1
+  fi
+  echo "$UV_HOME/bin/uv"
+}
+
+try_uv_python() {  # try_uv_python 3.12 -> uv python install 3.12 (python-build-standalone)
+  [ -z "${EDGE_SETUP_NO_UV:-}" ] || return 1
+  local uv
+  uv=$(uv_bin) || { warn "could not install uv (no Python with venv support to bootstrap it)"; return 1; }
+  echo "setup: $uv python install $1" >&2
+  UV_PYTHON_INSTALL_DIR=$UV_PY_DIR "$uv" python install --no-bin "$1" >&2 \
+    || { warn "uv python install $1 failed (it downloads from github.com, or UV_PYTHON_INSTALL_MIRROR)"; return 1; }
+}
+
+need_python() {  # need_python 3.12 [acceptable other versions...] -> path, installing if needed
+  local v=$1 alt p; shift
+  p=$(find_python "$v") && { echo "$p"; return 0; }
+  for alt in "$@"; do p=$(find_python "$alt") && { echo "$p"; return 0; }; done
+  { try_apt_python "$v" >&2 || try_uv_python "$v"; } && p=$(find_python "$v") && { echo "$p"; return 0; }
+  return 1
+}
+
+no_python_help() {  # the fix, named
+  local v=$1
+  echo "Python $v not found (tried python$v on PATH, pyenv, $PY_DIRS, uv-managed in $UV_PY_DIR) and could not be installed. Fix, one of:
+  - as root: apt-get install -y python$v python$v-venv   (Debian 12 has 3.11, Ubuntu 24.04 has 3.12)
+  - without root: uv python install $v   (uv: pip install --user uv, or $UV_HOME/bin/uv; it downloads from github.com, or set UV_PYTHON_INSTALL_MIRROR)
+  - pyenv install $v
+then run the set-up again."
 }
 
 pip_quiet() {  # pip, without the noise of find-links folders that are absent on this machine
   "$@" 2> >(grep -v -e "is ignored: it is neither a file nor a directory" -e "BuildBackendWarning" >&2)
 }
 
-venv_setup() {  # venv_setup DIR PYVER REQFILE...
-  local dir=$1 ver=$2; shift 2
-  local py stamp want
-  py=$(find_python "$ver") || die "Python $ver not found (tried python$ver and pyenv); install it (pyenv install $ver, or apt-get install python$ver python$ver-venv)"
-  want=$(cat "$@" $(ls daemon/pyproject.toml models/pyproject.toml compiler/pyproject.toml telemetry/pyproject.toml 2>/dev/null) | sha256sum | cut -c1-16)
-  stamp="$dir/.setup-stamp"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$dir/bin/python" ]; then return 0; fi
-  echo "setup: $dir (Python $ver from $py)"
+inputs_hash() {  # inputs_hash REQFILE... -> what the venv's stamp records
+  # shellcheck disable=SC2046  # the optional pyproject files, word-split on purpose
+  cat "$@" $(ls daemon/pyproject.toml models/pyproject.toml compiler/pyproject.toml telemetry/pyproject.toml 2>/dev/null) \
+    | sha256sum | cut -c1-16
+}
+
+venv_setup() {  # venv_setup DIR PYTHON REQFILE...
+  local dir=$1 py=$2; shift 2
+  local want
+  want=$(inputs_hash "$@")
+  echo "setup: $dir (Python $("$py" -c 'import platform; print(platform.python_version())') from $py)"
   [ -x "$dir/bin/python" ] || "$py" -m venv "$dir"
   pip_quiet "$dir/bin/python" -m pip install -q --upgrade pip >/dev/null
   local r; for r in "$@"; do pip_quiet "$dir/bin/python" -m pip install -q -r "$r"; done
-  echo "$want" > "$stamp"
+  echo "$want" >"$dir/.setup-stamp"
 }
 
-apt_setup
-venv_setup .venv 3.11 requirements.txt
-venv_setup .venv-ctl 3.12 requirements-ctl.txt
-echo "setup: ok"
+up_to_date() {  # up_to_date DIR REQFILE...
+  local dir=$1; shift
+  [ -f "$dir/.setup-stamp" ] && [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.setup-stamp")" = "$(inputs_hash "$@")" ]
+}
+
+setup_dev() {  # .venv: 3.11 (the Pi's Python); else the best of 3.12 / 3.10 with a warning
+  up_to_date .venv requirements.txt && return 0
+  local py
+  if ! py=$(need_python 3.11); then
+    py=$(find_python 3.12 || find_python 3.10) || die "$(no_python_help 3.11)"
+    warn ".venv uses $py, not Python 3.11 (the Pi's): tests run, but the daemon's environment differs from the device's"
+  fi
+  venv_setup .venv "$py" requirements.txt
+}
+
+setup_ctl() {  # .venv-ctl: 3.12 (ansible-core 2.21 wants >= 3.12 on the controller; 3.13 will do)
+  up_to_date .venv-ctl requirements-ctl.txt && return 0
+  local py
+  py=$(need_python 3.12 3.13) || die "$(no_python_help 3.12)"
+  venv_setup .venv-ctl "$py" requirements-ctl.txt
+}
+
+setup_lab_apt() {
+  local missing=() p
+  for p in "${LAB_APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  is_root || die "missing Debian packages for the lab (${missing[*]}); run as root or: sudo apt-get install -y ${missing[*]}"
+  apt_install "${missing[@]}"
+}
+
+case "${1:-lab}" in
+  dev) setup_dev ;;
+  lab | all) setup_lab_apt; setup_dev; setup_ctl ;;
+  find-python) find_python "${2:?find-python VERSION}" || die "$(no_python_help "$2")"; exit 0 ;;
+  python) need_python "${2:?python VERSION}" || die "$(no_python_help "$2")"; exit 0 ;;
+  *) die "usage: setup.sh [dev|lab|find-python VERSION|python VERSION]" ;;
+esac
+echo "setup: ok (${1:-lab})"
