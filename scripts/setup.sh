@@ -106,7 +106,7 @@ no_python_help() {  # the fix, named
   local v=$1
   echo "Python $v not found (tried python$v on PATH, pyenv, $PY_DIRS, uv-managed in $UV_PY_DIR) and could not be installed. Fix, one of:
   - as root: apt-get install -y python$v python$v-venv   (Debian 12 has 3.11, Ubuntu 24.04 has 3.12)
-  - without root: uv python install $v   (uv: pip install --user uv, or $UV_HOME/bin/uv; it downloads from github.com, or set UV_PYTHON_INSTALL_MIRROR)
+  - without root: uv python install $v   (the set-up installs uv itself into $UV_HOME when some python3 with venv is there; else get uv: https://docs.astral.sh/uv/getting-started/installation/; it downloads from github.com, or set UV_PYTHON_INSTALL_MIRROR)
   - pyenv install $v
 then run the set-up again."
 }
