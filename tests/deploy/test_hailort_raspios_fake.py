@@ -44,6 +44,9 @@ mv /etc/apt/sources.list.d /etc/apt/lab-sources-aside/ && mkdir /etc/apt/sources
 echo 'deb [trusted=yes] file:{REPO} ./' > /etc/apt/sources.list.d/fake-hailo.list
 echo 'Raspberry Pi reference 2025-11-24 (lab stand-in, a fake)' > /etc/rpi-issue
 printf '%s' '{BOOT_CONFIG}' > /boot/firmware/config.txt
+# the apt cache looks fresh (as right after an apt-get update) yet has never seen the archive:
+# the role must look its pins up and refresh, whatever cache_valid_time says
+mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/update-success-stamp
 """
 CLEAN = f"""dpkg --force-hold --purge python3-hailort hailort hailo-dkms hailofw >/dev/null 2>&1
 rm -f /lib/modules/$(uname -r)/updates/dkms/hailo_pci.ko; depmod -a 2>/dev/null || true
@@ -117,9 +120,9 @@ def raspios_host(edge_hosts: dict[str, str], fake_archive: Path):
     on_host(host, CLEAN)
 
 
-def _play(host: str, artifact: Path) -> Result:
+def _play(host: str, artifact: Path, *more: str) -> Result:
     """site.yml on the Pi OS stand-in, declared with an accelerator (the fake device node)."""
-    extra = ["-e", "edge_has_accelerator=true", "-e", f"hailort_device={DEVICE}"]
+    extra = ["-e", "edge_has_accelerator=true", "-e", f"hailort_device={DEVICE}", *more]
     return playbook(artifact, "--limit", host, *extra)
 
 
@@ -163,3 +166,20 @@ def test_raspios_fake_rerun_changes_nothing_and_still_reports_the_pending_reboot
     assert res.rc == 0, res.out[-5000:]
     assert res.recap()[raspios_host]["changed"] == 0, res.out[-5000:]
     assert "REBOOT PENDING" in res.out and "hailo_pci could not be loaded" in res.out
+
+
+def test_raspios_fake_unknown_pin_fails_naming_the_available_versions_verified_against_fake(
+    raspios_host: str, artifact_a: Path
+) -> None:
+    """Verified against a fake, not on hardware: a pin no apt source offers fails before apt
+    installs anything (after a cache refresh) and names the versions the archive does offer;
+    what is installed stays as it was. Runs last: the earlier tests need a never-seen archive."""
+    pins = json.dumps({"hailort_apt_packages": ["hailort=9.9.9-1", f"hailofw={DEB_VERSION}"]})
+    res = _play(raspios_host, artifact_a, "-e", pins)
+    assert res.rc != 0, res.out[-3000:]
+    assert "do not offer these pinned versions" in res.out, res.out[-3000:]
+    assert f"hailort=9.9.9-1 (available: {DEB_VERSION})" in res.out, res.out[-3000:]
+    named = res.out.split("pinned versions:")[1].split("Set hailort_apt_packages")[0]
+    assert "hailofw" not in named, f"only the unknown pin is named: {named}"
+    installed = on_host(raspios_host, "dpkg-query -W -f '${Package}=${Version}\\n' hailort").out
+    assert f"hailort={DEB_VERSION}" in installed, installed
