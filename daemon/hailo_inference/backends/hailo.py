@@ -13,6 +13,7 @@ import atexit
 import contextlib
 import re
 import threading
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -31,13 +32,20 @@ STATUS_HINTS: dict[int, str] = {
     76: "HAILO_INVALID_DRIVER_VERSION: the hailo_pci driver and libhailort versions differ; "
     "install the same version of hailort and hailort-pcie-driver/hailo-dkms and reboot",
     77: "HAILO_RPC_FAILED: hailort.service is not reachable; `systemctl status hailort.service`",
+    82: "HAILO_QUEUE_IS_FULL: more frames were submitted than get_async_queue_size(); "
+    "HailoRT then shuts the model down: restart the daemon and report it (a daemon bug)",
     87: "HAILO_DRIVER_TIMEOUT: the driver timed out; check `dmesg | grep hailo` and PCIe power",
+    92: "HAILO_HEF_NOT_SUPPORTED: the HEF was built by a newer Dataflow Compiler than this "
+    "HailoRT supports (make sure the DFC version is compatible); rebuild it with the DFC that "
+    "matches the device's HailoRT (DFC 3.33 for HailoRT 4.23) or upgrade hailort on the host",
     93: "HAILO_HEF_NOT_COMPATIBLE_WITH_DEVICE: the HEF was compiled for another hw_arch "
     "(a Hailo-8L runs only hailo8l HEFs); rebuild with the right --hw-arch",
 }
 CLASS_HINTS: dict[str, str] = {
-    "HailoRTInvalidHEFException": "the HEF file is invalid or was built by a newer Dataflow "
-    "Compiler than this HailoRT supports; rebuild it with the DFC matching the device's HailoRT",
+    "HailoRTInvalidHEFException": "the HEF file is invalid (HAILO_INVALID_HEF); rebuild it "
+    "with the DFC matching the device's HailoRT and check the artifact's sha256",
+    "HailoRTStreamAborted": "HailoRT shut the model's pipeline down after an earlier error "
+    "(HAILO_STREAM_ABORT); restart the daemon and look for the first error in the log",
     "HailoRTHEFNotCompatibleWithDevice": STATUS_HINTS[93],
     "HailoRTDriverOperationFailedException": "a driver operation failed; run "
     "'dmesg | grep hailo' and check that /dev/hailo0 exists",
@@ -82,6 +90,7 @@ class _SharedVDevice:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.vdevice: Any = None
+        self._devices: list[Any] | None = None
 
     def get(self, hp: ModuleType) -> Any:
         with self._lock:
@@ -97,8 +106,25 @@ class _SharedVDevice:
                 atexit.register(self.release)
             return self.vdevice
 
+    def physical_devices(self, hp: ModuleType) -> list[Any]:
+        """The VDevice's physical Device handles, opened once and kept (temperature scrapes).
+
+        pyhailort's VDevice.get_physical_devices() builds NEW Device objects on every call and
+        each Device() runs a full gc.collect() and opens the device (pyhailort.py
+        Device.__init__), too much for every /metrics scrape.
+        """
+        vdevice = self.get(hp)
+        with self._lock:
+            if self._devices is None:
+                self._devices = list(vdevice.get_physical_devices())
+            return self._devices
+
     def release(self) -> None:
         with self._lock:
+            for dev in self._devices or ():
+                with contextlib.suppress(Exception):
+                    dev.release()
+            self._devices = None
             if self.vdevice is not None:
                 with contextlib.suppress(Exception):
                     self.vdevice.release()
@@ -154,29 +180,65 @@ class HailoBackend:
         self.output_name = im.output_names[0]
         self.input_shape = tuple(im.input().shape)  # (H, W, C), no batch axis
         self.output_shape = tuple(im.output(self.output_name).shape)
+        try:  # frames in flight at once (8 with the multi-process service, <= 32 without)
+            self.queue_size = max(1, int(self.cim.get_async_queue_size()))
+        except Exception as exc:
+            self._stack.close()
+            raise BackendUnavailable(f"cannot query {hef}'s async queue: {explain(exc)}") from exc
         self._lock = threading.Lock()
 
     def run(self, x: np.ndarray, timeout_s: float) -> np.ndarray:
+        """Infer n windows within timeout_s (one deadline for the lock wait and every chunk).
+
+        ConfiguredInferModel.run(bindings, timeout) is run_async + wait WITHOUT
+        wait_for_async_ready (pyhailort.py), and libhailort refuses a binding once the async
+        queue is full (AsyncInferRunnerImpl::run: HAILO_QUEUE_IS_FULL, 82), then shuts the model
+        down. So: chunks of get_async_queue_size() frames, each after wait_for_async_ready.
+        A failed job does not raise from job.wait() (AsyncInferJobWrapper::wait checks only the
+        timeout): its status arrives only through the run_async callback, so it is collected.
+        """
         n = x.shape[0]
         if x.shape[1:] != self.input_shape:
             raise BackendError(f"input {x.shape[1:]} does not match the HEF's {self.input_shape}")
         out = np.empty((n, *self.output_shape), dtype=np.float32)
         timeout_ms = max(1, int(timeout_s * 1000))
+        deadline = time.monotonic() + timeout_s
         if not self._lock.acquire(timeout=timeout_s):
             raise BackendTimeout(f"Hailo device busy for more than {timeout_ms} ms")
+        errors: list[BaseException] = []
+
+        def done(completion_info: Any) -> None:  # runs on HailoRT's callback thread
+            if completion_info.exception is not None:
+                errors.append(completion_info.exception)
+
+        def left_ms() -> int:
+            ms = int((deadline - time.monotonic()) * 1000)
+            if ms <= 0:
+                raise BackendTimeout(f"Hailo run exceeded {timeout_ms} ms")
+            return ms
+
         try:
-            bindings = []
-            for i in range(n):
-                b = self.cim.create_bindings(output_buffers={self.output_name: out[i]})
-                b.input().set_buffer(np.ascontiguousarray(x[i], dtype=np.float32))
-                bindings.append(b)
-            self.cim.run(bindings, timeout_ms)
+            jobs = []
+            for start in range(0, n, self.queue_size):
+                chunk = []
+                for i in range(start, min(n, start + self.queue_size)):
+                    b = self.cim.create_bindings(output_buffers={self.output_name: out[i]})
+                    b.input().set_buffer(np.ascontiguousarray(x[i], dtype=np.float32))
+                    chunk.append(b)
+                self.cim.wait_for_async_ready(left_ms(), frames_count=len(chunk))
+                jobs.append(self.cim.run_async(chunk, done))
+            for job in jobs:
+                job.wait(left_ms())
+        except BackendTimeout:
+            raise
         except Exception as exc:
             if type(exc).__name__ == "HailoRTTimeout":
                 raise BackendTimeout(f"Hailo run exceeded {timeout_ms} ms: {explain(exc)}") from exc
             raise BackendError(f"Hailo inference failed: {explain(exc)}") from exc
         finally:
             self._lock.release()
+        if errors:
+            raise BackendError(f"Hailo inference failed: {explain(errors[0])}")
         return out
 
     def describe(self) -> dict:
@@ -193,7 +255,7 @@ class HailoBackend:
     def temperatures(self) -> dict[str, float]:
         out: dict[str, float] = {}
         try:
-            for i, dev in enumerate(VDEVICE.get(self._hp).get_physical_devices()):
+            for i, dev in enumerate(VDEVICE.physical_devices(self._hp)):
                 t = dev.control.get_chip_temperature()
                 out[f"{i}_ts0"] = float(t.ts0_temperature)
                 out[f"{i}_ts1"] = float(t.ts1_temperature)

@@ -13,19 +13,31 @@ shared/reference/hailo.md section 1 (pyhailort.py) and enforces what the daemon 
 - `Bindings.input().set_buffer(x)` requires a C-contiguous ndarray of the stream's dtype and
   exact NHWC shape (no batch axis); `run(bindings, timeout)` takes the timeout positionally.
 - HEF compatibility: a HAILO8L device runs only hailo8l HEFs (error 93).
-- status codes and exception classes as in pyhailort's ExceptionWrapper.
+- status codes and exception classes as in pyhailort's ExceptionWrapper (_errors.py); the
+  specific classes live in hailo_platform.pyhailort.pyhailort, not at the top level.
+- the async queue: at most get_async_queue_size() frames in flight (FAKE_HAILO_ASYNC_QUEUE_SIZE,
+  default 8); `run(bindings, timeout)` is run_async + job.wait WITHOUT wait_for_async_ready, so
+  more bindings than the queue fail with HAILO_QUEUE_IS_FULL (82) and shut the model down; a job
+  that fails on the device does not raise from wait(), only via the run_async callback.
+- a HEF from a DFC newer than 3.33 fails with HAILO_HEF_NOT_SUPPORTED (92).
+- Device() construction is counted in CALLS (the real one runs gc.collect() each time).
 
 Outputs are computed by running the HEF's payload: a FAKE HEF written by the fake DFC
 (tests/fakes/hailo_sdk_client/fake_hef.py) holds the quantized ONNX emulator of the artifact's
-encoder_accel.onnx, so parity against golden.npz is meaningful. Fault injection via env vars
-(read at VDevice creation): FAKE_HAILO_DEVICES (count, default 1), FAKE_HAILO_ARCH (HAILO8 |
-HAILO8L), FAKE_HAILO_DRIVER_VERSION (default = __version__), FAKE_HAILO_FAIL_AFTER (runs before
-every run raises a driver failure), FAKE_HAILO_RUN_DELAY_S (added latency per run).
+encoder_accel.onnx, so parity against golden.npz is meaningful. Fault injection via env vars:
+FAKE_HAILO_DEVICES (count, default 1), FAKE_HAILO_ARCH (HAILO8 | HAILO8L),
+FAKE_HAILO_DRIVER_VERSION (default = __version__), FAKE_HAILO_ASYNC_QUEUE_SIZE (default 8),
+FAKE_HAILO_FAIL_AFTER (jobs before every job fails with status 36 in its callback and shuts the
+model down), FAKE_HAILO_RUN_DELAY_S (device time per job).
 Everything exercised with it is verified against a fake, not on hardware.
 """
 
+# Top-level names exactly as the real hailo_platform/__init__.py exports them (those of them the
+# fake implements): the specific exception classes (HailoRTTimeout, HailoRTInvalidHEFException,
+# ...) are NOT top-level in the real package, only in hailo_platform.pyhailort.pyhailort.
 from ._api import (
     HEF,
+    AsyncInferJob,
     ConfigureParams,
     Device,
     FormatOrder,
@@ -37,15 +49,7 @@ from ._api import (
     OutputVStreamParams,
     VDevice,
 )
-from ._errors import (
-    HailoCommunicationClosedException,
-    HailoRTDriverOperationFailedException,
-    HailoRTException,
-    HailoRTHEFNotCompatibleWithDevice,
-    HailoRTInvalidHEFException,
-    HailoRTNotFoundException,
-    HailoRTTimeout,
-)
+from ._errors import HailoCommunicationClosedException, HailoRTException
 
 __version__ = "4.23.0"
 FAKE = True
@@ -55,17 +59,13 @@ __all__ = [
     "CALLS",
     "FAKE",
     "HEF",
+    "AsyncInferJob",
     "ConfigureParams",
     "Device",
     "FormatOrder",
     "FormatType",
     "HailoCommunicationClosedException",
-    "HailoRTDriverOperationFailedException",
     "HailoRTException",
-    "HailoRTHEFNotCompatibleWithDevice",
-    "HailoRTInvalidHEFException",
-    "HailoRTNotFoundException",
-    "HailoRTTimeout",
     "HailoSchedulingAlgorithm",
     "HailoStreamInterface",
     "InferVStreams",

@@ -6,6 +6,7 @@ import enum
 import os
 import threading
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +78,19 @@ def _load_hef(source: str | bytes) -> Any:
     except ImportError as exc:  # pragma: no cover
         raise E.HailoRTInvalidHEFException("fake: hailo_sdk_client fake not importable") from exc
     if not fake_hef.is_fake(data):
-        raise E.failed(26, E.HailoRTInvalidHEFException)
-    return fake_hef.load(data)
+        raise E.failed(26)
+    hef = fake_hef.load(data)
+    # A HEF from a newer DFC than this HailoRT supports: hef.cpp Hef::Impl::validate_hef_extensions
+    # -> HAILO_HEF_NOT_SUPPORTED (92, hailort.h: "Make sure the DFC version is compatible"), which
+    # pyhailort raises as a plain HailoRTException (no class of its own in
+    # create_exception_from_status). HailoRT 4.23 pairs with DFC 3.33 (hailo_model_zoo v2.17).
+    dfc = str(hef.header.get("dfc_version", "0")).split("+")[0]
+    if tuple(int(p) for p in dfc.split(".")[:2]) > MAX_DFC:
+        raise E.failed(92)
+    return hef
+
+
+MAX_DFC = (3, 33)  # newest DFC major.minor whose HEFs the fake HailoRT 4.23 opens
 
 
 class HEF:
@@ -112,8 +124,14 @@ class _Control:
 
 class Device:
     def __init__(self, device_id: str | None = None) -> None:
+        # pyhailort.py Device.__init__ runs a full gc.collect() and opens the device
+        # (_pyhailort.Device.create): not free, so the fake counts constructions.
+        _call("Device")
         self.device_id = device_id or "0000:01:00.0"
         self.control = _Control(os.environ.get("FAKE_HAILO_ARCH", "HAILO8"))
+
+    def release(self) -> None:
+        _call("Device.release")
 
     @staticmethod
     def scan() -> list[str]:
@@ -140,7 +158,7 @@ class VDevice:
         if os.environ.get("FAKE_HAILO_DRIVER_VERSION", __version__) != __version__:
             raise E.failed(76)
         if not Device.scan():
-            raise E.failed(61, E.HailoRTNotFoundException)
+            raise E.failed(61)
         with _state:
             if _open_vdevices and self.params.group_id == "UNIQUE":
                 raise E.failed(74)  # the device is held by another VDevice
@@ -171,6 +189,7 @@ class VDevice:
         return Device.scan()[:1]
 
     def get_physical_devices(self) -> list[Device]:
+        # pyhailort.py VDevice.get_physical_devices: a NEW Device(dev_id) per id on every call.
         return [Device(i) for i in self.get_physical_devices_ids()]
 
     def create_infer_model(self, hef_source: str | bytes, name: str = "") -> InferModel:
@@ -183,7 +202,7 @@ class VDevice:
         arch = hef.header["hw_arch"]
         ok = {"HAILO8": {"hailo8", "hailo8r", "hailo8l"}, "HAILO8L": {"hailo8l"}}[self._arch]
         if arch not in ok:
-            raise E.failed(93, E.HailoRTHEFNotCompatibleWithDevice)
+            raise E.failed(93)
         return InferModel(self, hef)
 
 
@@ -236,7 +255,7 @@ class InferModel:
         for s in streams:
             if s.name == name:
                 return s
-        raise E.failed(61, E.HailoRTNotFoundException)
+        raise E.failed(61)
 
     def input(self, name: str = "") -> InferStream:
         return self._pick(self.inputs, name)
@@ -293,7 +312,7 @@ class Bindings:
         self._out = {s.name: _Buffer(s) for s in model.outputs}
         for name, buf in (output_buffers or {}).items():
             if name not in self._out:
-                raise E.failed(61, E.HailoRTNotFoundException)
+                raise E.failed(61)
             self._out[name].set_buffer(buf)
 
     def input(self, name: str = "") -> _Buffer:
@@ -303,21 +322,87 @@ class Bindings:
         return self._out[name] if name else next(iter(self._out.values()))
 
 
+def _check_timeout(timeout: Any) -> None:
+    # pyhailort passes timeouts as timedelta(milliseconds=...); the fake insists on a positive
+    # int of milliseconds so a seconds/milliseconds mix-up cannot pass.
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout <= 0:
+        raise E.HailoRTException("timeout must be a positive int (milliseconds)")
+
+
+class AsyncInferCompletionInfo:
+    """pyhailort.py AsyncInferCompletionInfo: `.exception` is None on success."""
+
+    def __init__(self, exception: E.HailoRTException | None) -> None:
+        self._exception = exception
+
+    @property
+    def exception(self) -> E.HailoRTException | None:
+        return self._exception
+
+
+class AsyncInferJob:
+    """pyhailort.py AsyncInferJob. wait(timeout_ms) -> AsyncInferJobWrapper::wait
+    (bindings/python/src/infer_model_api.cpp) waits for the job AND its callback and raises only
+    HailoRTTimeout: a job that FAILED does not raise here (AsyncInferJobImpl::wait in
+    src/net_flow/pipeline/infer_model.cpp checks only the timeout); its status reaches the
+    caller solely through the callback's completion_info.exception."""
+
+    def __init__(self, cim: ConfiguredInferModel, frames: list[Bindings], callback: Any) -> None:
+        self._cim = cim
+        self._frames = frames
+        self._callback = callback
+        self._done = False
+
+    def _finish(self, exc: E.HailoRTException | None) -> None:
+        self._done = True
+        if self._callback is not None:
+            self._callback(completion_info=AsyncInferCompletionInfo(exc))
+
+    def wait(self, timeout_ms: int) -> None:
+        _call("job.wait")
+        _check_timeout(timeout_ms)
+        while not self._done:
+            self._cim._complete_next(timeout_ms)
+
+
 class ConfiguredInferModel:
+    """pyhailort.py ConfiguredInferModel over C++ ConfiguredInferModelImpl (infer_model.cpp).
+
+    The async queue is modelled: at most get_async_queue_size() frames in flight (env
+    FAKE_HAILO_ASYNC_QUEUE_SIZE, default 8: the multi-process-service build's size at batch 1).
+    Queued frames complete only when the caller waits (wait_for_async_ready or job.wait), the
+    slowest device the real API allows, so a caller that never waits for room is caught.
+    """
+
     def __init__(self, model: InferModel) -> None:
         self._model = model
         self._active = False
-        self._shut = False
+        self._closed = False
+        self._status = 0  # pipeline status; HAILO_STREAM_ABORT (63) once shut down
+        self._queue_size = _env_int("FAKE_HAILO_ASYNC_QUEUE_SIZE", 8)
+        self._pending: deque[AsyncInferJob] = deque()
 
     def __enter__(self) -> ConfiguredInferModel:
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.shutdown()
+        self._closed = True  # pyhailort __exit__ drops the C++ object: later calls fail
+
+    def _live(self, what: str) -> None:
+        if self._closed:
+            raise AttributeError(f"'NoneType' object has no attribute '{what}'")
 
     def shutdown(self) -> None:
+        # infer_model.cpp ConfiguredInferModelImpl::shutdown -> AsyncInferRunnerImpl::abort ->
+        # AsyncPipeline::shutdown(HAILO_STREAM_ABORT): unrecoverable, queued frames fail.
         _call("shutdown")
-        self._shut = True
+        self._abort()
+
+    def _abort(self) -> None:
+        self._status = 63
+        while self._pending:
+            self._pending.popleft()._finish(E.failed(63))
 
     def _scheduler(self) -> bool:
         sched = self._model._vdevice.params.scheduling_algorithm
@@ -332,27 +417,89 @@ class ConfiguredInferModel:
         self._active = False
 
     def create_bindings(self, output_buffers: dict[str, np.ndarray] | None = None) -> Bindings:
+        self._live("create_bindings")
         return Bindings(self._model, output_buffers)
 
-    def run(self, bindings: list[Bindings], timeout: int) -> None:
+    def get_async_queue_size(self) -> int:
+        # infer_model.cpp ConfiguredInferModelImpl::get_async_queue_size -> CoreOp::infer_queue_size
+        # (core_op.cpp): the smallest get_async_max_queue_size() of the model's streams.
+        self._live("get_async_queue_size")
+        return self._queue_size
+
+    def _in_flight(self) -> int:
+        return sum(len(j._frames) for j in self._pending)
+
+    def wait_for_async_ready(self, timeout_ms: int = 1000, frames_count: int = 1) -> None:
+        """pyhailort.py wait_for_async_ready(timeout_ms=1000, frames_count=1) ->
+        ConfiguredInferModelImpl::wait_for_async_ready (infer_model.cpp): waits until
+        can_push_buffers(frames_count), else HAILO_TIMEOUT -> HailoRTTimeout. pyhailort's
+        docstring: frames_count greater than get_async_queue_size() will time out (the fake
+        raises at once instead of sleeping timeout_ms)."""
+        _call(f"wait_for_async_ready:{frames_count}")
+        self._live("wait_for_async_ready")
+        _check_timeout(timeout_ms)
+        if frames_count > self._queue_size:
+            raise E.failed(4)
+        while self._pending and self._in_flight() + frames_count > self._queue_size:
+            self._complete_next(timeout_ms)
+
+    def run_async(self, bindings: list[Bindings], callback: Any = None) -> AsyncInferJob:
+        """pyhailort.py run_async(bindings, callback=None) -> C++ ConfiguredInferModel::run_async
+        (vector overload, infer_model.cpp) pushes each binding via AsyncInferRunnerImpl::run
+        (async_infer_runner.cpp), which first fails on a non-OK pipeline status (63 after a
+        shutdown) and then checks can_push_buffers(1): HAILO_QUEUE_IS_FULL (82) beyond the queue
+        size, raised by pyhailort as a plain HailoRTException("libhailort failed with error: 82
+        (HAILO_QUEUE_IS_FULL)"). On any error ConfiguredInferModel::run_async calls shutdown():
+        the model is unusable afterwards and frames already pushed fail."""
+        _call(f"run_async:{len(bindings)}")
+        self._live("run_async")
         vd = self._model._vdevice
-        if self._shut or vd._released:
-            raise E.failed(62, E.HailoCommunicationClosedException)
-        if not isinstance(timeout, int) or timeout <= 0:
-            raise E.HailoRTException("timeout must be a positive int (milliseconds)")
+        if vd._released:
+            raise E.failed(62)
+        for b in bindings:  # pyhailort collects every buffer first (buffer guards)
+            for buf in (*b._in.values(), *b._out.values()):
+                buf.get_buffer()
+        pushed: list[Bindings] = []
+        for b in bindings:
+            err = self._status or (
+                82 if self._in_flight() + len(pushed) + 1 > self._queue_size else 0
+            )
+            if err:
+                if pushed:
+                    self._pending.append(AsyncInferJob(self, pushed, None))  # detached partial
+                self._abort()
+                raise E.failed(err)
+            pushed.append(b)
+        job = AsyncInferJob(self, pushed, callback)
+        self._pending.append(job)
+        return job
+
+    def run(self, bindings: list[Bindings], timeout: int) -> None:
+        """pyhailort.py run(bindings, timeout): `job = self.run_async(bindings); job.wait(timeout)`
+        verbatim: no wait_for_async_ready, and a failed job does not raise (see AsyncInferJob)."""
+        _check_timeout(timeout)
+        job = self.run_async(bindings)
+        job.wait(timeout)
+
+    def _complete_next(self, timeout_ms: int) -> None:
+        """The device finishes the oldest queued job (FIFO)."""
+        job = self._pending[0]
         delay = float(os.environ.get("FAKE_HAILO_RUN_DELAY_S", "0"))
         if delay:
-            if delay * 1000 > timeout:
-                time.sleep(timeout / 1000)
-                raise E.failed(4, E.HailoRTTimeout)
+            if delay * 1000 > timeout_ms:
+                time.sleep(timeout_ms / 1000)
+                raise E.failed(4)
             time.sleep(delay)
+        vd = self._model._vdevice
         fail_after = _env_int("FAKE_HAILO_FAIL_AFTER", -1)
         if 0 <= fail_after <= vd.runs:
-            raise E.HailoRTDriverOperationFailedException(
-                f"libhailort failed with error: 36 ({E.STATUS[36]}); run 'dmesg | grep hailo'"
-            )
+            # A core error reaches the job's callback only, then shuts the pipeline down
+            # (AsyncPipeline::shutdown in async_infer_runner.cpp: "Errors from the core").
+            self._pending.popleft()._finish(E.failed(36))
+            self._abort()
+            return
         vd.runs += 1
-        for b in bindings:
+        for b in job._frames:
             streams = list(b._in.values())
             x = streams[0].get_buffer()
             for o in b._out.values():
@@ -364,3 +511,4 @@ class ConfiguredInferModel:
                 else:
                     y = self._model._hef.run(x.reshape(1, *x.shape))
                     out[...] = np.asarray(y, np.float32).reshape(out.shape)
+        self._pending.popleft()._finish(None)

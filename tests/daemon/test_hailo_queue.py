@@ -1,0 +1,203 @@
+"""HailoRT's async queue, status mapping and device handles — verified against a fake, not on
+hardware.
+
+tests/fakes/hailo_platform models pyhailort 4.23 (github hailo-ai/hailort, branch hailo8):
+ConfiguredInferModel.run() is run_async + wait without wait_for_async_ready (pyhailort.py), a
+binding beyond the async queue fails with HAILO_QUEUE_IS_FULL (async_infer_runner.cpp
+AsyncInferRunnerImpl::run) and shuts the model down (infer_model.cpp ConfiguredInferModel::
+run_async), and a failed job reaches the caller only through the run_async callback.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+from hailo_inference.backends.base import BackendError
+from hailo_inference.backends.hailo import explain
+from hailo_inference.config import ModelConfig
+from hailo_inference.logs import get_logger
+from hailo_inference.metrics import Metrics
+from hailo_inference.service import LoadError, ModelService
+
+pytestmark = pytest.mark.fake_hailo
+
+
+def service(artifact, **kw) -> ModelService:
+    return ModelService(ModelConfig(artifact=str(artifact), **kw), Metrics(), get_logger())
+
+
+def windows(shape: tuple, n: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((n, *shape)).astype(np.float32)
+
+
+def open_model(hp, hef: str):
+    """The daemon's call sequence by hand: ROUND_ROBIN VDevice, FLOAT32, configure."""
+    params = hp.VDevice.create_params()
+    params.scheduling_algorithm = hp.HailoSchedulingAlgorithm.ROUND_ROBIN
+    vd = hp.VDevice(params)
+    im = vd.create_infer_model(hef)
+    im.input().set_format_type(hp.FormatType.FLOAT32)
+    im.output().set_format_type(hp.FormatType.FLOAT32)
+    return vd, im
+
+
+def bindings(cim, im, n: int) -> list:
+    out = []
+    for _ in range(n):
+        b = cim.create_bindings(
+            output_buffers={im.output_names[0]: np.empty(im.output().shape, np.float32)}
+        )
+        b.input().set_buffer(np.ones(im.input().shape, np.float32))
+        out.append(b)
+    return out
+
+
+def test_fake_refuses_run_beyond_async_queue_like_hailort_verified_against_fake(
+    fake_hailo, hailo_art
+):
+    """The fake is as strict as pyhailort/libhailort 4.23 about the async queue."""
+    from hailo_platform.pyhailort.pyhailort import HailoRTStreamAborted, HailoRTTimeout
+
+    hp = fake_hailo
+    vd, im = open_model(hp, str(hailo_art / "encoder.hef"))
+    try:
+        with im.configure() as cim:
+            assert cim.get_async_queue_size() == 8
+            # the real signature (pyhailort.py ConfiguredInferModel.wait_for_async_ready)
+            sig = inspect.signature(cim.wait_for_async_ready)
+            assert [(p.name, p.default) for p in sig.parameters.values()] == [
+                ("timeout_ms", 1000),
+                ("frames_count", 1),
+            ]
+            cim.run(bindings(cim, im, 8), 1000)  # exactly the queue size: fine
+            with pytest.raises(hp.HailoRTException) as ei:
+                cim.run(bindings(cim, im, 9), 1000)  # run() never waits for room
+            # a plain HailoRTException with the generic message (no class of its own in
+            # pyhailort's ExceptionWrapper.create_exception_from_status)
+            assert type(ei.value) is hp.HailoRTException
+            assert str(ei.value) == "libhailort failed with error: 82 (HAILO_QUEUE_IS_FULL)"
+            # ConfiguredInferModel::run_async shut the model down: it stays unusable
+            with pytest.raises(HailoRTStreamAborted, match="Stream was aborted"):
+                cim.run(bindings(cim, im, 1), 1000)
+        with im.configure() as cim, pytest.raises(HailoRTTimeout):
+            cim.wait_for_async_ready(1000, frames_count=9)  # more than the queue can ever take
+    finally:
+        vd.release()
+
+
+def test_failed_job_does_not_raise_from_wait_verified_against_fake(
+    fake_hailo, hailo_art, monkeypatch
+):
+    """AsyncInferJobWrapper::wait raises only on timeout: a device error reaches the caller
+    only through the callback's completion_info.exception (and run() swallows it)."""
+    from hailo_platform.pyhailort.pyhailort import HailoRTDriverOperationFailedException
+
+    hp = fake_hailo
+    vd, im = open_model(hp, str(hailo_art / "encoder.hef"))
+    monkeypatch.setenv("FAKE_HAILO_FAIL_AFTER", "0")
+    seen = []
+    try:
+        with im.configure() as cim:
+            cim.wait_for_async_ready(1000, frames_count=2)
+            job = cim.run_async(
+                bindings(cim, im, 2), lambda completion_info: seen.append(completion_info.exception)
+            )
+            job.wait(1000)  # does not raise
+            assert len(seen) == 1 and isinstance(seen[0], HailoRTDriverOperationFailedException)
+            assert "dmesg | grep hailo" in str(seen[0])
+    finally:
+        vd.release()
+
+
+def test_batches_larger_than_the_queue_run_in_chunks_verified_against_fake(
+    fake_hailo, hailo_art, monkeypatch
+):
+    """The load-time golden check (256 windows) and a 64-window batch pass with a queue of 8
+    (the old single run() failed with status 82 and the host fell back to onnx)."""
+    s = service(hailo_art, backend="hailo", fallback_to_onnx=False).start()
+    be = s.backend
+    assert be.kind == "hailo" and s.golden.ok and be.queue_size == 8
+    calls = fake_hailo.CALLS
+    runs = [int(c.split(":")[1]) for c in calls if c.startswith("run_async:")]
+    assert runs and max(runs) <= 8
+    # every run_async is preceded by wait_for_async_ready for the same number of frames
+    for i, c in enumerate(calls):
+        if c.startswith("run_async:"):
+            assert calls[i - 1] == "wait_for_async_ready:" + c.split(":")[1]
+    x = windows(be.input_shape, 64)
+    y = be.run(x, 10.0)
+    one = np.concatenate([be.run(x[i : i + 1], 10.0) for i in range(64)])
+    np.testing.assert_array_equal(y, one)
+
+
+def test_chunks_follow_the_reported_queue_size_verified_against_fake(
+    fake_hailo, hailo_art, monkeypatch
+):
+    monkeypatch.setenv("FAKE_HAILO_ASYNC_QUEUE_SIZE", "3")
+    s = service(hailo_art, backend="hailo", fallback_to_onnx=False).start()
+    be = s.backend
+    assert be.queue_size == 3
+    fake_hailo.CALLS.clear()
+    be.run(windows(be.input_shape, 7), 10.0)
+    runs = [c for c in fake_hailo.CALLS if c.startswith("run_async:")]
+    assert runs == ["run_async:3", "run_async:3", "run_async:1"]
+
+
+def test_device_error_in_callback_is_raised_verified_against_fake(
+    fake_hailo, hailo_art, monkeypatch
+):
+    """A job that fails on the device must not return its (unwritten) buffers as a result."""
+    s = service(hailo_art, backend="hailo", fallback_to_onnx=False).start()
+    monkeypatch.setenv("FAKE_HAILO_FAIL_AFTER", "0")
+    with pytest.raises(BackendError, match=r"HailoRTDriverOperationFailedException.*dmesg"):
+        s.backend.run(windows(s.backend.input_shape, 1), 10.0)
+    with pytest.raises(BackendError, match=r"HailoRTStreamAborted.*restart the daemon"):
+        s.backend.run(windows(s.backend.input_shape, 1), 10.0)
+
+
+def test_hef_from_newer_dfc_names_the_dfc_verified_against_fake(fake_hailo, hailo_art, monkeypatch):
+    from hailo_platform import _api
+
+    monkeypatch.setattr(_api, "MAX_DFC", (3, 32))  # this "HailoRT" predates the HEF's DFC 3.33
+    with pytest.raises(LoadError, match=r"error: 92 \(HAILO_HEF_NOT_SUPPORTED\).*DFC 3\.33"):
+        service(hailo_art, backend="hailo", fallback_to_onnx=False).start()
+
+
+def test_status_names_match_hailort_h_verified_against_fake():
+    """hailort.h: 36 is HAILO_DRIVER_OPERATION_FAILED, 82 HAILO_QUEUE_IS_FULL, 92
+    HAILO_HEF_NOT_SUPPORTED (the fake used to call 36 HAILO_DRIVER_FAIL)."""
+    import sys
+
+    from daemon_helpers import FAKES
+
+    sys.path.insert(0, str(FAKES))
+    try:
+        from hailo_platform import _errors as E
+    finally:
+        sys.path.remove(str(FAKES))
+    assert E.STATUS[36] == "HAILO_DRIVER_OPERATION_FAILED"
+    assert E.STATUS[82] == "HAILO_QUEUE_IS_FULL"
+    assert E.STATUS[92] == "HAILO_HEF_NOT_SUPPORTED"
+
+
+def test_error_hints_for_queue_and_dfc_status_verified_against_fake():
+    class HailoRTException(Exception):
+        pass
+
+    msg = explain(HailoRTException("libhailort failed with error: 92 (HAILO_HEF_NOT_SUPPORTED)"))
+    assert "newer Dataflow Compiler" in msg and "DFC" in msg
+    assert "get_async_queue_size" in explain(
+        HailoRTException("libhailort failed with error: 82 (HAILO_QUEUE_IS_FULL)")
+    )
+
+
+def test_temperature_scrapes_keep_device_handles_verified_against_fake(fake_hailo, hailo_art):
+    """Each pyhailort Device() runs gc.collect() and opens the device: scrape with kept handles."""
+    s = service(hailo_art, backend="hailo").start()
+    assert s.backend.temperatures() == {"0_ts0": 51.5, "0_ts1": 52.25}
+    fake_hailo.CALLS.clear()
+    for _ in range(5):
+        assert s.backend.temperatures() == {"0_ts0": 51.5, "0_ts1": 52.25}
+    assert "Device" not in fake_hailo.CALLS
