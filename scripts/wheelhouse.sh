@@ -2,7 +2,7 @@
 # Builds, ON THE CONTROLLER, the wheelhouse the hailo_inference role installs the daemon from, so
 # that edge hosts never need a package registry:
 #   scripts/wheelhouse.sh [TARGET...]      TARGET = <arch>-cp<XY>, e.g. x86_64-cp311 aarch64-cp311
-# Output: wheelhouse/<TARGET>/ with the daemon wheel, every dependency as a binary wheel for that
+# Output: wheelhouse/<TARGET>/ with the daemon and edge-artifact wheels, every dependency as a binary wheel for that
 # platform and Python (versions pinned to the tested .venv through a constraints file), pip's own
 # wheel (to bootstrap a venv made with --without-pip), REQUIREMENTS (what the role installs),
 # SHA256SUMS and DAEMON_VERSION.
@@ -27,8 +27,12 @@ srccopy() {  # build from a clean copy: never leave build/ or egg-info behind in
 "$PY" -m pip wheel -q --no-deps --no-build-isolation -w "$build/daemon" "$(srccopy daemon)" >/dev/null
 daemon_whl=$(ls "$build"/daemon/hailo_inference-*.whl) || die "daemon wheel was not built"
 daemon_ver=$(basename "$daemon_whl" | cut -d- -f2)
-wheels=("$daemon_whl")
+# edge-artifact (the artifact contract the daemon reads and the health gate checks with)
+"$PY" -m pip wheel -q --no-deps --no-build-isolation -w "$build/daemon" "$(srccopy artifact)" >/dev/null
+art_whl=$(ls "$build"/daemon/edge_artifact-*.whl) || die "edge-artifact wheel was not built"
+wheels=("$daemon_whl" "$art_whl")
 echo "hailo-inference==$daemon_ver" >"$build/REQUIREMENTS"
+echo "edge-artifact==$(basename "$art_whl" | cut -d- -f2)" >>"$build/REQUIREMENTS"
 # edge-telemetry (optional in the daemon: telemetry.enabled) goes into the same venv when present
 if [ -f telemetry/pyproject.toml ]; then
   "$PY" -m pip wheel -q --no-deps --no-build-isolation -w "$build/daemon" "$(srccopy telemetry)" >/dev/null

@@ -1,4 +1,4 @@
-"""The host-side tail shared by every backend and by the compiler's parity check.
+"""The host-side tail shared by every backend and by the compiler's parity gates.
 
 Raw windows (N, 100, 9) in m/s^2, rad/s, uT -> normalized accelerator input in the backend's
 layout; accelerator output -> latent (N, 64) -> motif scores (N, 12). numpy only.
@@ -7,8 +7,9 @@ See docs/artifact.md for the definition.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -26,7 +27,7 @@ class HostTail:
     channels: int = 9
 
     @classmethod
-    def from_manifest(cls, manifest: dict) -> HostTail:
+    def from_manifest(cls, manifest: Mapping[str, Any]) -> HostTail:
         norm = manifest["normalization"]
         protos = np.asarray(manifest["motifs"]["prototypes"], dtype=np.float32)
         return cls(

@@ -11,15 +11,23 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from edge_artifact import ArtifactError, HostTail, Manifest, load_artifact
+from edge_artifact.manifest import SCHEMA, file_entry
+from edge_artifact.names import (
+    ACCEL_ONNX,
+    CALIBRATION,
+    CPU_ONNX,
+    EXPORT_CONFIG,
+    GOLDEN,
+    MANIFEST,
+)
 from edge_models.config import ExportConfig, load_export_config
 from edge_models.synthetic import generate
 from edge_models.tcn import TCNEncoder
-from hailo_inference.artifact import ArtifactError, load_artifact, sha256_file
-from hailo_inference.tail import HostTail
 
 from . import export as ex
 from .compat import CompatError, check_onnx
-from .files import save_npy, save_npz_deterministic, write_json
+from .files import save_npy, save_npz_deterministic
 from .motifs import kmeans_prototypes
 from .parity import HAILO_TOLERANCE, ONNX_TOLERANCE, Comparison, ParityError, compare, run_onnx
 from .parity import write_report as write_parity
@@ -91,7 +99,7 @@ def planned_version(recipe_inputs: dict, cfg: ExportConfig) -> tuple[str, dict]:
 
 
 def existing_artifact(path: Path) -> bool:
-    if not (path / "manifest.json").is_file():
+    if not (path / MANIFEST).is_file():
         return False
     try:
         load_artifact(path, verify=True)
@@ -131,8 +139,7 @@ def build_artifact(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     seconds = time.monotonic() - t0
-    manifest["build_seconds"] = round(seconds, 2)
-    write_json(tmp / "manifest.json", manifest)
+    Manifest(manifest).updated({"build_seconds": round(seconds, 2)}).write(tmp)
     if dest.exists():
         shutil.rmtree(dest)
     tmp.rename(dest)
@@ -153,10 +160,10 @@ def _write_artifact(
 
     accel = ex.export_onnx(model, cfg, dynamic_batch=False)
     cpu = ex.export_onnx(model, cfg, dynamic_batch=True)
-    (out / ex.ACCEL_FILE).write_bytes(accel)
-    (out / ex.CPU_FILE).write_bytes(cpu)
-    check_onnx(out / ex.ACCEL_FILE)
-    log("edge_compiler: encoder_accel.onnx passes the Hailo compatibility check")
+    (out / ACCEL_ONNX).write_bytes(accel)
+    (out / CPU_ONNX).write_bytes(cpu)
+    check_onnx(out / ACCEL_ONNX)
+    log(f"edge_compiler: {ACCEL_ONNX} passes the Hailo compatibility check")
 
     g_nchw = tail.prepare(x_gold, "NCHW")
     ref = torch_latent(model, g_nchw)
@@ -184,21 +191,19 @@ def _write_artifact(
         )
 
     save_npz_deterministic(
-        out / "golden.npz",
+        out / GOLDEN,
         x=x_gold,
         latent=ref.astype(np.float32),
         motif_scores=tail.motif_scores(ref),
     )
-    save_npy(out / "calibration.npy", tail.prepare(x_cal, "NHWC"))
-    (out / "export_config.yaml").write_bytes(cfg.raw_bytes)
+    save_npy(out / CALIBRATION, tail.prepare(x_cal, "NHWC"))
+    (out / EXPORT_CONFIG).write_bytes(cfg.raw_bytes)
 
     files = {
-        p.name: {"sha256": sha256_file(p), "bytes": p.stat().st_size}
-        for p in sorted(out.iterdir())
-        if p.is_file() and p.name != "manifest.json"
+        p.name: file_entry(p) for p in sorted(out.iterdir()) if p.is_file() and p.name != MANIFEST
     }
     return {
-        "schema": 1,
+        "schema": SCHEMA,
         "model": {"name": cfg.model_name, "version": version},
         "created_utc": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "inputs_sha256": inputs_sha256(inputs),
@@ -223,7 +228,7 @@ def _write_artifact(
         "files": files,
         "backends": {
             "onnx": {
-                "file": ex.CPU_FILE,
+                "file": CPU_ONNX,
                 "input": cfg.accel_input_name,
                 "output": cfg.output_name,
                 "layout": "NCHW",
@@ -231,7 +236,7 @@ def _write_artifact(
             }
         },
         "accelerator_graph": {
-            "file": ex.ACCEL_FILE,
+            "file": ACCEL_ONNX,
             "input": cfg.accel_input_name,
             "input_shape": [1, cfg.n_channels, 1, cfg.window],
             "output": cfg.output_name,

@@ -34,15 +34,14 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from hailo_inference.artifact import MANIFEST, ArtifactError, load_artifact, sha256_file
+from edge_artifact import ArtifactError, Manifest, load_artifact, sha256_file
+from edge_artifact.names import ACCEL_ONNX, CALIBRATION, GOLDEN, HEF
 
 from . import dfc_parity
 from .dfc_script import ScriptOptions, model_script
 
 HW_ARCHS = ("hailo8", "hailo8l")
 HEF_MODES = ("auto", "require", "skip")
-ACCEL_ONNX = "encoder_accel.onnx"
-HEF = "encoder.hef"
 HAR = "encoder.har"
 ALLS = "encoder.alls"
 PARITY_JSON = "hailo_parity.json"
@@ -159,11 +158,7 @@ def hef_inputs_sha256(manifest: dict, opts: HefOptions, alls: str, dfc_version: 
     files = manifest.get("files", {})
     key = {
         "artifact_inputs_sha256": manifest.get("inputs_sha256"),
-        "files": {
-            n: files[n]["sha256"]
-            for n in (ACCEL_ONNX, "calibration.npy", "golden.npz")
-            if n in files
-        },
+        "files": {n: files[n]["sha256"] for n in (ACCEL_ONNX, CALIBRATION, GOLDEN) if n in files},
         "user_calibration": sha256_file(opts.calibration) if opts.calibration else None,
         "alls": alls,
         "hw_arch": opts.hw_arch,
@@ -193,7 +188,7 @@ def _calibration(art_dir: Path, manifest: dict, opts: HefOptions) -> tuple[np.nd
         normalized = (raw.astype(np.float32) - mean) / std
         source = {"source": f"user: {path.name}", "sha256": sha256_file(path)}
     else:
-        normalized = np.load(art_dir / "calibration.npy")
+        normalized = np.load(art_dir / CALIBRATION)
         if normalized.ndim != 4 or normalized.shape[1:] != (1, win, ch):
             raise DfcError(
                 f"calibration.npy has shape {normalized.shape}; the artifact contract is (N, 1, "
@@ -202,7 +197,7 @@ def _calibration(art_dir: Path, manifest: dict, opts: HefOptions) -> tuple[np.nd
         normalized = normalized.reshape(len(normalized), win, ch)
         source = {
             "source": "artifact calibration.npy",
-            "sha256": manifest["files"]["calibration.npy"]["sha256"],
+            "sha256": manifest["files"][CALIBRATION]["sha256"],
         }
     if not np.all(np.isfinite(normalized)):
         raise DfcError("the calibration windows hold NaN or inf values")
@@ -220,7 +215,7 @@ def _calibration(art_dir: Path, manifest: dict, opts: HefOptions) -> tuple[np.nd
 
 
 def _golden_input(art_dir: Path, manifest: dict, opts: HefOptions) -> tuple[np.ndarray, np.ndarray]:
-    g = np.load(art_dir / "golden.npz")
+    g = np.load(art_dir / GOLDEN)
     x = np.asarray(g["x"], np.float32)  # (N, T, C) raw units
     if not opts.script.normalization_on_chip:
         mean = np.asarray(manifest["normalization"]["mean"], np.float32)
@@ -236,16 +231,6 @@ def _up_to_date(art_dir: Path, manifest: dict, key: str) -> bool:
         return False
     files = manifest.get("files", {})
     return all(n in files and (art_dir / n).is_file() for n in (HEF, HAR, ALLS))
-
-
-def _write_json_atomic(path: Path, obj: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
-    os.replace(tmp, path)
-
-
-def _file_entry(p: Path) -> dict:
-    return {"sha256": sha256_file(p), "bytes": p.stat().st_size}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -410,18 +395,10 @@ def _attempt(
     return failures
 
 
-def update_manifest(art_dir: Path, changes: dict) -> dict:
+def update_manifest(art_dir: Path, changes: dict) -> Manifest:
     """Merge `changes` into manifest.json, re-hash every listed file, write atomically."""
-    m = json.loads((art_dir / MANIFEST).read_text())
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(m.get(key), dict):
-            m[key].update(value)
-        else:
-            m[key] = value
-    files = m.setdefault("files", {})
-    for name in list(files):  # the manifest must describe the folder as it is
-        files[name] = _file_entry(art_dir / name)
-    _write_json_atomic(art_dir / MANIFEST, m)
+    m = Manifest.read(art_dir).updated(changes).rehashed(art_dir)
+    m.write(art_dir)
     load_artifact(art_dir, verify=True)  # the folder and its manifest agree
     return m
 
@@ -440,7 +417,7 @@ def _accept(
     for name in NEW_FILES:
         shutil.copyfile(work / name, art_dir / f".{name}.tmp")
         os.replace(art_dir / f".{name}.tmp", art_dir / name)
-    x_shape = np.load(art_dir / "golden.npz")["x"].shape[1:]
+    x_shape = np.load(art_dir / GOLDEN)["x"].shape[1:]
     hailo = {
         "file": HEF,
         "layout": "NHWC",
@@ -459,7 +436,7 @@ def _accept(
         "inputs_sha256": key,
         "verified": "fake DFC, not hardware" if version.endswith("+fake") else "DFC emulator",
     }
-    files = json.loads((art_dir / MANIFEST).read_text()).get("files", {})
+    files = Manifest.read(art_dir).files
     files.update({name: {} for name in NEW_FILES})
     update_manifest(
         art_dir,

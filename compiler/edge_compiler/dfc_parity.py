@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from hailo_inference.tail import cosine_rows, unit_rows
+from edge_artifact import Tolerance, cosine_rows, unit_rows
+from edge_artifact.tolerance import snr_rows
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,10 @@ class Thresholds:
     def __post_init__(self) -> None:
         if not -1.0 <= self.min_cosine <= 1.0:
             raise ValueError(f"min_cosine must be in [-1, 1], got {self.min_cosine}")
+
+    @property
+    def tolerance(self) -> Tolerance:
+        return Tolerance(min_cosine=self.min_cosine, min_snr_db=self.min_snr_db)
 
 
 @dataclass(frozen=True)
@@ -36,14 +41,6 @@ class Parity:
 
     def as_dict(self) -> dict:
         return {k: (round(v, 7) if isinstance(v, float) else v) for k, v in asdict(self).items()}
-
-
-def snr_rows(ref: np.ndarray, got: np.ndarray) -> np.ndarray:
-    ref = np.asarray(ref, np.float64)
-    err = ref - np.asarray(got, np.float64)
-    sig = np.sum(ref * ref, axis=-1)
-    noise = np.maximum(np.sum(err * err, axis=-1), 1e-300)
-    return 10.0 * np.log10(np.maximum(sig, 1e-300) / noise)
 
 
 def measure(
@@ -78,12 +75,7 @@ def measure(
 
 def gate(par: Parity, th: Thresholds) -> list[str]:
     """What fails the thresholds, in words (empty when the HEF may be accepted)."""
-    out = []
-    if not par.min_cosine >= th.min_cosine:
-        out.append(f"min latent cosine {par.min_cosine:.5f} < {th.min_cosine}")
-    if not par.min_snr_db >= th.min_snr_db:
-        out.append(f"min latent SNR {par.min_snr_db:.2f} dB < {th.min_snr_db} dB")
-    return out
+    return th.tolerance.failures(asdict(par), "latent")
 
 
 def plot(cos: np.ndarray, snr: np.ndarray, th: Thresholds, path: Path, title: str) -> None:

@@ -22,13 +22,16 @@ import sys
 import time
 from pathlib import Path
 
+from edge_artifact import Manifest
+from edge_artifact.names import MANIFEST
+
 from . import dfc_report
 from .dfc import DfcError, compile_hef, update_manifest
 from .dfc_cli import add_hef_arguments, options_from_args
 
 
 def _manifest_stamps(root: Path) -> dict[str, int]:
-    return {str(p.parent): p.stat().st_mtime_ns for p in root.glob("*/*/manifest.json")}
+    return {str(p.parent): p.stat().st_mtime_ns for p in root.glob(f"*/*/{MANIFEST}")}
 
 
 def build(args: argparse.Namespace) -> tuple[Path, dict]:
@@ -64,9 +67,9 @@ def build(args: argparse.Namespace) -> tuple[Path, dict]:
     if rc != 0:
         raise DfcError(f"the ONNX artifact build failed (exit {rc}); see its output above")
     path = Path(last)
-    if not (path / "manifest.json").is_file():
+    if not (path / MANIFEST).is_file():
         raise DfcError(f"the build did not name an artifact folder (last line: {last!r})")
-    stamp = (path / "manifest.json").stat().st_mtime_ns
+    stamp = (path / MANIFEST).stat().st_mtime_ns
     skipped = before.get(str(path)) == stamp
     return path, {"skipped": skipped, "seconds": seconds, "command": cmd[1:]}
 
@@ -98,14 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     changed = (not build_info["skipped"]) or res.status == "built"
     report_missing = not (art / dfc_report.REPORT_JSON).is_file()
     if changed or report_missing:
-        manifest = json.loads((art / "manifest.json").read_text())
+        manifest = Manifest.read(art)
         report = dfc_report.build_report(manifest, art, build_info, res.as_dict())
         names = dfc_report.write(art, report)
         files = manifest.get("files", {})
         files.update({n: {} for n in names})
         update_manifest(art, {"files": files})
         changed = True
-    manifest = json.loads((art / "manifest.json").read_text())
+    manifest = Manifest.read(art)
     summary = {
         "artifact": str(art),
         "model": manifest["model"]["name"],

@@ -13,9 +13,6 @@ from edge_models.tcn import TCNEncoder
 from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
-ACCEL_FILE = "encoder_accel.onnx"
-CPU_FILE = "encoder_cpu.onnx"
-
 
 def export_onnx(model: TCNEncoder, cfg: ExportConfig, dynamic_batch: bool) -> bytes:
     """ONNX bytes of `model` on input (N, C, 1, T): batch 1 static, or a dynamic batch axis.

@@ -1,14 +1,14 @@
 """Motif prototypes: seeded spherical k-means over calibration latents (numpy only).
 
 The host tail scores a latent z against prototype p_k as (1 + cos(z, p_k)) / 2 in [0, 1]
-(hailo_inference.tail.HostTail.motif_scores), so clustering uses the same geometry: unit
+(edge_artifact.tail.HostTail.motif_scores), so clustering uses the same geometry: unit
 vectors, cosine assignment, normalized means as centres.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from hailo_inference.tail import unit_rows
+from edge_artifact.tail import unit_rows
 
 
 def kmeans_prototypes(

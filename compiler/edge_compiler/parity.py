@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-from hailo_inference.tail import HostTail, cosine_rows
+from edge_artifact import HostTail, check, cosine_rows
+from edge_artifact.names import PARITY_JSON, PARITY_PNG
 
 ONNX_TOLERANCE = {"min_cosine": 0.99999, "rtol": 1e-3, "atol": 1e-5}
 HAILO_TOLERANCE = {"min_cosine": 0.99, "min_snr_db": 20}
@@ -61,37 +62,22 @@ def run_onnx(data: bytes | Path, x_nchw: np.ndarray, batch_one: bool) -> np.ndar
 def compare(
     name: str, ref_latent: np.ndarray, got_latent: np.ndarray, tail: HostTail, tol: dict
 ) -> Comparison:
+    """Latents and motif scores against the reference within `tol` (edge_artifact.tolerance)."""
     ref = tail.latent(ref_latent)
     got = tail.latent(got_latent)
-    cos = cosine_rows(ref, got)
     ms_ref, ms_got = tail.motif_scores(ref), tail.motif_scores(got)
-    mcos = cosine_rows(ms_ref, ms_got)
-    c = Comparison(
+    lat = check(ref, got, tol, what=f"{name}: latent")
+    mot = check(ms_ref, ms_got, tol, what=f"{name}: motif")
+    return Comparison(
         name=name,
-        cosine=cos,
-        max_abs=float(np.max(np.abs(ref - got))),
-        motif_max_abs=float(np.max(np.abs(ms_ref - ms_got))),
-        motif_min_cosine=float(mcos.min()),
-        allclose=bool(np.allclose(got, ref, rtol=tol["rtol"], atol=tol["atol"])),
-        motif_allclose=bool(np.allclose(ms_got, ms_ref, rtol=tol["rtol"], atol=tol["atol"])),
+        cosine=cosine_rows(ref, got),
+        max_abs=lat.figures["max_abs"],
+        motif_max_abs=mot.figures["max_abs"],
+        motif_min_cosine=mot.figures["min_cosine"],
+        allclose=bool(lat.allclose),
+        motif_allclose=bool(mot.allclose),
+        failures=lat.failures + mot.failures,
     )
-    if cos.min() < tol["min_cosine"]:
-        worst = int(np.argmin(cos))
-        c.failures.append(
-            f"{name}: latent min cosine {cos.min():.8f} < {tol['min_cosine']} (window {worst})"
-        )
-    if not c.allclose:
-        c.failures.append(
-            f"{name}: latent not allclose(rtol={tol['rtol']}, atol={tol['atol']}), "
-            f"max |d| {c.max_abs:.3g}"
-        )
-    if c.motif_min_cosine < tol["min_cosine"]:
-        c.failures.append(
-            f"{name}: motif min cosine {c.motif_min_cosine:.8f} < {tol['min_cosine']}"
-        )
-    if not c.motif_allclose:
-        c.failures.append(f"{name}: motif scores not allclose, max |d| {c.motif_max_abs:.3g}")
-    return c
 
 
 def write_report(out: Path, comps: list[Comparison], extra: dict | None = None) -> dict:
@@ -106,7 +92,7 @@ def write_report(out: Path, comps: list[Comparison], extra: dict | None = None) 
     report = {"tolerance": ONNX_TOLERANCE, "comparisons": {c.name: c.summary() for c in comps}}
     if extra:
         report.update(extra)
-    write_json(out / "parity.json", report)
+    write_json(out / PARITY_JSON, report)
     fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
     for c in comps:
         dev = np.maximum(1.0 - c.cosine, 1e-17)
@@ -119,6 +105,6 @@ def write_report(out: Path, comps: list[Comparison], extra: dict | None = None) 
     ax.set_title("PyTorch vs ONNX Runtime parity")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(out / "parity.png", metadata={"Software": None})
+    fig.savefig(out / PARITY_PNG, metadata={"Software": None})
     plt.close(fig)
     return report

@@ -27,26 +27,24 @@ def tool_versions() -> dict[str, str]:
 
 
 def code_sha256() -> str:
-    """sha256 over the source of edge_models, edge_compiler and the shared host tail.
+    """sha256 over the source of edge_models, edge_compiler and edge_artifact (the contract).
 
     The DFC step (edge_compiler/dfc*.py) is left out: it adds a HEF to an existing artifact
     and does not change any file this build writes.
     """
+    import edge_artifact
     import edge_models
-    import hailo_inference.tail as tail
 
     import edge_compiler
 
     h = hashlib.sha256()
-    files: list[Path] = []
-    for pkg in (edge_models, edge_compiler):
-        files += sorted(
+    for pkg in (edge_models, edge_compiler, edge_artifact):
+        files = sorted(
             f for f in Path(pkg.__file__).parent.rglob("*.py") if not f.name.startswith("dfc")
         )
-    files.append(Path(tail.__file__))
-    for f in files:
-        h.update(f.name.encode())
-        h.update(f.read_bytes())
+        for f in files:
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
     return h.hexdigest()
 
 

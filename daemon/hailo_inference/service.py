@@ -8,8 +8,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from edge_artifact import Artifact, ArtifactError, HostTail, load_artifact
+from edge_artifact.names import MANIFEST
 
-from hailo_inference.artifact import Artifact, ArtifactError, load_artifact
 from hailo_inference.backends.base import (
     Backend,
     BackendError,
@@ -19,7 +20,6 @@ from hailo_inference.backends.base import (
 from hailo_inference.config import ModelConfig
 from hailo_inference.golden import GoldenReport, check_golden
 from hailo_inference.metrics import Metrics
-from hailo_inference.tail import HostTail
 
 TIMEOUTS_BEFORE_FALLBACK = 3
 LOAD_TIMEOUT_S = 30.0
@@ -120,7 +120,7 @@ class ModelService:
         except ArtifactError as exc:
             raise LoadError(str(exc)) from exc
         except (KeyError, TypeError, ValueError) as exc:
-            raise LoadError(f"{path}/manifest.json lacks or mangles {exc}; rebuild") from exc
+            raise LoadError(f"{path}/{MANIFEST} lacks or mangles {exc}; rebuild") from exc
         want = self.cfg.backend
         fallback_info = None
         primary: Backend

@@ -37,11 +37,11 @@ def free_port() -> int:
 
 
 def build_artifact(root: Path) -> Path:
-    from edge_compiler import recipes
-    from edge_compiler.build import build_artifact as build
-
-    inputs, make = recipes.untrained(seed=0)
-    return build(inputs, make, root, log=lambda _m: None).path
+    """A seeded untrained artifact, built by the compiler's CLI (telemetry never imports it)."""
+    cmd = [sys.executable, "-m", "edge_compiler", "build", "--recipe", "untrained", "--seed", "0",
+           "--out", str(root), "--no-progress"]  # fmt: skip
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return Path(out.strip().splitlines()[-1])
 
 
 def start_daemon(

@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import onnxruntime as ort
-from hailo_inference.artifact import load_artifact
-from hailo_inference.tail import HostTail, cosine_rows
+from edge_artifact import load_artifact
+from edge_artifact.tail import HostTail, cosine_rows
 
 EXPECTED = {
     "manifest.json",

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from edge_artifact import load_artifact, sha256_file
 from edge_compiler import dfc, dfc_cli
 from edge_compiler.dfc_parity import Thresholds, gate, measure
 from edge_compiler.dfc_script import ScriptOptions, model_script
-from hailo_inference.artifact import load_artifact, sha256_file
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

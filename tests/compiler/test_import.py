@@ -6,10 +6,10 @@ import json
 
 import pytest
 import torch
+from edge_artifact import load_artifact
 from edge_compiler import importer, recipes
 from edge_compiler.build import BuildError, build_artifact
 from edge_compiler.compat import check_onnx
-from hailo_inference.artifact import load_artifact
 
 QUIET = {"log": lambda _m: None}
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from edge_artifact.tail import cosine_rows
 from edge_compiler.motifs import kmeans_prototypes
-from hailo_inference.tail import cosine_rows
 
 
 def test_recovers_separated_directions_deterministically():

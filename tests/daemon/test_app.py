@@ -10,10 +10,10 @@ import numpy as np
 import orjson
 import pytest
 from daemon_helpers import golden, make_app, window
+from edge_artifact.tail import cosine_rows
 from hailo_inference.errors import ERROR_CODES
 from hailo_inference.metrics import LATENCY_BUCKETS
 from hailo_inference.openapi import ROUTES, build_spec
-from hailo_inference.tail import cosine_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -241,7 +241,7 @@ def test_timeout_is_504(tiny_artifact):
 
 def test_onnx_timeout_cancels_a_long_run(tiny_artifact):
     """RunOptions.terminate from the deadline thread stops ONNX Runtime mid-run."""
-    from hailo_inference.artifact import load_artifact
+    from edge_artifact import load_artifact
     from hailo_inference.backends.base import BackendTimeout
     from hailo_inference.backends.onnx import OnnxBackend
 

@@ -13,9 +13,9 @@ from edge_telemetry.select import SelectParams, select
 
 def test_selector_ranks_out_of_distribution_windows_first(tiny_artifact, tmp_path):
     ort = pytest.importorskip("onnxruntime")
+    from edge_artifact import load_artifact
+    from edge_artifact.tail import HostTail
     from edge_models.synthetic import generate
-    from hailo_inference.artifact import load_artifact
-    from hailo_inference.tail import HostTail
 
     art = load_artifact(tiny_artifact)
     tail = HostTail.from_manifest(art.manifest)

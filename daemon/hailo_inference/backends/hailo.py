@@ -19,8 +19,8 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+from edge_artifact import Artifact, ArtifactError
 
-from hailo_inference.artifact import Artifact, ArtifactError
 from hailo_inference.backends.base import BackendError, BackendTimeout, BackendUnavailable
 
 # HailoRT status codes (include/hailo/hailort.h) -> what the operator should do.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import onnxruntime as ort
+from edge_artifact import Artifact, ArtifactError
 
-from hailo_inference.artifact import Artifact, ArtifactError
 from hailo_inference.backends.base import BackendError, BackendTimeout, BackendUnavailable
 from hailo_inference.backends.deadline import DEADLINES
 

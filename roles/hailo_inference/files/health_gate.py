@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Health gate run ON the edge host after a restart: one real /infer against golden.npz.
 
-Installed by the hailo_inference role and run with the release's venv python (numpy only):
+Installed by the hailo_inference role and run with the release's venv python (numpy and
+edge_artifact, which the daemon depends on):
 checks /healthz names the expected model, /readyz is 200, then posts the first golden window to
 /infer and compares the latent with the golden latent within the manifest's tolerance for the
-backend in use. Prints one JSON line; exit 0 pass, 1 fail (the message says why).
+backend in use (edge_artifact.tolerance: the check the compiler's gates and the daemon's golden
+check use). Prints one JSON line; exit 0 pass, 1 fail (the message says why).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+from edge_artifact.names import GOLDEN, MANIFEST
+from edge_artifact.tolerance import check
 
 
 def _get(url: str, timeout: float) -> tuple[int, dict]:
@@ -39,17 +43,10 @@ def _post(url: str, body: dict, timeout: float) -> tuple[int, dict]:
 
 
 def compare(latent: np.ndarray, golden: np.ndarray, tol: dict) -> tuple[bool, dict]:
-    """Latent vs golden within `tol` (min_cosine, optional rtol/atol, optional min_snr_db)."""
-    cos = float(latent @ golden / (np.linalg.norm(latent) * np.linalg.norm(golden) + 1e-12))
-    err = latent - golden
-    snr = float(10 * np.log10((golden @ golden) / max(float(err @ err), 1e-30)))
-    ok = cos >= float(tol.get("min_cosine", 0.99))
-    if "rtol" in tol or "atol" in tol:
-        rtol, atol = float(tol.get("rtol", 0)), float(tol.get("atol", 0))
-        ok = ok and bool(np.allclose(latent, golden, rtol=rtol, atol=atol))
-    if "min_snr_db" in tol:
-        ok = ok and snr >= float(tol["min_snr_db"])
-    return ok, {"cosine": cos, "max_abs": float(np.max(np.abs(err))), "snr_db": snr}
+    """Latent vs golden within `tol` (a manifest tolerance entry)."""
+    c = check(golden, latent, tol)
+    figures = {"cosine": c.figures["min_cosine"], "max_abs": c.figures["max_abs"]}
+    return c.ok, {**figures, "snr_db": c.figures["min_snr_db"]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--artifact", required=True, type=Path, help="the artifact folder served")
     ap.add_argument("--timeout", type=float, default=10.0)
     args = ap.parse_args(argv)
-    manifest = json.loads((args.artifact / "manifest.json").read_text())
+    manifest = json.loads((args.artifact / MANIFEST).read_text())
     want = f"{manifest['model']['name']}@{manifest['model']['version']}"
     result: dict = {"expected_model": want}
 
@@ -74,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     code, _ = _get(f"{args.url}/readyz", args.timeout)
     if code != 200:
         return fail(f"/readyz answered {code}: the daemon did not reproduce its golden vectors")
-    with np.load(args.artifact / "golden.npz") as g:
+    with np.load(args.artifact / GOLDEN) as g:
         x, golden = g["x"][0], g["latent"][0].astype(np.float64)
     code, body = _post(f"{args.url}/infer", {"x": x.tolist()}, args.timeout)
     if code != 200 or len(body.get("latent", [])) != golden.size:
@@ -86,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     ok, figures = compare(np.asarray(body["latent"], dtype=np.float64), golden, tol)
     result.update(figures, tolerance=tol)
     if not ok:
-        return fail(f"/infer latent does not match golden.npz window 0 within {tol}")
+        return fail(f"/infer latent does not match {GOLDEN} window 0 within {tol}")
     result["ok"] = True
     print(json.dumps(result))
     return 0

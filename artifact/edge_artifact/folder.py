@@ -1,0 +1,65 @@
+"""An artifact folder: its Manifest plus the check that every listed file is intact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge_artifact.manifest import ArtifactError, Manifest, sha256_file
+from edge_artifact.names import MANIFEST
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: Path
+    manifest: Manifest
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    @property
+    def version(self) -> str:
+        return self.manifest.version
+
+    @property
+    def ref(self) -> str:
+        """`name@version`, as /healthz reports it."""
+        return self.manifest.ref
+
+    @property
+    def manifest_sha256(self) -> str:
+        return sha256_file(self.path / MANIFEST)
+
+    def file(self, name: str) -> Path:
+        if name not in self.manifest.files:
+            raise ArtifactError(f"{self.path}: {name} is not listed in {MANIFEST}")
+        return self.path / name
+
+    def backend(self, kind: str) -> dict | None:
+        return self.manifest.backend(kind)
+
+
+def load_artifact(path: str | Path, verify: bool = True) -> Artifact:
+    """Read manifest.json and (by default) check the sha256 of every file it lists."""
+    root = Path(path)
+    art = Artifact(root, Manifest.read(root))
+    if verify:
+        verify_files(art)
+    return art
+
+
+def verify_files(art: Artifact) -> None:
+    files = art.manifest.files
+    if not files:
+        raise ArtifactError(f"{art.path}/{MANIFEST} lists no files")
+    for name, meta in sorted(files.items()):
+        p = art.path / name
+        if not p.is_file():
+            raise ArtifactError(f"{p} is listed in {MANIFEST} but missing; re-copy the artifact")
+        got = sha256_file(p)
+        if got != meta["sha256"]:
+            raise ArtifactError(
+                f"{p}: sha256 {got} does not match the manifest ({meta['sha256']}); the file is "
+                "corrupt or was changed after the build: re-copy or rebuild the artifact"
+            )

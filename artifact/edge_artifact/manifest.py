@@ -1,0 +1,134 @@
+"""The typed manifest.json: read, validate, write (sorted, atomic) in one place."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from edge_artifact.names import MANIFEST
+
+SCHEMA = 1  # the manifest schema this package reads and writes
+
+
+class ArtifactError(Exception):
+    """An artifact that must not be served; the message says what is wrong and what to do."""
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_entry(path: Path) -> dict[str, Any]:
+    """What the manifest records for one file: its sha256 and size."""
+    return {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+
+
+class Manifest(Mapping[str, Any]):
+    """manifest.json as read-only data with typed accessors for what the code relies on.
+
+    A Mapping, so `manifest["input"]["window"]` reads the JSON as written; changes go through
+    `updated()`, which returns a new Manifest.
+    """
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data: dict[str, Any] = copy.deepcopy(dict(data))
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"Manifest({self.ref})"
+
+    # ---- typed accessors -----------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return str(self._data["model"]["name"])
+
+    @property
+    def version(self) -> str:
+        return str(self._data["model"]["version"])
+
+    @property
+    def ref(self) -> str:
+        """`name@version`, as /healthz reports it."""
+        model = self._data.get("model") or {}
+        return f"{model.get('name')}@{model.get('version')}"
+
+    @property
+    def files(self) -> dict[str, dict[str, Any]]:
+        return dict(self._data.get("files") or {})
+
+    def backend(self, kind: str) -> dict[str, Any] | None:
+        return (self._data.get("backends") or {}).get(kind)
+
+    def tolerance(self, kind: str) -> dict[str, float] | None:
+        return (self._data.get("tolerance") or {}).get(kind)
+
+    # ---- changes -------------------------------------------------------------------------
+    def updated(self, changes: Mapping[str, Any]) -> Manifest:
+        """A copy with `changes` merged in (a dict value updates a dict section, else replaces)."""
+        data = copy.deepcopy(self._data)
+        for key, value in changes.items():
+            if isinstance(value, dict) and isinstance(data.get(key), dict):
+                data[key].update(value)
+            else:
+                data[key] = value
+        return Manifest(data)
+
+    def rehashed(self, folder: Path) -> Manifest:
+        """A copy whose `files` describe the folder as it is (sha256 and size of each)."""
+        return self.updated({"files": {n: file_entry(folder / n) for n in self.files}})
+
+    def as_dict(self) -> dict[str, Any]:
+        return copy.deepcopy(self._data)
+
+    # ---- disk ----------------------------------------------------------------------------
+    def validate(self, where: Path | str = MANIFEST) -> Manifest:
+        """Raise ArtifactError unless this manifest can be read by this version of the code."""
+        if self._data.get("schema") != SCHEMA:
+            raise ArtifactError(
+                f"{where}: schema {self._data.get('schema')!r} is not supported (want "
+                f"{SCHEMA}); rebuild the artifact with this version of the compiler"
+            )
+        return self
+
+    @classmethod
+    def read(cls, folder: Path | str) -> Manifest:
+        """manifest.json of an artifact folder, validated."""
+        root = Path(folder)
+        path = root / MANIFEST
+        if not path.is_file():
+            raise ArtifactError(
+                f"no {MANIFEST} in {root}: point the artifact path at an "
+                "artifacts/<model>/<version>/ folder built by `python -m edge_compiler build`"
+            )
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ArtifactError(f"{path} is not valid JSON ({exc}); rebuild the artifact") from exc
+        if not isinstance(data, dict):
+            raise ArtifactError(f"{path} is not a JSON object; rebuild the artifact")
+        return cls(data).validate(path)
+
+    def write(self, folder: Path | str) -> Path:
+        """Write manifest.json atomically: sorted keys, 2-space indent, trailing newline."""
+        path = Path(folder) / MANIFEST
+        tmp = path.with_name(f".{MANIFEST}.tmp")
+        tmp.write_text(json.dumps(self._data, indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, path)
+        return path
