@@ -102,3 +102,119 @@ def test_gate_end_to_end(tmp_path: Path, capsys, shift: float, model: str, ready
         srv.shutdown()
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] is (want == 0)
+
+
+# ---- the gate's backend rule (tasks/health_gate.yml), through ansible-playbook ----------------
+# Issue 13 item 3: with an accelerator and a HEF in the artifact the host must serve on hailo.
+# The daemon here is a stand-in HTTP server (its /healthz says which backend serves), so this is
+# verified against a fake daemon, not on hardware; the lab's deploy scenario runs the real one.
+
+ROOT_DIR = Path(__file__).resolve().parents[2]
+ANSIBLE = ROOT_DIR / ".venv-ctl/bin/ansible-playbook"
+PLAY = """- hosts: all
+  gather_facts: false
+  tasks:
+    - ansible.builtin.include_role:
+        name: hailo_inference
+        tasks_from: health_gate
+"""
+
+
+def _serve_backend(golden: np.ndarray, backend: str, fallback: dict | None) -> ThreadingHTTPServer:
+    class H(BaseHTTPRequestHandler):
+        def _send(self, code: int, body: dict) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            if self.path == "/healthz":
+                body = {"ok": True, "model": "m@1", "backend": backend, "fallback": fallback}
+                self._send(200, body)
+            else:
+                self._send(200, {})
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self._send(200, {"latent": golden.tolist(), "motif_scores": [0.5] * 12})
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+@pytest.mark.skipif(not ANSIBLE.exists(), reason=".venv-ctl missing: run `make setup`")
+def test_gate_fails_a_host_whose_accelerator_is_idle_verified_against_fake(tmp_path: Path):
+    """One local play, five stand-in hosts: only the one with an accelerator, a HEF in its
+    artifact and a daemon that fell back to onnx fails (and would be rolled back)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "art").mkdir()
+    art, golden = _artifact(tmp_path / "art")
+    manifest = json.loads((art / "manifest.json").read_text())
+    with_hef = {**manifest, "backends": {"hailo": {"file": "encoder.hef", "hw_arch": "hailo8"}}}
+    reason = "cannot load encoder.hef on the device: HailoRTException: ... error: 92"
+    hosts = {  # name: (accelerator, manifest, served backend, fallback, allow_cpu, want_fail)
+        "idle": (True, with_hef, "onnx", {"from": "hailo", "to": "onnx", "reason": reason}, False),
+        "busy": (True, with_hef, "hailo", None, False),
+        "allowcpu": (True, with_hef, "onnx", None, True),
+        "nohef": (True, manifest, "onnx", None, False),
+        "noaccel": (False, with_hef, "onnx", None, False),
+    }
+    servers, inv = [], {}
+    for name, (accel, man, backend, fallback, allow) in hosts.items():
+        root = tmp_path / name
+        (root / "bin").mkdir(parents=True)
+        (root / "bin/health_gate.py").symlink_to(SCRIPT)
+        (root / "current/venv/bin").mkdir(parents=True)
+        py = root / "current/venv/bin/python"
+        py.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+        py.chmod(0o755)
+        (root / "current/artifact").symlink_to(art)
+        srv = _serve_backend(golden, backend, fallback)
+        servers.append(srv)
+        inv[name] = {
+            "ansible_connection": "local",
+            "ansible_python_interpreter": sys.executable,
+            "hailo_inference_root": str(root),
+            "hailo_inference_port": srv.server_address[1],
+            "hailo_inference_accelerator": accel,
+            "hailo_inference_gate_allow_cpu": allow,
+            "hailo_inference_health_retries": 2,
+            "hailo_inference_health_delay": 0,
+            "__hailo_inference_manifest": man,
+            "__hailo_inference_model_ref": "m@1",
+        }
+    (tmp_path / "hosts.json").write_text(json.dumps({"all": {"hosts": inv}}))
+    (tmp_path / "play.yml").write_text(PLAY)
+    try:
+        r = subprocess.run(
+            [str(ANSIBLE), "-i", str(tmp_path / "hosts.json"), str(tmp_path / "play.yml")],
+            capture_output=True, text=True, cwd=ROOT_DIR,
+        )  # fmt: skip
+    finally:
+        for srv in servers:
+            srv.shutdown()
+    out = r.stdout + r.stderr
+    flat = " ".join(out.split())
+    recap = {
+        line.split()[0]: "failed=0" not in line for line in out.split("PLAY RECAP")[-1].splitlines()
+        if ":" in line and "ok=" in line
+    }  # fmt: skip
+    assert recap == {
+        "idle": True,
+        "busy": False,
+        "allowcpu": False,
+        "nohef": False,
+        "noaccel": False,
+    }, out[-4000:]
+    assert "idle has a Hailo accelerator and the artifact ships a HEF (encoder.hef)" in flat
+    assert "backend onnx: the accelerator is idle" in flat and reason in flat
+    assert "hailo_inference_gate_allow_cpu: true" in flat
