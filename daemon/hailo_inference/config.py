@@ -13,9 +13,11 @@ from typing import Any
 
 import yaml
 
+from hailo_inference.backends import registry
+
 ENV_PREFIX = "HAILO_INFERENCE_"
 CONFIG_ENV = "HAILO_INFERENCE_CONFIG"
-BACKENDS = ("auto", "hailo", "onnx", "stub")
+BACKENDS = ("auto", *registry.BACKENDS)
 LEVELS = ("debug", "info", "warning", "error")
 
 

@@ -16,10 +16,13 @@ from hailo_inference.backends.base import (
     BackendError,
     BackendTimeout,
     BackendUnavailable,
+    run_model,
 )
+from hailo_inference.backends.registry import open_backend
 from hailo_inference.config import ModelConfig
 from hailo_inference.golden import GoldenReport, check_golden
 from hailo_inference.metrics import Metrics
+from hailo_inference.selection import choose, keeps_standby
 
 TIMEOUTS_BEFORE_FALLBACK = 3
 LOAD_TIMEOUT_S = 30.0
@@ -44,8 +47,7 @@ class Served:
     fallback_info: dict | None = None  # set when this is the result of a fallback
 
     def run(self, be: Backend, x: np.ndarray, timeout_s: float) -> np.ndarray:
-        prepared = self.tail.prepare(x, be.layout, normalize=not be.normalization_on_chip)
-        return be.run(prepared, timeout_s)
+        return run_model(self.tail, be, x, timeout_s)
 
 
 class ModelService:
@@ -59,43 +61,14 @@ class ModelService:
         self._timeouts = 0
 
     # ---- loading -------------------------------------------------------------------------
-    def _make(self, kind: str, art: Artifact) -> Backend:
-        if kind == "stub":
-            from hailo_inference.backends.stub import StubBackend
-
-            n_in = int(art.manifest["input"]["window"]) * len(art.manifest["input"]["channels"])
-            return StubBackend(n_in, int(art.manifest["latent_dim"]), self.cfg.stub_delay_s)
-        if kind == "onnx":
-            from hailo_inference.backends.onnx import OnnxBackend
-
-            return OnnxBackend(art, self.cfg.onnx_threads)
-        from hailo_inference.backends.hailo import HailoBackend
-
-        return HailoBackend(art)
-
-    def _hailo_possible(self, art: Artifact) -> str | None:
-        """None when auto should try hailo, else the reason it should not."""
-        if not art.backend("hailo"):
-            return "the artifact has no HEF (manifest backends.hailo)"
-        from hailo_inference.backends import hailo
-
-        try:
-            hp = hailo.import_platform()
-        except BackendUnavailable as exc:
-            return str(exc)
-        if not hailo.device_present(hp):
-            return "no Hailo device found (hailo_platform.Device.scan() is empty)"
-        return None
-
     def _golden(self, art: Artifact, tail: HostTail, be: Backend) -> GoldenReport:
         if be.is_stub:
             return GoldenReport(
                 True, be.kind, message="stub backend: golden check skipped (NOT a model)"
             )
-        s = Served(art, "", tail, be, GoldenReport(False, be.kind), 0.0)
 
         def infer(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            lat = tail.latent(s.run(be, x, LOAD_TIMEOUT_S))
+            lat = tail.latent(run_model(tail, be, x, LOAD_TIMEOUT_S))
             return lat, tail.motif_scores(lat)
 
         try:
@@ -121,41 +94,18 @@ class ModelService:
             raise LoadError(str(exc)) from exc
         except (KeyError, TypeError, ValueError) as exc:
             raise LoadError(f"{path}/{MANIFEST} lacks or mangles {exc}; rebuild") from exc
-        want = self.cfg.backend
-        fallback_info = None
-        primary: Backend
         try:
-            if want == "auto":
-                why = self._hailo_possible(art)
-                if why is None:
-                    try:
-                        primary = self._make("hailo", art)
-                    except BackendUnavailable as exc:
-                        self.log.warning("backend_auto_hailo_failed", reason=str(exc))
-                        primary = self._make("onnx", art)
-                else:
-                    self.log.info("backend_auto_onnx", reason=why)
-                    primary = self._make("onnx", art)
-            elif want == "hailo":
-                try:
-                    primary = self._make("hailo", art)
-                except BackendUnavailable as exc:
-                    if not self.cfg.fallback_to_onnx:
-                        raise
-                    fallback_info = {"from": "hailo", "to": "onnx", "reason": str(exc)}
-                    fallback_info["at"] = time.time()
-                    self.log.warning("backend_fallback", **fallback_info)
-                    self.metrics.fallbacks.labels("hailo", "onnx").inc()
-                    primary = self._make("onnx", art)
-            else:
-                primary = self._make(want, art)
+            choice = choose(self.cfg, art, self.log)
         except BackendUnavailable as exc:
-            raise LoadError(f"backend {want!r} unavailable: {exc}") from exc
+            raise LoadError(f"backend {self.cfg.backend!r} unavailable: {exc}") from exc
+        primary, fallback_info = choice.backend, choice.fallback_info
+        if fallback_info is not None:
+            self.metrics.fallbacks.labels(fallback_info["from"], fallback_info["to"]).inc()
         golden = self._golden(art, tail, primary)
         fb, fb_golden = None, None
-        if primary.kind == "hailo" and self.cfg.fallback_to_onnx:
+        if keeps_standby(self.cfg, primary):
             try:
-                fb = self._make("onnx", art)
+                fb = open_backend("onnx", art, self.cfg)
                 fb_golden = self._golden(art, tail, fb)
             except (BackendUnavailable, LoadError) as exc:
                 self.log.warning("fallback_unavailable", reason=str(exc))

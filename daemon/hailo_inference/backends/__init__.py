@@ -1,6 +1,7 @@
 """Inference backends: hailo (HailoRT InferModel), onnx (ONNX Runtime CPU), stub (deterministic).
 
-Every backend runs only the accelerator graph; the host tail (tail.py) is shared by all.
+Every backend runs only the accelerator graph; the host tail (edge_artifact.tail) is shared by
+all. Backends are plugins behind backends.registry (open_backend), imported only when used.
 """
 
 from hailo_inference.backends.base import (

@@ -16,12 +16,15 @@ import threading
 import time
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from edge_artifact import Artifact, ArtifactError
 
 from hailo_inference.backends.base import BackendError, BackendTimeout, BackendUnavailable
+
+if TYPE_CHECKING:
+    from hailo_inference.config import ModelConfig
 
 # HailoRT status codes (include/hailo/hailort.h) -> what the operator should do.
 STATUS_HINTS: dict[int, str] = {
@@ -84,6 +87,26 @@ def device_present(hp: ModuleType) -> bool:
         return False
 
 
+KEY = "hailo"
+
+
+def unavailable(artifact: Artifact) -> str | None:
+    """None when auto should try hailo, else the reason it should not."""
+    if not artifact.backend(KEY):
+        return "the artifact has no HEF (manifest backends.hailo)"
+    try:
+        hp = import_platform()
+    except BackendUnavailable as exc:
+        return str(exc)
+    if not device_present(hp):
+        return "no Hailo device found (hailo_platform.Device.scan() is empty)"
+    return None
+
+
+def create(artifact: Artifact, cfg: ModelConfig) -> HailoBackend:
+    return HailoBackend(artifact)
+
+
 class _SharedVDevice:
     """The process's single VDevice, created on first use with ROUND_ROBIN scheduling."""
 
@@ -135,7 +158,7 @@ VDEVICE = _SharedVDevice()
 
 
 class HailoBackend:
-    kind = "hailo"
+    kind = KEY
     is_stub = False
     layout = "NHWC"
 

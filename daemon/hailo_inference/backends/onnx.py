@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import onnxruntime as ort
 from edge_artifact import Artifact, ArtifactError
@@ -9,9 +11,22 @@ from edge_artifact import Artifact, ArtifactError
 from hailo_inference.backends.base import BackendError, BackendTimeout, BackendUnavailable
 from hailo_inference.backends.deadline import DEADLINES
 
+if TYPE_CHECKING:
+    from hailo_inference.config import ModelConfig
+
+KEY = "onnx"
+
+
+def unavailable(artifact: Artifact) -> str | None:
+    return None if artifact.backend(KEY) else "the artifact has no backends.onnx entry"
+
+
+def create(artifact: Artifact, cfg: ModelConfig) -> OnnxBackend:
+    return OnnxBackend(artifact, cfg.onnx_threads)
+
 
 class OnnxBackend:
-    kind = "onnx"
+    kind = KEY
     is_stub = False
 
     def __init__(self, artifact: Artifact, threads: int = 1) -> None:

@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
+from edge_artifact import Artifact
 
 from hailo_inference.backends.base import BackendTimeout
+
+if TYPE_CHECKING:
+    from hailo_inference.config import ModelConfig
+
+KEY = "stub"
+
+
+def unavailable(artifact: Artifact) -> str | None:
+    return None  # always possible, and never chosen by auto
+
+
+def create(artifact: Artifact, cfg: ModelConfig) -> StubBackend:
+    m = artifact.manifest
+    n_in = int(m["input"]["window"]) * len(m["input"]["channels"])
+    return StubBackend(n_in, int(m["latent_dim"]), cfg.stub_delay_s)
 
 
 class StubBackend:
     """latent = tanh(x_flat @ W) with a fixed seeded W: same input, same output, no model."""
 
-    kind = "stub"
+    kind = KEY
     is_stub = True
     layout = "NCHW"
     normalization_on_chip = False
