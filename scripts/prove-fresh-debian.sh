@@ -98,7 +98,7 @@ in_root() {  # in_root USER DIR CMD...: a login-like clean environment, no pyenv
   [ "$user" = root ] || home=/home/$user
   chroot --userspec="$user:$user" "$R" /usr/bin/env -i HOME="$home" USER="$user" TERM=dumb LANG=C.UTF-8 \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin SSL_CERT_FILE=/etc/proof-ca.crt \
-    "${uv_env[@]}" /bin/bash -c "cd $dir && $*"
+    "${uv_env[@]}" /bin/bash -c "cd $dir || exit 1; $*"
 }
 
 mark "2. newcomer, nothing installed: setup.sh dev must fail and name the fix"
