@@ -6,7 +6,6 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -22,8 +21,10 @@ from hailo_inference.backends.base import BackendError, BackendTimeout
 from hailo_inference.config import Config
 from hailo_inference.errors import ApiError
 from hailo_inference.metrics import Metrics
+from hailo_inference.middleware import Counted
 from hailo_inference.openapi import ROUTES, build_spec
 from hailo_inference.service import ModelService
+from hailo_inference.telemetry import Telemetry
 from hailo_inference.validation import parse_json, windows
 
 _RID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -46,8 +47,7 @@ class State:
         self.slots = threading.BoundedSemaphore(cfg.server.max_inflight)
         self._lock = threading.Lock()
         self.active = 0  # every request inside the WSGI app (for the SIGTERM drain)
-        self.telemetry: Any = None  # edge_telemetry sink when telemetry.enabled
-        self.record: Callable[..., int] | None = None  # edge_telemetry record_inference
+        self.telemetry: Telemetry | None = None  # when telemetry.enabled
 
     def enter(self) -> None:
         with self._lock:
@@ -66,40 +66,6 @@ class State:
         if not s.golden.ok:
             return False, f"golden check failed: {s.golden.message}"
         return True, s.golden.message
-
-
-class _Counted:
-    """WSGI middleware: count requests until their response body is fully handed to waitress."""
-
-    def __init__(self, app: Callable, state: State) -> None:
-        self.app = app
-        self.state = state
-
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        self.state.enter()
-        try:
-            body = self.app(environ, start_response)
-        except BaseException:
-            self.state.leave()
-            raise
-        return _Closing(body, self.state)
-
-
-class _Closing:
-    def __init__(self, body: Iterable[bytes], state: State) -> None:
-        self.body = body
-        self.state = state
-
-    def __iter__(self) -> Any:
-        return iter(self.body)
-
-    def close(self) -> None:
-        try:
-            close = getattr(self.body, "close", None)
-            if close:
-                close()
-        finally:
-            self.state.leave()
 
 
 def _json(obj: Any, status: int = 200, headers: dict | None = None) -> Response:
@@ -243,18 +209,8 @@ def create_app(state: State) -> Flask:
             m.inflight.dec()
             state.slots.release()
         g.backend = used.backend.kind
-        if state.telemetry is not None and state.record is not None:  # never blocks or raises
-            state.record(
-                state.telemetry,
-                g.rid,
-                used.artifact.version,
-                used.backend.kind,
-                time.perf_counter() - g.t0,
-                latent,
-                scores,
-                x,
-                manifest=used.artifact.manifest,
-            )
+        if state.telemetry is not None:  # never blocks or raises
+            state.telemetry.record(g.rid, used, time.perf_counter() - g.t0, latent, scores, x)
         if batch:
             body: dict[str, np.ndarray] = {"latent": latent, "motif_scores": scores}
         else:
@@ -351,9 +307,9 @@ def create_app(state: State) -> Flask:
         if request.remote_addr not in _LOOPBACK:
             raise ApiError("forbidden", "reload is allowed from loopback clients only")
         res = svc.reload("admin")
-        if not res["ok"]:
-            raise ApiError("artifact_refused", res["error"])
-        return _json(res)
+        if not res.ok:
+            raise ApiError("artifact_refused", res.error or "refused")
+        return _json(res.as_dict())
 
     views = {
         f.__name__: f
@@ -364,5 +320,5 @@ def create_app(state: State) -> Flask:
             app.add_url_rule(
                 rule, endpoint=f"{view}:{method}:{rule}", view_func=views[view], methods=[method]
             )
-    app.wsgi_app = _Counted(app.wsgi_app, state)  # type: ignore[method-assign]
+    app.wsgi_app = Counted(app.wsgi_app, state)  # type: ignore[method-assign]
     return app

@@ -21,6 +21,7 @@ from hailo_inference.logs import configure_logging, get_logger
 from hailo_inference.metrics import Metrics
 from hailo_inference.sdnotify import Notifier, watchdog_interval_s
 from hailo_inference.service import LoadError, ModelService
+from hailo_inference.telemetry import Telemetry
 
 EXIT_OK = 0
 EXIT_CONFIG = 2
@@ -42,10 +43,7 @@ class Daemon:
         self.state = State(cfg, self.service, self.metrics, self.log)
         self.app = create_app(self.state)
         if cfg.telemetry.get("enabled"):
-            from edge_telemetry.daemon_hook import record_inference, start_telemetry
-
-            self.state.telemetry = start_telemetry(cfg.telemetry, None, self.metrics.registry)
-            self.state.record = record_inference
+            self.state.telemetry = Telemetry.start(cfg.telemetry, self.metrics.registry)
         self.notifier = Notifier.from_env()
         self.exit_code = EXIT_OK
         self.server: Any = None
@@ -158,8 +156,8 @@ class Daemon:
         res = self.service.reload("sighup")
         s = self.service.served
         status = f"STATUS=serving {s.artifact.ref} on {s.backend.kind}" if s else "STATUS=?"
-        if not res["ok"]:
-            status += f" (reload refused: {res['error'][:200]})"
+        if not res.ok:
+            status += f" (reload refused: {(res.error or '')[:200]})"
         self.notifier.notify("READY=1", status)
 
     def _on_term(self, signum: int, frame: Any) -> None:

@@ -50,6 +50,24 @@ class Served:
         return run_model(self.tail, be, x, timeout_s)
 
 
+@dataclass(frozen=True)
+class ReloadResult:
+    ok: bool
+    model: str | None  # name@version serving after the reload
+    manifest_sha256: str | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The /admin/reload body: ok and model, then the sha256 or the error."""
+        out: dict[str, Any] = {"ok": self.ok}
+        if self.error is not None:
+            out["error"] = self.error
+        out["model"] = self.model
+        if self.manifest_sha256 is not None:
+            out["manifest_sha256"] = self.manifest_sha256
+        return out
+
+
 class ModelService:
     def __init__(self, cfg: ModelConfig, metrics: Metrics, log: Any) -> None:
         self.cfg = cfg
@@ -151,7 +169,7 @@ class ModelService:
         self._publish(s)
         return s
 
-    def reload(self, reason: str = "sighup") -> dict:
+    def reload(self, reason: str = "sighup") -> ReloadResult:
         """Load the configured artifact again; swap only if it passes every check."""
         with self._reload:
             old = self.served
@@ -161,13 +179,13 @@ class ModelService:
             except LoadError as exc:
                 self.metrics.reloads.labels("refused").inc()
                 self.log.error("reload_refused", reason=reason, error=str(exc))
-                return {"ok": False, "error": str(exc), "model": old.artifact.ref if old else None}
+                return ReloadResult(False, old.artifact.ref if old else None, error=str(exc))
             self._publish(new)
             self.metrics.reloads.labels("swapped").inc()
             self.log.info("reload_swapped", model=new.artifact.ref, sha256=new.manifest_sha256)
             if old is not None:
                 self._retire(old, new)
-            return {"ok": True, "model": new.artifact.ref, "manifest_sha256": new.manifest_sha256}
+            return ReloadResult(True, new.artifact.ref, new.manifest_sha256)
 
     def _retire(self, old: Served, new: Served) -> None:
         """Close the old backends once requests that hold them have surely finished."""

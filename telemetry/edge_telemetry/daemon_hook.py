@@ -1,18 +1,19 @@
-"""The two calls the daemon makes (daemon/ never needs to know more than this).
+"""The calls the daemon makes (daemon/ never needs to know more than this).
 
-from edge_telemetry.daemon_hook import start_telemetry, record_inference
+from edge_telemetry.daemon_hook import prototypes_of, record_inference, start_telemetry
 
 sink = start_telemetry(config.get("telemetry"), manifest, registry)   # at start; None if off
 ...
-record_inference(sink, request_id, model_version, backend, latency_s, latents, scores, x)
+record_inference(sink, request_id, model_version, backend, latency_s, latents, scores, x,
+                 prototypes=prototypes_of(manifest))
 ...
 sink.close()   # on shutdown, after the last request
 """
 
 from __future__ import annotations
 
-import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -21,28 +22,20 @@ from .config import TelemetryConfig
 from .event import InferenceEvent, Prototypes
 from .sink import TelemetrySink
 
-_PROTOS: dict[str, Prototypes | None] = {}  # model version -> prototypes (a handful at most)
-_PROTOS_LOCK = threading.Lock()
 
-
-def prototypes_for(model_version: str, manifest: dict | None) -> Prototypes | None:
-    """Prototypes of a served model, built once per version (a reload brings a new version)."""
+def prototypes_of(manifest: Mapping[str, Any] | None) -> Prototypes | None:
+    """The served model's prototypes for the novelty figure (None: novelty is 1 - max cos)."""
     if manifest is None:
         return None
-    with _PROTOS_LOCK:
-        if model_version not in _PROTOS:
-            if len(_PROTOS) > 8:
-                _PROTOS.clear()
-            try:
-                _PROTOS[model_version] = Prototypes.from_manifest(manifest)
-            except (KeyError, TypeError, ValueError):
-                _PROTOS[model_version] = None  # novelty falls back to 1 - max cos
-        return _PROTOS[model_version]
+    try:
+        return Prototypes.from_manifest(manifest)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def start_telemetry(
     section: dict[str, Any] | TelemetryConfig | None,
-    manifest: dict | None = None,
+    manifest: Mapping[str, Any] | None = None,
     registry: Any = None,
     metrics: Any = None,
 ) -> TelemetrySink | None:
@@ -51,12 +44,7 @@ def start_telemetry(
     cfg = section if isinstance(section, TelemetryConfig) else TelemetryConfig.from_dict(section)
     if not cfg.enabled:
         return None
-    protos = None
-    if manifest is not None:
-        try:
-            protos = Prototypes.from_manifest(manifest)
-        except (KeyError, TypeError, ValueError):
-            protos = None  # novelty falls back to 1 - max cos
+    protos = prototypes_of(manifest)
     if metrics is None and registry is not False:
         from .metrics import TelemetryMetrics
 
@@ -82,15 +70,17 @@ def record_inference(
     motif_scores: np.ndarray,
     windows: np.ndarray | None,
     ts: float | None = None,
-    manifest: dict | None = None,
+    manifest: Mapping[str, Any] | None = None,
+    prototypes: Prototypes | None = None,
 ) -> int:
     """One event per window of a successful request (N, D) / (N, K) / (N, T, C); never blocks,
-    never raises. Returns how many events were accepted."""
+    never raises. Returns how many events were accepted. The caller that serves one model for
+    many requests passes its `prototypes` (prototypes_of(manifest), prepared once)."""
     if sink is None:
         return 0
     try:
         ts = time.time() if ts is None else ts
-        protos = prototypes_for(model_version, manifest)
+        protos = prototypes if prototypes is not None else prototypes_of(manifest)
         lat = np.asarray(latents)
         sc = np.asarray(motif_scores)
         if lat.ndim == 1:
