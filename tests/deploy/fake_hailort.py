@@ -63,7 +63,7 @@ def deb(
     postinst: str = "",
 ) -> Path:
     """Build `<root>/<name>_<version>_<arch>.deb` holding `files` (path -> bytes, mode 0755)."""
-    pkg = root / f"{name}.src"
+    pkg = root / f"{name}_{version}.src"
     (pkg / "DEBIAN").mkdir(parents=True)
     (pkg / "DEBIAN" / "control").write_text(
         f"Package: {name}\nVersion: {version}\nArchitecture: {arch}\n"

@@ -34,6 +34,12 @@ pytestmark = pytest.mark.lab
 
 VERSION = "4.20.0"
 DEB_VERSION = f"{VERSION}-1"
+NEW_VERSION = "4.21.0"
+REVISIONS = {VERSION: "1", NEW_VERSION: "2"}  # hailofw's Debian revision per release
+# A container can neither load a kernel module nor get a new boot id: the upgrade scenario points
+# the role at a stand-in sysfs folder of a "loaded" hailo_pci and a stand-in boot id.
+FAKE_SYSFS = "/run/fake-sys/module/hailo_pci"
+FAKE_BOOT_ID = "/run/fake-boot-id"
 REPO = "/srv/fake-hailo-apt"
 DEVICE = "/run/fake-hailo0"
 BOOT_CONFIG = "# Raspberry Pi OS config.txt (lab stand-in)\ndtparam=audio=on\n[all]\n"
@@ -50,7 +56,7 @@ mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/update-success-sta
 """
 CLEAN = f"""dpkg --force-hold --purge python3-hailort hailort hailo-dkms hailofw >/dev/null 2>&1
 rm -f /lib/modules/$(uname -r)/updates/dkms/hailo_pci.ko; depmod -a 2>/dev/null || true
-rm -f /etc/rpi-issue {DEVICE}
+rm -rf /etc/rpi-issue {DEVICE} /run/fake-sys {FAKE_BOOT_ID}
 rm -rf /boot/firmware {REPO} /etc/ansible/facts.d/hailort.fact
 if [ -d /etc/apt/lab-sources-aside/sources.list.d ]; then
   rm -rf /etc/apt/sources.list.d && mv /etc/apt/lab-sources-aside/* /etc/apt/
@@ -77,32 +83,37 @@ def _packages_index(debs: list[Path]) -> str:
     return "\n".join(stanzas)
 
 
-@pytest.fixture(scope="module")
-def fake_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("fake-hailo-apt")
+def _release_debs(repo: Path, arch: str, version: str) -> list[Path]:
+    """One HailoRT release's four fake packages; hailofw's Debian revision differs, as it may."""
     ko = fake_hailort.kernel_module(
-        {"version": VERSION, "license": "GPL", "name": "hailo_pci", "description": "FAKE hailo_pci"}
+        {"version": version, "license": "GPL", "name": "hailo_pci", "description": "FAKE hailo_pci"}
     )
-    repo = root / "repo"
-    repo.mkdir()
-    arch = fake_hailort.dpkg_arch()
-    deb = functools.partial(fake_hailort.deb, version=DEB_VERSION)
-    debs = [
-        deb(repo, "hailort", arch, {"usr/bin/hailortcli": fake_hailort.hailortcli(VERSION)}),
-        deb(repo, "hailofw", "all", {"lib/firmware/hailo/hailo8_fw.bin": b"FAKE firmware\n"}),
-        deb(
-            repo,
-            "hailo-dkms",
-            "all",
-            {"usr/share/hailo-dkms-fake/hailo_pci.ko": ko},
+    rev = {"hailofw": REVISIONS[version]}
+    deb = functools.partial(fake_hailort.deb, repo)
+    return [
+        deb("hailort", arch, {"usr/bin/hailortcli": fake_hailort.hailortcli(version)},
+            version=f"{version}-1"),
+        deb("hailofw", "all", {"lib/firmware/hailo/hailo8_fw.bin": b"FAKE firmware\n"},
+            version=f"{version}-{rev['hailofw']}"),
+        deb("hailo-dkms", "all", {"usr/share/hailo-dkms-fake/hailo_pci.ko": ko},
+            version=f"{version}-1",
             postinst=(
                 'd=/lib/modules/$(uname -r)/updates/dkms; mkdir -p "$d"; '
                 'cp /usr/share/hailo-dkms-fake/hailo_pci.ko "$d"/; depmod -a || true; '
                 f"touch {DEVICE}"
-            ),
-        ),
-        deb(repo, "python3-hailort", "all", {"usr/share/doc/python3-hailort/FAKE": b"fake\n"}),
-    ]
+            )),
+        deb("python3-hailort", "all", {"usr/share/doc/python3-hailort/FAKE": b"fake\n"},
+            version=f"{version}-1"),
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def fake_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("fake-hailo-apt")
+    repo = root / "repo"
+    repo.mkdir()
+    arch = fake_hailort.dpkg_arch()
+    debs = [deb for v in (VERSION, NEW_VERSION) for deb in _release_debs(repo, arch, v)]
     (repo / "Packages").write_text(_packages_index(debs))
     for src in repo.glob("*.src"):  # only the .deb files and the index go to the host
         shutil.rmtree(src)
@@ -126,6 +137,11 @@ def _play(host: str, artifact: Path, *more: str) -> Result:
     return playbook(artifact, "--limit", host, *extra)
 
 
+def _flat(res: Result) -> str:
+    """The play's output with every run of whitespace as one space: Ansible wraps long messages."""
+    return " ".join(res.out.split())
+
+
 def test_raspios_fake_archive_pinned_held_gen3_versions_matched_verified_against_fake(
     raspios_host: str, artifact_a: Path
 ) -> None:
@@ -146,7 +162,8 @@ def test_raspios_fake_archive_pinned_held_gen3_versions_matched_verified_against
     assert "dtparam=pciex1_gen=3" in boot and "dtparam=audio=on" in boot, boot
     assert "config.txt." in boot, f"no backup of config.txt was kept: {boot}"
     # the container cannot load a kernel module and the play may not reboot: reported, not done
-    assert "REBOOT PENDING" in res.out and "PCIe Gen3 set in /boot/firmware/config.txt" in res.out
+    flat = _flat(res)
+    assert "REBOOT PENDING" in flat and "PCIe Gen3 set in /boot/firmware/config.txt" in flat
     fact = on_host(raspios_host, "cat /etc/ansible/facts.d/hailort.fact").out
     fact = json.loads(fact[fact.index("{") :])
     assert fact["library_version"] == fact["driver_version"] == VERSION, fact
@@ -165,7 +182,69 @@ def test_raspios_fake_rerun_changes_nothing_and_still_reports_the_pending_reboot
     res = _play(raspios_host, artifact_a)
     assert res.rc == 0, res.out[-5000:]
     assert res.recap()[raspios_host]["changed"] == 0, res.out[-5000:]
-    assert "REBOOT PENDING" in res.out and "hailo_pci could not be loaded" in res.out
+    flat = _flat(res)
+    assert "REBOOT PENDING" in flat and "hailo_pci could not be loaded" in flat, flat[-3000:]
+    # carried over from the first run (same boot), though config.txt did not change this time
+    assert "PCIe Gen3 set in /boot/firmware/config.txt" in flat, flat[-3000:]
+
+
+def _fact(host: str) -> dict:
+    out = on_host(host, "cat /etc/ansible/facts.d/hailort.fact").out
+    return json.loads(out[out.index("{") :])
+
+
+def test_raspios_fake_upgrade_under_loaded_driver_pending_until_reboot_verified_against_fake(
+    raspios_host: str, artifact_a: Path
+) -> None:
+    """Verified against a fake, not on hardware: a new hailort_version upgrades the held set
+    (each package to its own revision), the old driver still loaded makes it a pending reboot
+    that fails the host with "loaded X, installed Y" (a canary that fails stops the rollout),
+    a rerun in the same boot still reports it, and after a reboot the host passes."""
+    stand_ins = [
+        "-e",
+        f"_hailort_sysfs_module={FAKE_SYSFS}",
+        "-e",
+        f"_hailort_boot_id_file={FAKE_BOOT_ID}",
+    ]
+    prep = on_host(
+        raspios_host,
+        f"mkdir -p {FAKE_SYSFS} && echo {VERSION} > {FAKE_SYSFS}/version"
+        f" && echo boot-a > {FAKE_BOOT_ID}",
+    )
+    assert prep.rc == 0, prep.out
+    upgrade = [*stand_ins, "-e", f"hailort_version={NEW_VERSION}"]
+
+    res = _play(raspios_host, artifact_a, *upgrade)
+    assert res.rc != 0, "the old driver is still loaded: the host must fail"
+    flat = _flat(res)
+    assert f"hailo_pci loaded {VERSION}, installed {NEW_VERSION}: reboot {raspios_host}" in flat
+    assert "REBOOT PENDING" in flat and "HailoRT packages changed while hailo_pci" in flat
+    versions = on_host(
+        raspios_host,
+        "dpkg-query -W -f '${Package}=${Version} ${Status}\\n' hailort hailofw hailo-dkms",
+    ).out
+    for name, rev in (("hailort", "1"), ("hailofw", "2"), ("hailo-dkms", "1")):
+        assert f"{name}={NEW_VERSION}-{rev} hold ok installed" in versions, versions
+    fact = _fact(raspios_host)
+    assert fact["reboot_pending"] is True and fact["boot_id"] == "boot-a", fact
+    assert any("changed while hailo_pci" in r for r in fact["reboot_reasons"]), fact
+
+    # same boot: nothing changes on disk, yet the pending reboot is still reported
+    res = _play(raspios_host, artifact_a, *upgrade)
+    assert res.rc != 0
+    assert "HailoRT packages changed while hailo_pci" in _flat(res), "the pending reboot was lost"
+
+    # the reboot: a new boot id, the installed driver loaded
+    reboot = on_host(
+        raspios_host, f"echo {NEW_VERSION} > {FAKE_SYSFS}/version && echo boot-b > {FAKE_BOOT_ID}"
+    )
+    assert reboot.rc == 0, reboot.out
+    res = _play(raspios_host, artifact_a, *upgrade)
+    assert res.rc == 0, res.out[-5000:]
+    assert "REBOOT PENDING" not in res.out, res.out[-3000:]
+    fact = _fact(raspios_host)
+    assert fact["driver_version"] == fact["library_version"] == NEW_VERSION, fact
+    assert fact["reboot_pending"] is False and fact["boot_id"] == "boot-b", fact
 
 
 def test_raspios_fake_unknown_pin_fails_naming_the_available_versions_verified_against_fake(
@@ -174,12 +253,14 @@ def test_raspios_fake_unknown_pin_fails_naming_the_available_versions_verified_a
     """Verified against a fake, not on hardware: a pin no apt source offers fails before apt
     installs anything (after a cache refresh) and names the versions the archive does offer;
     what is installed stays as it was. Runs last: the earlier tests need a never-seen archive."""
+    query = "dpkg-query -W -f '${Package}=${Version}\\n' hailort hailofw"
+    before = on_host(raspios_host, query).out
     pins = json.dumps({"hailort_apt_packages": ["hailort=9.9.9-1", f"hailofw={DEB_VERSION}"]})
     res = _play(raspios_host, artifact_a, "-e", pins)
     assert res.rc != 0, res.out[-3000:]
-    assert "do not offer these pinned versions" in res.out, res.out[-3000:]
-    assert f"hailort=9.9.9-1 (available: {DEB_VERSION})" in res.out, res.out[-3000:]
-    named = res.out.split("pinned versions:")[1].split("Set hailort_apt_packages")[0]
+    flat = _flat(res)
+    assert "do not offer these pinned versions" in flat, flat[-3000:]
+    assert f"hailort=9.9.9-1 (available: {NEW_VERSION}-1 {DEB_VERSION})" in flat, flat[-3000:]
+    named = flat.split("pinned versions:")[1].split("Set hailort_apt_packages")[0]
     assert "hailofw" not in named, f"only the unknown pin is named: {named}"
-    installed = on_host(raspios_host, "dpkg-query -W -f '${Package}=${Version}\\n' hailort").out
-    assert f"hailort={DEB_VERSION}" in installed, installed
+    assert on_host(raspios_host, query).out == before, "what is installed must stay as it was"
