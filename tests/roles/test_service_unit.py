@@ -65,3 +65,14 @@ def test_hailort_log_path_is_writable_under_protect_system_strict(accelerator: b
 def test_hailort_log_can_be_switched_off() -> None:
     d = directives(render(hailo_inference_hailort_log_dir="NONE"))
     assert "HAILORT_LOGGER_PATH=NONE" in d["Environment"]
+
+
+def test_unit_keeps_restarting_but_not_on_a_bad_config() -> None:
+    """A start limit (10 in 120 s with RestartSec=1) left the unit failed for good after ~10 s of
+    failures, e.g. an accelerator not there yet after boot: no limit, a 2 s pace, and exit 2 (bad
+    config, see hailo_inference.__main__) is not retried."""
+    unit = render()
+    assert re.search(r"^StartLimitIntervalSec=0$", unit, re.M), unit
+    assert "StartLimitBurst" not in unit
+    assert re.search(r"^RestartSec=([2-9]|\d\d+)$", unit, re.M), unit
+    assert re.search(r"^RestartPreventExitStatus=2$", unit, re.M), unit
