@@ -59,7 +59,15 @@ def _artifact(tmp_path: Path) -> tuple[Path, np.ndarray]:
     return tmp_path, latent[0]
 
 
-def _serve(answer_latent: np.ndarray, model: str, ready: int = 200) -> ThreadingHTTPServer:
+def _serve(
+    answer_latent: np.ndarray,
+    model: str,
+    ready: int = 200,
+    backend: str = "onnx",
+    fallback: dict | None = None,
+) -> ThreadingHTTPServer:
+    """A stand-in daemon: /healthz names `model` and `backend`, /readyz answers `ready`."""
+
     class H(BaseHTTPRequestHandler):
         def _send(self, code: int, body: dict) -> None:
             data = json.dumps(body).encode()
@@ -71,7 +79,8 @@ def _serve(answer_latent: np.ndarray, model: str, ready: int = 200) -> Threading
 
         def do_GET(self) -> None:
             if self.path == "/healthz":
-                self._send(200, {"ok": True, "model": model, "backend": "onnx"})
+                body = {"ok": True, "model": model, "backend": backend, "fallback": fallback}
+                self._send(200, body)
             else:
                 self._send(ready, {})
 
@@ -120,35 +129,6 @@ PLAY = """- hosts: all
 """
 
 
-def _serve_backend(golden: np.ndarray, backend: str, fallback: dict | None) -> ThreadingHTTPServer:
-    class H(BaseHTTPRequestHandler):
-        def _send(self, code: int, body: dict) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:
-            if self.path == "/healthz":
-                body = {"ok": True, "model": "m@1", "backend": backend, "fallback": fallback}
-                self._send(200, body)
-            else:
-                self._send(200, {})
-
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["Content-Length"]))
-            self._send(200, {"latent": golden.tolist(), "motif_scores": [0.5] * 12})
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
-
-
 @pytest.mark.skipif(not ANSIBLE.exists(), reason=".venv-ctl missing: run `make setup`")
 def test_gate_fails_a_host_whose_accelerator_is_idle_verified_against_fake(tmp_path: Path):
     """One local play, five stand-in hosts: only the one with an accelerator, a HEF in its
@@ -178,7 +158,7 @@ def test_gate_fails_a_host_whose_accelerator_is_idle_verified_against_fake(tmp_p
         py.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
         py.chmod(0o755)
         (root / "current/artifact").symlink_to(art)
-        srv = _serve_backend(golden, backend, fallback)
+        srv = _serve(golden, "m@1", backend=backend, fallback=fallback)
         servers.append(srv)
         inv[name] = {
             "ansible_connection": "local",
