@@ -7,7 +7,9 @@ import os
 import sys
 
 from hailo_inference import __version__
-from hailo_inference.config import CONFIG_ENV, ConfigError, load_config
+from hailo_inference.config import CONFIG_ENV, ENV_PREFIX, ConfigError, env_names, load_config
+
+TELEMETRY_ENV = f"{ENV_PREFIX}TELEMETRY_"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,17 +19,25 @@ def main(argv: list[str] | None = None) -> int:
         "Exit codes: 0 ok, 2 bad config, 3 model/artifact refused at start, 4 cannot listen.",
     )
     ap.add_argument("--config", help=f"YAML config file (default: ${CONFIG_ENV}, else defaults)")
-    ap.add_argument("--check-config", metavar="FILE", help="validate FILE and exit 0 or 2")
+    ap.add_argument(
+        "--check-config",
+        metavar="FILE",
+        help="validate FILE with the HAILO_INFERENCE_* environment overrides applied, "
+        "exactly as the daemon would, and exit 0 or 2",
+    )
     ap.add_argument("--version", action="version", version=f"hailo-inference {__version__}")
     args = ap.parse_args(argv)
     if args.check_config:
         try:
-            cfg = load_config(args.check_config, env={})
+            cfg = load_config(args.check_config)
         except ConfigError as exc:
             print(f"hailo-inference: invalid config {args.check_config}: {exc}", file=sys.stderr)
             return 2
+        names = set(env_names()) - {CONFIG_ENV}
+        overrides = sorted(v for v in os.environ if v in names or v.startswith(TELEMETRY_ENV))
+        via = f" with {', '.join(overrides)}" if overrides else ""
         print(
-            f"hailo-inference: {args.check_config} is valid "
+            f"hailo-inference: {args.check_config} is valid{via} "
             f"(listen {cfg.server.host}:{cfg.server.port}, backend {cfg.model.backend})"
         )
         return 0

@@ -5,6 +5,7 @@ The contract with the Ansible role is docs/daemon_config.md; keep the two in ste
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -23,6 +24,12 @@ LEVELS = ("debug", "info", "warning", "error")
 
 class ConfigError(Exception):
     """A configuration that must not be used; the message names the key and the fix."""
+
+
+def _did_you_mean(word: str, known: list[str]) -> str:
+    """' (did you mean X?)' for the nearest known spelling, else ''."""
+    near = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    return f" (did you mean {near[0]}?)" if near else ""
 
 
 @dataclass(frozen=True)
@@ -159,10 +166,12 @@ def build_config(data: Mapping[str, Any] | None, env: Mapping[str, str] | None =
     sections = {s.name: s for s in _sections()}
     for name in data:
         if name not in sections and name != "telemetry":
-            known = ", ".join([*sections, "telemetry"])
-            raise ConfigError(f"{name}: unknown section; known sections: {known}")
+            known = [*sections, "telemetry"]
+            hint = _did_you_mean(str(name), known)
+            raise ConfigError(f"{name}: unknown section{hint}; known sections: {', '.join(known)}")
     cfg = Config()
     env = os.environ if env is None else env
+    _check_env_names(env)
     for sec in sections.values():
         raw = data.get(sec.name) or {}
         if not isinstance(raw, Mapping):
@@ -172,7 +181,10 @@ def build_config(data: Mapping[str, Any] | None, env: Mapping[str, str] | None =
         values: dict[str, Any] = {}
         for key, value in raw.items():
             if key not in types:
-                raise ConfigError(f"{sec.name}.{key}: unknown key; known keys: {', '.join(types)}")
+                hint = _did_you_mean(str(key), list(types))
+                raise ConfigError(
+                    f"{sec.name}.{key}: unknown key{hint}; known keys: {', '.join(types)}"
+                )
             values[key] = _coerce(f"{sec.name}.{key}", value, types[key], key in nullable)
         for key, want in types.items():
             var = f"{ENV_PREFIX}{sec.name.upper()}_{key.upper()}"
@@ -192,6 +204,29 @@ def build_config(data: Mapping[str, Any] | None, env: Mapping[str, str] | None =
     cfg = replace(cfg, telemetry=_telemetry(data.get("telemetry"), env))
     _validate(cfg)
     return cfg
+
+
+def env_names() -> list[str]:
+    """Every HAILO_INFERENCE_* variable the daemon reads (telemetry keys: any suffix)."""
+    names = [CONFIG_ENV]
+    for sec in _sections():
+        names += [f"{ENV_PREFIX}{sec.name.upper()}_{f.name.upper()}" for f in fields(sec.type_cls)]
+    return names
+
+
+def _check_env_names(env: Mapping[str, str]) -> None:
+    """A misspelled HAILO_INFERENCE_* variable is an error, not a silently ignored override."""
+    known = env_names()
+    for var in sorted(env):
+        if not var.startswith(ENV_PREFIX) or var in known:
+            continue
+        if var.startswith(f"{ENV_PREFIX}TELEMETRY_"):
+            continue  # checked key by key by edge_telemetry (docs/telemetry.md)
+        hint = _did_you_mean(var, known)
+        raise ConfigError(
+            f"{var}: unknown environment variable{hint}; "
+            f"known: {ENV_PREFIX}<SECTION>_<KEY> for the keys in docs/daemon_config.md"
+        )
 
 
 def _telemetry(raw: Any, env: Mapping[str, str]) -> dict[str, Any]:
@@ -236,5 +271,8 @@ def load_config(path: str | Path | None, env: Mapping[str, str] | None = None) -
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
+        for mark in (getattr(exc, "context_mark", None), getattr(exc, "problem_mark", None)):
+            if mark is not None:
+                mark.name = str(p)  # else PyYAML says "<unicode string>"
         raise ConfigError(f"{p} is not valid YAML: {exc}") from exc
     return build_config(data, env)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -56,13 +57,48 @@ def test_load_config_reports_unreadable_and_bad_yaml(tmp_path):
         load_config(tmp_path / "missing.yaml", env={})
     bad = tmp_path / "bad.yaml"
     bad.write_text("server: [unclosed")
-    with pytest.raises(ConfigError, match="not valid YAML"):
+    with pytest.raises(ConfigError, match="not valid YAML") as err:
         load_config(bad, env={})
+    assert f'in "{bad}"' in str(err.value) and "<unicode string>" not in str(err.value)
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
+@pytest.mark.parametrize(
+    ("data", "env", "hint"),
+    [
+        ({"server": {"prot": 1}}, {}, "server.prot: unknown key (did you mean port?)"),
+        ({"serve": {}}, {}, "serve: unknown section (did you mean server?)"),
+        (
+            {},
+            {"HAILO_INFERENCE_SERVER_PROT": "9001"},
+            "HAILO_INFERENCE_SERVER_PROT: unknown environment variable "
+            "(did you mean HAILO_INFERENCE_SERVER_PORT?)",
+        ),
+        (
+            {},
+            {"HAILO_INFERENCE_MODEL_BAKCEND": "onnx"},
+            "(did you mean HAILO_INFERENCE_MODEL_BACKEND?)",
+        ),
+        ({}, {"HAILO_INFERENCE_WHATEVER": "1"}, "HAILO_INFERENCE_WHATEVER: unknown environment"),
+    ],
+)
+def test_unknown_names_suggest_the_nearest(data, env, hint):
+    with pytest.raises(ConfigError) as err:
+        build_config(data, env=env)
+    assert hint in str(err.value)
+
+
+def test_unrelated_env_is_ignored():
+    c = build_config({}, env={"HAILO_INFERENCE_CONFIG": "/x.yaml", "HAILORT_LOGGER_PATH": "/y"})
+    assert c.server.port == 9000
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("HAILO_INFERENCE_")}
     return subprocess.run(
-        [sys.executable, "-m", "hailo_inference", *args], capture_output=True, text=True
+        [sys.executable, "-m", "hailo_inference", *args],
+        capture_output=True,
+        text=True,
+        env={**clean, **(env or {})},
     )
 
 
@@ -76,7 +112,19 @@ def test_check_config_exit_codes(tmp_path):
     bad.write_text("server:\n  portt: 9100\n")
     r = run_cli("--check-config", str(bad))
     assert r.returncode == 2
-    assert "server.portt" in r.stderr
+    assert "server.portt" in r.stderr and "did you mean port?" in r.stderr
+
+
+def test_check_config_applies_env_overrides(tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text("server:\n  port: 9100\n")
+    r = run_cli("--check-config", str(good), env={"HAILO_INFERENCE_SERVER_PORT": "abc"})
+    assert r.returncode == 2 and "HAILO_INFERENCE_SERVER_PORT" in r.stderr
+    r = run_cli("--check-config", str(good), env={"HAILO_INFERENCE_SERVER_PORTT": "9001"})
+    assert r.returncode == 2 and "did you mean HAILO_INFERENCE_SERVER_PORT?" in r.stderr
+    r = run_cli("--check-config", str(good), env={"HAILO_INFERENCE_SERVER_PORT": "9001"})
+    assert r.returncode == 0, r.stderr
+    assert "with HAILO_INFERENCE_SERVER_PORT" in r.stdout and ":9001" in r.stdout
 
 
 def test_serve_with_bad_config_exits_2(tmp_path):
