@@ -1,14 +1,17 @@
 # Owned by the daemon work (issue 3: hailo-inference).
 .PHONY: serve bench
-# The newest artifacts/<model>/<version>/ folder (by modification time).
-DAEMON_ARTIFACT ?= $(shell ls -dt $(ARTIFACTS)/*/*/ 2>/dev/null | head -1)
+# The newest complete artifacts/<model>/<version>/ folder (by modification time; never *.failed/).
+DAEMON_ARTIFACT ?= $(shell bash $(ROOT)/scripts/newest-artifact.sh $(ARTIFACTS))
 BENCH_OUT ?= $(ROOT)/benchmarks/results
 
-serve: setup-dev ## run hailo-inference in the foreground on the newest artifact (onnx, 127.0.0.1:9000)
+serve: setup-dev ## run hailo-inference in the foreground on the newest artifact (onnx; default 127.0.0.1:9000)
 	art="$(DAEMON_ARTIFACT)"
 	if [ -z "$$art" ]; then echo "serve: no artifact under $(ARTIFACTS); run 'make model' first" >&2; exit 1; fi
-	echo "serve: $$art on http://127.0.0.1:9000 (onnx backend); Ctrl-C to stop"
-	HAILO_INFERENCE_MODEL_ARTIFACT="$${art%/}" HAILO_INFERENCE_MODEL_BACKEND=onnx exec $(PY) -m hailo_inference
+	export HAILO_INFERENCE_MODEL_ARTIFACT="$${art%/}" HAILO_INFERENCE_MODEL_BACKEND=onnx
+	# The address the daemon will really use (config file + HAILO_INFERENCE_* overrides).
+	listen=$$($(PY) -c 'import os; from hailo_inference.config import load_config as l; c = l(os.environ.get("HAILO_INFERENCE_CONFIG")).server; print(f"{c.host}:{c.port}")' 2>/dev/null) || listen=""
+	echo "serve: $$art on http://$${listen:-<see the config error below>} (onnx backend); Ctrl-C to stop"
+	exec $(PY) -m hailo_inference
 
 bench: setup-dev ## benchmark the daemon on loopback (~1.5 min): bare backend vs HTTP -> benchmarks/results/
 	art="$(DAEMON_ARTIFACT)"

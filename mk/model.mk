@@ -8,4 +8,5 @@ model-import: setup-dev ## import a trained EdgeInfer ONNX (EDGEINFER_ONNX=path)
 	$(PY) -m edge_compiler build --from-onnx $(EDGEINFER_ONNX) --out $(ARTIFACTS)
 
 model-check: setup-dev ## Hailo compatibility check of an ONNX file (ONNX=path)
-	$(PY) -m edge_compiler check-onnx $(ONNX)
+	if [ -z "$(ONNX)" ]; then echo "model-check: name the file: make model-check ONNX=path/to/model.onnx" >&2; exit 2; fi
+	$(PY) -m edge_compiler check-onnx "$(ONNX)"

@@ -34,8 +34,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--force", action="store_true", help="rebuild even if this version exists")
     b.add_argument("--no-progress", action="store_true")
-    c = sub.add_parser("check-onnx", help="Hailo compatibility check of an accelerator ONNX")
-    c.add_argument("file", type=Path)
+    c = sub.add_parser(
+        "check-onnx",
+        help="Hailo compatibility check of an accelerator ONNX",
+        description="Hailo compatibility check of an accelerator ONNX (docs/compile.md). "
+        "Exit codes: 0 compatible, 1 not Hailo-parser-friendly (offending nodes named), "
+        "2 file missing or unreadable, 3 not an ONNX model.",
+    )
+    c.add_argument("file", type=Path, help="the .onnx file to check")
     from .dfc_cli import add_hef_arguments  # the DFC step (docs/compile.md)
 
     h = sub.add_parser("compile-hef", help="add a parity-checked encoder.hef to an artifact")
@@ -47,10 +53,16 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.cmd == "check-onnx":
-        from .compat import CompatError, check_onnx
+        from .compat import CompatError, NotOnnxError, OnnxMissingError, check_onnx
 
         try:
             check_onnx(args.file)
+        except OnnxMissingError as exc:
+            print(f"check-onnx: {exc}", file=sys.stderr)
+            return 2
+        except NotOnnxError as exc:
+            print(f"check-onnx: {exc}", file=sys.stderr)
+            return 3
         except CompatError as exc:
             print(f"check-onnx: FAIL: {exc}", file=sys.stderr)
             return 1

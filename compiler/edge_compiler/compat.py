@@ -40,6 +40,14 @@ class CompatError(Exception):
     """The accelerator ONNX holds something the Hailo parser will not take."""
 
 
+class OnnxMissingError(CompatError):
+    """The path is not a readable file (check-onnx exit 2)."""
+
+
+class NotOnnxError(CompatError):
+    """The file is not an ONNX model (check-onnx exit 3)."""
+
+
 @dataclass(frozen=True)
 class Problem:
     node: str
@@ -138,8 +146,16 @@ def check_onnx(path: str | Path) -> None:
     """Raise CompatError naming every offending node; return None when the file passes."""
     p = Path(path)
     if not p.is_file():
-        raise CompatError(f"{p}: no such file")
-    problems = check_model(onnx.load(str(p)))
+        raise OnnxMissingError(f"{p}: no such file")
+    try:
+        model = onnx.load(str(p))
+    except OSError as exc:
+        raise OnnxMissingError(f"{p}: cannot read ({exc.strerror})") from exc
+    except Exception as exc:  # protobuf DecodeError and friends: not a ModelProto
+        raise NotOnnxError(f"{p}: not an ONNX model ({type(exc).__name__})") from exc
+    if not model.HasField("graph") or not model.graph.node:
+        raise NotOnnxError(f"{p}: not an ONNX model (no graph)")
+    problems = check_model(model)
     if problems:
         lines = "\n  ".join(str(x) for x in problems)
         raise CompatError(

@@ -65,3 +65,48 @@ def test_cli_exit_codes(tiny_artifact, edgeinfer_onnx):
         text=True,
     )
     assert bad.returncode == 1 and "Transpose" in bad.stderr and "Gemm" in bad.stderr
+
+
+def _check_onnx_cli(path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "edge_compiler", "check-onnx", str(path)],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_cli_missing_and_non_onnx_files_get_own_exit_codes_and_one_line(tmp_path):
+    missing = _check_onnx_cli(tmp_path / "nope.onnx")
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == f"check-onnx: {tmp_path / 'nope.onnx'}: no such file"
+    for name, data in (("notes.txt", b"hello world\n"), ("empty.onnx", b"")):
+        f = tmp_path / name
+        f.write_bytes(data)
+        r = _check_onnx_cli(f)
+        assert r.returncode == 3, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+        assert f"{f}: not an ONNX model" in r.stderr
+
+
+def test_cli_help_documents_the_exit_codes():
+    r = subprocess.run(
+        [sys.executable, "-m", "edge_compiler", "check-onnx", "--help"],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0
+    text = " ".join(r.stdout.split())
+    assert "2 file missing or unreadable" in text and "3 not an ONNX model" in text
+
+
+def test_make_model_check_without_onnx_says_onnx_path():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    r = subprocess.run(
+        ["make", "-s", "-o", "setup-dev", "model-check"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode != 0 and "make model-check ONNX=path" in r.stderr
