@@ -1,0 +1,47 @@
+"""What the routes share: config, model service, metrics, drain flag, in-flight bounds."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from hailo_inference.config import Config
+from hailo_inference.metrics import Metrics
+from hailo_inference.service import ModelService
+from hailo_inference.telemetry import Telemetry
+
+
+class State:
+    """What the routes share: config, model service, metrics, drain flag, in-flight bounds."""
+
+    def __init__(self, cfg: Config, service: ModelService, metrics: Metrics, log: Any) -> None:
+        self.cfg = cfg
+        self.service = service
+        self.metrics = metrics
+        self.log = log
+        self.started = time.monotonic()
+        self.draining = threading.Event()
+        self.load_error: str | None = None
+        self.slots = threading.BoundedSemaphore(cfg.server.max_inflight)
+        self._lock = threading.Lock()
+        self.active = 0  # every request inside the WSGI app (for the SIGTERM drain)
+        self.telemetry: Telemetry | None = None  # when telemetry.enabled
+
+    def enter(self) -> None:
+        with self._lock:
+            self.active += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self.active -= 1
+
+    def ready(self) -> tuple[bool, str]:
+        s = self.service.served
+        if self.draining.is_set():
+            return False, "draining (SIGTERM received)"
+        if s is None:
+            return False, self.load_error or "loading the model"
+        if not s.golden.ok:
+            return False, f"golden check failed: {s.golden.message}"
+        return True, s.golden.message
