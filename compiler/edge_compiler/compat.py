@@ -12,9 +12,15 @@ Sources:
 - user reports collected in /work/shared/reference/hailo.md section 2: native 1-D Conv timed out
   or was misread (channel count taken as window length): use Conv2d with kernel (1, k);
   Flatten -> FC raised UnsupportedShuffleLayerError.
+- hailo-ai/Hailo-Application-Code-Examples#364 and ankandrew/fast-plate-ocr#44 (DFC
+  tracebacks): `UnsupportedShuffleLayerError` on Reshape and on the reshapes around a MatMul;
+- community.hailo.ai "Handling Unsupported Operations with ONNXRuntime": crop an op the DFC
+  cannot parse with end_node_names and run it with ONNX Runtime.
 Project policy on top of the docs: Gemm/MatMul are excluded (a dense layer after a rank change
 needs a Squeeze/Flatten the parser rejects; a 1x1 Conv on (N,C,1,1) is the same arithmetic), and
 Slice is excluded (causal chomps are expressed as a left Pad instead).
+The fake DFC (tests/fakes/hailo_sdk_client/_refused.py) keeps its own list from the same sources;
+tests/compiler/test_refused_ops.py proves both refuse every op in KNOWN_REFUSED.
 """
 
 from __future__ import annotations
@@ -34,6 +40,16 @@ ALLOWED_OPS: dict[str, str] = {
     "Pad": "Hailo external padding (constant mode, constant pads, zero value)",
 }
 SUPPORTED_OPSETS = (8, 11)
+# ops Hailo's parser is reported to refuse, with the source (a sharper reason than "not allowed")
+KNOWN_REFUSED: dict[str, str] = {
+    "Reshape": "UnsupportedShuffleLayerError (Hailo-Application-Code-Examples#364)",
+    "Flatten": "Flatten -> FC raised UnsupportedShuffleLayerError (user report, DFC 3.32)",
+    "Squeeze": "not supported by the parser (hailo_model_zoo#98)",
+    "Unsqueeze": "a shuffle op the parser does not take (hailo_model_zoo#98)",
+    "Transpose": "not supported by the parser (hailo_model_zoo#98)",
+    "Slice": "crop it off with end_node_names (community.hailo.ai, unsupported ops)",
+    "MatMul": "UnsupportedShuffleLayerError on MatMul_pre/post_reshape (fast-plate-ocr#44)",
+}
 
 
 class CompatError(Exception):
@@ -99,11 +115,8 @@ def check_model(model: onnx.ModelProto) -> list[Problem]:
     for node in g.node:
         name = node.name or node.output[0]
         if node.op_type not in ALLOWED_OPS:
-            problems.append(
-                Problem(
-                    name, node.op_type, "op not on the Hailo allow-list " + str(sorted(ALLOWED_OPS))
-                )
-            )
+            why = KNOWN_REFUSED.get(node.op_type, "op not on the Hailo allow-list")
+            problems.append(Problem(name, node.op_type, f"{why}; allowed: {sorted(ALLOWED_OPS)}"))
             continue
         a = _attrs(node)
         if node.op_type == "Conv":

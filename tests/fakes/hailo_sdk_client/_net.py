@@ -22,13 +22,14 @@ import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
+from ._refused import refusal
 from .exceptions import ParsingError, UnsupportedOperationError
 
-# Ops this fake's parser takes (a subset of what the Hailo parser supports).
+# Ops this fake's parser takes (a subset of what the Hailo parser supports; what it refuses
+# and why, with sources, is in _refused.py).
 LAYER_OPS = {
     "Conv": "conv",
     "Gemm": "fc",
-    "MatMul": "fc",
     "Add": "ew_add",
     "Sub": "ew_sub",
     "Mul": "ew_mult",
@@ -40,17 +41,7 @@ LAYER_OPS = {
     "ReduceMean": "reduce_mean",
 }
 ACTIVATION_OPS = {"Relu", "LeakyRelu", "Sigmoid", "Clip", "Tanh"}
-SHAPE_OPS = {
-    "Pad",
-    "Identity",
-    "Constant",
-    "Flatten",
-    "Reshape",
-    "Transpose",
-    "Squeeze",
-    "Unsqueeze",
-    "Slice",
-}
+SHAPE_OPS = {"Pad", "Identity", "Constant"}
 SUPPORTED_OPS = set(LAYER_OPS) | ACTIVATION_OPS | SHAPE_OPS
 
 
@@ -174,6 +165,12 @@ def translate(
             keep.append(n)
             needed.update(i for i in n.input if i)
     keep.reverse()
+    init_protos = {i.name: i for i in g.initializer}
+    refused = [r for r in (refusal(n, init_protos) for n in keep) if r]
+    if refused:
+        raise UnsupportedOperationError(
+            "Parsing failed. The errors found in the graph are:\n " + "\n ".join(refused)
+        )
     for n in keep:
         if n.op_type not in SUPPORTED_OPS:
             raise UnsupportedOperationError(
@@ -238,7 +235,7 @@ def _layers(nodes: list[onnx.NodeProto], inits: set[str]) -> list[Layer]:
             members.append(nxt[0].name)
             out = nxt[0].output[0]
         weight = None
-        if n.op_type in ("Conv", "Gemm", "MatMul") and len(n.input) > 1 and n.input[1] in inits:
+        if n.op_type in ("Conv", "Gemm") and len(n.input) > 1 and n.input[1] in inits:
             weight = n.input[1]
         layers.append(Layer(f"{kind}{counts[kind]}", kind, members, out, weight))
     return layers
