@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
-from edge_artifact import ArtifactError, HostTail, Manifest, load_artifact
+from edge_artifact import ArtifactError, Manifest, load_artifact
 from edge_artifact.manifest import SCHEMA, file_entry
 from edge_artifact.names import (
     ACCEL_ONNX,
@@ -31,6 +30,7 @@ from .files import save_npy, save_npz_deterministic
 from .motifs import kmeans_prototypes
 from .parity import HAILO_TOLERANCE, ONNX_TOLERANCE, Comparison, ParityError, compare, run_onnx
 from .parity import write_report as write_parity
+from .reference import tail_for, torch_latent
 from .versioning import code_sha256, inputs_sha256, state_dict_sha256, tool_versions, version_of
 
 CALIBRATION_WINDOWS = 1024
@@ -64,26 +64,6 @@ class BuildResult:
     version: str
     skipped: bool
     seconds: float
-
-
-def tail_for(cfg: ExportConfig, prototypes: np.ndarray | None = None) -> HostTail:
-    protos = prototypes if prototypes is not None else np.eye(cfg.motif_count, cfg.latent_dim)
-    return HostTail(
-        mean=np.asarray(cfg.mean, np.float32),
-        std=np.asarray(cfg.std, np.float32),
-        prototypes=np.asarray(protos, np.float32),
-        window=cfg.window,
-        channels=cfg.n_channels,
-    )
-
-
-@torch.no_grad()
-def torch_latent(model: TCNEncoder, x_nchw: np.ndarray, batch: int = 256) -> np.ndarray:
-    model.eval()
-    outs = [
-        model(torch.from_numpy(x_nchw[i : i + batch])).numpy() for i in range(0, len(x_nchw), batch)
-    ]
-    return np.concatenate(outs).reshape(len(x_nchw), -1)
 
 
 def planned_version(recipe_inputs: dict, cfg: ExportConfig) -> tuple[str, dict]:
@@ -214,6 +194,7 @@ def _write_artifact(
             "channels": list(cfg.channels),
             "units": list(cfg.units),
             "sample_rate_hz": cfg.sample_rate_hz,
+            **({"range": [list(r) for r in cfg.ranges]} if cfg.ranges else {}),
         },
         "normalization": {"mean": list(cfg.mean), "std": list(cfg.std)},
         "latent_dim": cfg.latent_dim,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, BinaryIO
+import warnings
+from typing import Any, BinaryIO, TextIO
 
 import orjson
 import structlog
@@ -37,6 +38,24 @@ def configure_logging(level: str = "info", file: str | None = None) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
         logger_factory=structlog.BytesLoggerFactory(out),
         cache_logger_on_first_use=False,
+    )
+    warnings.showwarning = _warning_to_log
+
+
+def _warning_to_log(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Python/numpy warnings as one NDJSON line, never as bare text on stderr."""
+    get_logger().warning(
+        "python_warning",
+        category=category.__name__,
+        message=str(message),
+        at=f"{filename}:{lineno}",
     )
 
 

@@ -75,7 +75,17 @@ class Metrics:
             registry=r,
         )
         self.reloads = Counter(
-            f"{p}_reloads", "Artifact reloads (SIGHUP / admin) by result", ["result"], registry=r
+            f"{p}_reloads",
+            "Artifact reloads (SIGHUP / admin) by result: swapped, refused, joined (coalesced "
+            "into a reload already running)",
+            ["result"],
+            registry=r,
+        )
+        self.non_finite = Counter(
+            f"{p}_non_finite_outputs",
+            "Requests whose model output held NaN/inf (answered 500 non_finite_output)",
+            ["backend"],
+            registry=r,
         )
         self.model_info = Gauge(
             f"{p}_model_info",

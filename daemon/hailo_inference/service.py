@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, replace
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,15 +23,58 @@ from hailo_inference.backends.base import (
 from hailo_inference.backends.registry import open_backend
 from hailo_inference.config import ModelConfig
 from hailo_inference.golden import GoldenReport, check_golden
+from hailo_inference.memory import release_free_memory
 from hailo_inference.metrics import Metrics
 from hailo_inference.selection import choose, keeps_standby
+from hailo_inference.validation import InputLimits
 
 TIMEOUTS_BEFORE_FALLBACK = 3
 LOAD_TIMEOUT_S = 30.0
+GOLDEN_CHUNK = 16  # windows per run during the golden check (bounds the backend's peak memory)
 
 
 class LoadError(Exception):
     """An artifact/backend combination that must not serve; the message says why and what to do."""
+
+
+class NonFiniteOutput(Exception):
+    """The model produced NaN/inf for a valid input: a model or backend bug (a 500 incident)."""
+
+
+class Lease:
+    """Counts the requests using one Served; runs `on_idle` once it is retired and unused."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._on_idle: Any = None
+        self.retired = False
+
+    def acquire(self) -> None:
+        with self._lock:
+            self._users += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._users -= 1
+            cb = self._take_idle()
+        if cb:
+            cb()
+
+    def retire(self, on_idle: Any) -> None:
+        """Call `on_idle` now if nobody uses it, else when the last user releases it."""
+        with self._lock:
+            self.retired = True
+            self._on_idle = on_idle
+            cb = self._take_idle()
+        if cb:
+            cb()
+
+    def _take_idle(self) -> Any:
+        if self._users or not self.retired or self._on_idle is None:
+            return None
+        cb, self._on_idle = self._on_idle, None
+        return cb
 
 
 @dataclass(frozen=True)
@@ -45,6 +90,8 @@ class Served:
     fallback: Backend | None = None  # a golden-checked onnx backend kept ready behind hailo
     fallback_golden: GoldenReport | None = None
     fallback_info: dict | None = None  # set when this is the result of a fallback
+    limits: InputLimits | None = None  # what a raw window may hold (validation.InputLimits)
+    lease: Lease = field(default_factory=Lease, compare=False)  # requests using it
 
     def run(self, be: Backend, x: np.ndarray, timeout_s: float) -> np.ndarray:
         return run_model(self.tail, be, x, timeout_s)
@@ -75,8 +122,10 @@ class ModelService:
         self.log = log
         self.served: Served | None = None
         self._swap = threading.Lock()
-        self._reload = threading.Lock()
+        self._reload = threading.Lock()  # guards _running: one reload at a time, others join it
+        self._running: Future[ReloadResult] | None = None
         self._timeouts = 0
+        self.builds = 0  # models built (load + golden) since start: reload coalescing shows here
 
     # ---- loading -------------------------------------------------------------------------
     def _golden(self, art: Artifact, tail: HostTail, be: Backend) -> GoldenReport:
@@ -86,7 +135,13 @@ class ModelService:
             )
 
         def infer(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            lat = tail.latent(run_model(tail, be, x, LOAD_TIMEOUT_S))
+            # In chunks: one 256-window run would grow ONNX Runtime's arena to ~16x what serving
+            # ever needs, and the arena keeps that peak for the session's lifetime.
+            outs = [
+                run_model(tail, be, x[i : i + GOLDEN_CHUNK], LOAD_TIMEOUT_S)
+                for i in range(0, x.shape[0], GOLDEN_CHUNK)
+            ]
+            lat = tail.latent(np.concatenate(outs))
             return lat, tail.motif_scores(lat)
 
         try:
@@ -105,9 +160,13 @@ class ModelService:
     def build(self, path: str) -> Served:
         """Load and fully verify the artifact at `path`; nothing is published here."""
         t0 = time.monotonic()
+        self.builds += 1
+        # The real directory: a `current` symlink may move on while this one keeps serving.
+        path = str(Path(path).resolve())
         try:
             art = load_artifact(path, verify=True)
             tail = HostTail.from_manifest(art.manifest)
+            limits = InputLimits.from_manifest(art.manifest)
         except ArtifactError as exc:
             raise LoadError(str(exc)) from exc
         except (KeyError, TypeError, ValueError) as exc:
@@ -138,6 +197,7 @@ class ModelService:
             fb,
             fb_golden,
             fallback_info,
+            limits,
         )
         self.log.info(
             "model_loaded",
@@ -170,35 +230,59 @@ class ModelService:
         return s
 
     def reload(self, reason: str = "sighup") -> ReloadResult:
-        """Load the configured artifact again; swap only if it passes every check."""
+        """Load the configured artifact again; swap only if it passes every check.
+
+        Reloads are serialized and coalesced: a reload asked for while one runs joins it and gets
+        its result, so a storm of SIGHUPs / admin calls builds one model, not one each."""
         with self._reload:
-            old = self.served
-            self.log.info("reload_started", reason=reason, path=self.cfg.artifact)
-            try:
-                new = self.build(self.cfg.artifact)
-            except LoadError as exc:
-                self.metrics.reloads.labels("refused").inc()
-                self.log.error("reload_refused", reason=reason, error=str(exc))
-                return ReloadResult(False, old.artifact.ref if old else None, error=str(exc))
-            self._publish(new)
-            self.metrics.reloads.labels("swapped").inc()
-            self.log.info("reload_swapped", model=new.artifact.ref, sha256=new.manifest_sha256)
-            if old is not None:
-                self._retire(old, new)
-            return ReloadResult(True, new.artifact.ref, new.manifest_sha256)
+            running = self._running
+            if running is None:
+                mine: Future[ReloadResult] = Future()
+                self._running = mine
+        if running is not None:
+            self.metrics.reloads.labels("joined").inc()
+            self.log.info("reload_joined", reason=reason)
+            return running.result()
+        try:
+            res = self._reload_once(reason)
+            mine.set_result(res)
+            return res
+        except BaseException as exc:
+            mine.set_exception(exc)
+            raise
+        finally:
+            with self._reload:
+                self._running = None
+
+    def _reload_once(self, reason: str) -> ReloadResult:
+        old = self.served
+        self.log.info("reload_started", reason=reason, path=self.cfg.artifact)
+        try:
+            new = self.build(self.cfg.artifact)
+        except LoadError as exc:
+            self.metrics.reloads.labels("refused").inc()
+            self.log.error("reload_refused", reason=reason, error=str(exc))
+            release_free_memory()
+            return ReloadResult(False, old.artifact.ref if old else None, error=str(exc))
+        self._publish(new)
+        self.metrics.reloads.labels("swapped").inc()
+        self.log.info("reload_swapped", model=new.artifact.ref, sha256=new.manifest_sha256)
+        if old is not None:
+            self._retire(old, new)
+        return ReloadResult(True, new.artifact.ref, new.manifest_sha256)
 
     def _retire(self, old: Served, new: Served) -> None:
-        """Close the old backends once requests that hold them have surely finished."""
+        """Close the old backends as soon as the last request using them has finished."""
         keep = {id(new.backend), id(new.fallback)}
         todo = [b for b in (old.backend, old.fallback) if b is not None and id(b) not in keep]
 
         def close() -> None:
             for b in todo:
                 b.close()
+            release_free_memory()
+            self.log.info("model_released", model=old.artifact.ref, path=str(old.artifact.path))
 
-        t = threading.Timer(LOAD_TIMEOUT_S, close)
-        t.daemon = True
-        t.start()
+        old.lease.retire(close)
 
     def temperatures(self) -> dict[str, float]:
         s = self.served
@@ -233,9 +317,20 @@ class ModelService:
 
     def infer(self, x: np.ndarray, timeout_s: float) -> tuple[np.ndarray, np.ndarray, Served]:
         """Raw windows (N, T, C) -> latent (N, 64), motif scores (N, 12), and who served them."""
-        s = self.served
-        if s is None:
-            raise BackendError("no model loaded")
+        with self._swap:
+            s = self.served
+            if s is None:
+                raise BackendError("no model loaded")
+            lease = s.lease
+            lease.acquire()
+        try:
+            return self._infer(s, x, timeout_s)
+        finally:
+            lease.release()
+
+    def _infer(
+        self, s: Served, x: np.ndarray, timeout_s: float
+    ) -> tuple[np.ndarray, np.ndarray, Served]:
         t0 = time.perf_counter()
         try:
             y = s.run(s.backend, x, timeout_s)
@@ -256,5 +351,28 @@ class ModelService:
         kind = s.backend.kind
         self.metrics.compute.labels(kind).observe(time.perf_counter() - t0)
         self.metrics.windows.labels(kind).inc(x.shape[0])
-        latent = s.tail.latent(y)
-        return latent, s.tail.motif_scores(latent), s
+        with np.errstate(all="ignore"):  # a non-finite output is reported below, not warned
+            latent = s.tail.latent(y)
+            scores = s.tail.motif_scores(latent)
+        if not (np.isfinite(latent).all() and np.isfinite(scores).all()):
+            self._non_finite(s, x, latent)
+        return latent, scores, s
+
+    def _non_finite(self, s: Served, x: np.ndarray, latent: np.ndarray) -> None:
+        bad = int((~np.isfinite(latent)).any(axis=1).sum())
+        self.metrics.non_finite.labels(s.backend.kind).inc()
+        self.log.error(
+            "non_finite_output",
+            model=s.artifact.ref,
+            backend=s.backend.kind,
+            windows=int(x.shape[0]),
+            windows_affected=bad,
+            input_min=float(np.min(x)),
+            input_max=float(np.max(x)),
+            hint="the model or backend is broken for an input inside the declared range: "
+            "report it with the request id; rebuild or roll back the artifact",
+        )
+        raise NonFiniteOutput(
+            f"the model produced NaN/inf for {bad} of {x.shape[0]} window(s) "
+            f"({s.artifact.ref} on {s.backend.kind}); logged as non_finite_output"
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -88,3 +90,56 @@ def windows(
             "invalid_value", f'"x" must be finite float32 numbers; bad value at index {idx}'
         )
     return f
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """What a raw window may hold, from the artifact: the physical range the export config
+    declares per channel (manifest `input.range`), and in any case values that stay finite in
+    float32 once normalized (artifacts built before `input.range` existed)."""
+
+    channels: tuple[str, ...]
+    units: tuple[str, ...]
+    mean: np.ndarray  # (C,) float32
+    std: np.ndarray  # (C,) float32
+    lo: np.ndarray | None = None  # (C,) float64
+    hi: np.ndarray | None = None
+
+    @classmethod
+    def from_manifest(cls, manifest: Mapping[str, Any]) -> InputLimits:
+        inp, norm = manifest["input"], manifest["normalization"]
+        channels = tuple(str(c) for c in inp["channels"])
+        units = tuple(str(u) for u in inp.get("units", [""] * len(channels)))
+        rng = inp.get("range")
+        lo = hi = None
+        if rng is not None:
+            r = np.asarray(rng, dtype=np.float64)
+            if r.shape != (len(channels), 2) or not (r[:, 0] < r[:, 1]).all():
+                raise ValueError(f"input.range must hold {len(channels)} [min, max] pairs")
+            lo, hi = r[:, 0], r[:, 1]
+        mean = np.asarray(norm["mean"], dtype=np.float32)
+        std = np.asarray(norm["std"], dtype=np.float32)
+        return cls(channels, units, mean, std, lo, hi)
+
+    def check(self, x: np.ndarray) -> None:
+        """(N, T, C) float32 windows -> None, or ApiError out_of_range naming the first bad cell."""
+        with np.errstate(all="ignore"):  # overflow is what we look for, not a warning
+            bad = ~np.isfinite((x - self.mean) / self.std)
+            if self.lo is not None and self.hi is not None:
+                bad |= (x < self.lo) | (x > self.hi)
+        if not bad.any():
+            return
+        n, t, c = (int(i) for i in np.argwhere(bad)[0])
+        value = float(x[n, t, c])
+        if self.lo is not None and self.hi is not None:
+            allowed = f"the physical range [{self.lo[c]:g}, {self.hi[c]:g}] {self.units[c]}"
+            where = "the artifact's export config declares (input.range)"
+        else:
+            allowed = "the range that stays finite in float32 after normalization"
+            where = "the artifact's normalization"
+        raise ApiError(
+            "out_of_range",
+            f"window {n}, sample {t}, channel {self.channels[c]} (index {c}): {value:g} is outside "
+            f"{allowed} {where}; {int(bad.sum())} value(s) out of range in all. Check the "
+            "sensor's units and scaling",
+        )

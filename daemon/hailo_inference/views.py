@@ -14,7 +14,7 @@ from hailo_inference.backends.base import BackendError, BackendTimeout
 from hailo_inference.errors import ApiError
 from hailo_inference.openapi import ROUTES, build_spec
 from hailo_inference.responses import json_response
-from hailo_inference.service import Served
+from hailo_inference.service import NonFiniteOutput, Served
 from hailo_inference.state import State
 from hailo_inference.validation import parse_json, windows
 
@@ -93,6 +93,8 @@ class Views:
                     cfg.max_batch_windows,
                     raw,
                 )
+                if served.limits is not None:
+                    served.limits.check(x)
             except ApiError:
                 m.rejections.labels("invalid_input").inc()
                 raise
@@ -104,6 +106,8 @@ class Views:
                 raise ApiError("timeout", str(exc)) from exc
             except BackendError as exc:
                 raise ApiError("backend_error", str(exc), {"Retry-After": "5"}) from exc
+            except NonFiniteOutput as exc:  # logged and counted by the service
+                raise ApiError("non_finite_output", str(exc)) from exc
         finally:
             m.inflight.dec()
             state.slots.release()

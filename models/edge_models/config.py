@@ -36,6 +36,7 @@ class ExportConfig:
     opset: int
     accel_input_name: str
     output_name: str
+    ranges: tuple[tuple[float, float], ...] | None = None  # input.range: physical [min, max]
 
     @property
     def sha256(self) -> str:
@@ -77,6 +78,7 @@ def load_export_config(path: str | Path | None = None) -> ExportConfig:
             opset=int(d["export"]["opset"]),
             accel_input_name=str(d["export"]["accel_input_name"]),
             output_name=str(d["export"]["output_name"]),
+            ranges=_ranges(inp.get("range")),
         )
     except (KeyError, TypeError) as exc:
         raise ExportConfigError(f"{p}: missing or malformed key {exc}; compare with git") from exc
@@ -85,6 +87,20 @@ def load_export_config(path: str | Path | None = None) -> ExportConfig:
         raise ExportConfigError(f"{p}: channels, units, mean and std must all have {n} entries")
     if any(s <= 0 for s in cfg.std):
         raise ExportConfigError(f"{p}: every normalization std must be > 0")
+    if cfg.ranges is not None and (
+        len(cfg.ranges) != n or any(not lo < hi for lo, hi in cfg.ranges)
+    ):
+        raise ExportConfigError(f"{p}: input.range must hold {n} [min, max] pairs with min < max")
     if len(cfg.widths) != len(cfg.dilations):
         raise ExportConfigError(f"{p}: encoder.channels and encoder.dilations differ in length")
     return cfg
+
+
+def _ranges(raw: object) -> tuple[tuple[float, float], ...] | None:
+    """input.range (optional): one [min, max] per channel."""
+    if raw is None:
+        return None
+    try:
+        return tuple((float(lo), float(hi)) for lo, hi in raw)  # type: ignore[attr-defined]
+    except ValueError as exc:
+        raise ExportConfigError(f"input.range must be a list of [min, max] pairs: {exc}") from exc
