@@ -29,6 +29,7 @@ from edge_models.synthetic import generate
 from edge_models.tcn import TCNEncoder
 
 from .parity import ONNX_TOLERANCE, Comparison, compare
+from .reference import tail_for, torch_latent
 
 IMPORT_WINDOWS = 512
 IMPORT_SEED = 3_000_019
@@ -146,8 +147,6 @@ def import_checkpoint(
     path: Path, cfg: ExportConfig
 ) -> tuple[TCNEncoder, Comparison | None, dict[str, Any]]:
     """Checkpoint -> TCNEncoder (+ the rewrite gate for the original layout) and a report."""
-    from .build import tail_for, torch_latent
-
     sd = load_state(path)
     model = TCNEncoder.from_config(cfg)
     own = model.state_dict()

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 import torch
+
+from . import recipes
+from .build import BuildError, build_artifact
+from .checkpoint import CheckpointError
+from .compat import CompatError, NotOnnxError, OnnxMissingError, check_onnx
+from .hef.dfc import DfcError, HefOptions, compile_hef
+from .hef.options import add_hef_arguments, options_from_args
+from .importer import ImportError_
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,8 +51,6 @@ def _parser() -> argparse.ArgumentParser:
         "2 file missing or unreadable, 3 not an ONNX model.",
     )
     c.add_argument("file", type=Path, help="the .onnx file to check")
-    from .dfc_cli import add_hef_arguments  # the DFC step (docs/compile.md)
-
     h = sub.add_parser("compile-hef", help="add a parity-checked encoder.hef to an artifact")
     h.add_argument("artifact", type=Path, help="an artifacts/<model>/<version>/ folder")
     add_hef_arguments(h)
@@ -51,10 +58,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     if args.cmd == "check-onnx":
-        from .compat import CompatError, NotOnnxError, OnnxMissingError, check_onnx
-
         try:
             check_onnx(args.file)
         except OnnxMissingError as exc:
@@ -70,28 +76,21 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.cmd == "compile-hef":
-        from .dfc_cli import options_from_args, run
-
-        return run(args.artifact, options_from_args(args))
-
-    from . import recipes
-    from .build import BuildError, build_artifact
-    from .checkpoint import CheckpointError
-    from .importer import ImportError_
+        try:
+            opts = options_from_args(args)
+        except (ValueError, OSError) as exc:
+            parser.error(str(exc))
+        return compile_hef_command(args.artifact, opts)
 
     torch.set_num_threads(2)
     for given in (args.from_onnx, args.from_checkpoint):
         if given is not None and not given.is_file():
             print(f"build: {given} not found", file=sys.stderr)
             return 2
-    if args.from_onnx is not None:
-        inputs, make = recipes.from_onnx(args.from_onnx, args.seed)
-    elif args.from_checkpoint is not None:
-        inputs, make = recipes.from_checkpoint(args.from_checkpoint, args.seed)
-    elif args.recipe == "untrained":
-        inputs, make = recipes.untrained(args.seed)
-    else:
-        inputs, make = recipes.default(args.seed, args.steps, progress=not args.no_progress)
+    source = "onnx" if args.from_onnx else "checkpoint" if args.from_checkpoint else args.recipe
+    inputs, make = recipes.for_source(
+        source, args.from_onnx or args.from_checkpoint, args.seed, args.steps, not args.no_progress
+    )
     try:
         res = build_artifact(inputs, make, args.out, args.export_config, args.force)
     except (BuildError, CheckpointError, ImportError_) as exc:
@@ -99,3 +98,27 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(res.path)
     return 0
+
+
+def compile_hef_command(artifact: Path, opts: HefOptions) -> int:
+    """`compile-hef`: exit 0 built, up to date or none needed, 2 failed the gate, 3 --hef
+    require without a HEF, 1 any other error; the last line printed is a JSON summary."""
+    try:
+        res = compile_hef(artifact, opts, log=lambda s: print(s, flush=True))
+    except (DfcError, ValueError, OSError) as exc:
+        print(f"dfc: error: {exc}", file=sys.stderr)
+        print(json.dumps({"status": "error", "reason": str(exc)}))
+        return 1
+    print(f"dfc: {res.status}: {res.reason}", flush=True)
+    if res.parity:
+        p = res.parity
+        print(
+            f"dfc: parity min cosine {p['min_cosine']:.5f}, min SNR {p['min_snr_db']:.1f} dB "
+            f"over {p['windows']} golden windows",
+            flush=True,
+        )
+    code = res.exit_code(opts.mode)
+    if code == 3:
+        print("dfc: error: --hef require, and no HEF is in the artifact", file=sys.stderr)
+    print(json.dumps(res.as_dict(), sort_keys=True))
+    return code

@@ -23,6 +23,7 @@ from edge_models.tcn import TCNEncoder
 from onnx import numpy_helper
 
 from .parity import ONNX_TOLERANCE, Comparison, compare, run_onnx
+from .reference import tail_for, torch_latent
 
 IMPORT_WINDOWS = 512  # >= 256 required
 IMPORT_SEED = 3_000_017
@@ -87,8 +88,6 @@ def read_edgeinfer_weights(model: onnx.ModelProto, cfg: ExportConfig) -> dict[st
 
 def import_edgeinfer_onnx(path: Path, cfg: ExportConfig) -> tuple[TCNEncoder, Comparison, dict]:
     """Load the weights, then gate: our PyTorch model vs the original in ORT, >= 256 windows."""
-    from .build import tail_for, torch_latent
-
     try:
         original = onnx.load(str(path))
     except Exception as exc:  # protobuf raises DecodeError and friends for a bad file

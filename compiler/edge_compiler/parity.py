@@ -10,6 +10,8 @@ import onnxruntime as ort
 from edge_artifact import HostTail, check, cosine_rows
 from edge_artifact.names import PARITY_JSON, PARITY_PNG
 
+from .files import write_json
+
 ONNX_TOLERANCE = {"min_cosine": 0.99999, "rtol": 1e-3, "atol": 1e-5}
 HAILO_TOLERANCE = {"min_cosine": 0.99, "min_snr_db": 20}
 
@@ -86,8 +88,6 @@ def write_report(out: Path, comps: list[Comparison], extra: dict | None = None) 
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from .files import write_json
 
     report = {"tolerance": ONNX_TOLERANCE, "comparisons": {c.name: c.summary() for c in comps}}
     if extra:

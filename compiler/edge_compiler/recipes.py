@@ -9,8 +9,12 @@ from edge_models.config import ExportConfig
 from edge_models.tcn import seeded_encoder
 
 from .build import Recipe, Weights
+from .checkpoint import import_checkpoint
 from .files import sha256_bytes
+from .importer import import_edgeinfer_onnx
 from .versioning import state_dict_sha256
+
+SOURCES = ("default", "untrained", "onnx", "checkpoint")
 
 
 def untrained(seed: int) -> tuple[dict, Recipe]:
@@ -65,14 +69,25 @@ def _imported(path: Path, seed: int, kind: str, sha_key: str, importer: Callable
 
 def from_onnx(path: Path, seed: int = 0) -> tuple[dict, Recipe]:
     """Import the original EdgeInfer ONNX, gated on latent cosine vs that ONNX in ORT."""
-    from .importer import import_edgeinfer_onnx
-
     return _imported(path, seed, "import-onnx", "onnx_sha256", import_edgeinfer_onnx)
 
 
 def from_checkpoint(path: Path, seed: int = 0) -> tuple[dict, Recipe]:
     """Trained PyTorch weights (.pt/.pth state_dict): this repo's TCNEncoder layout, or the
     original TCN-VAE layout (weight-norm folded, gated on latent cosine vs the original)."""
-    from .checkpoint import import_checkpoint
-
     return _imported(path, seed, "checkpoint", "checkpoint_sha256", import_checkpoint)
+
+
+def for_source(
+    source: str, path: Path | None, seed: int, steps: int | None = None, progress: bool = True
+) -> tuple[dict, Recipe]:
+    """The recipe for `source` (one of SOURCES); onnx and checkpoint read the file at `path`."""
+    if source in ("onnx", "checkpoint"):
+        if path is None or not Path(path).is_file():
+            raise FileNotFoundError(f"{path}: no such file (the {source} to build from)")
+        return (from_onnx if source == "onnx" else from_checkpoint)(Path(path), seed)
+    if source == "untrained":
+        return untrained(seed)
+    if source == "default":
+        return default(seed, steps, progress=progress)
+    raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")

@@ -7,13 +7,16 @@ import json
 import platform
 from pathlib import Path
 
+import edge_artifact
+import edge_models
 import numpy as np
 import onnx
 import onnxruntime
 import torch
 
 SEMVER = "0.1.0"
-_CODE_PACKAGES = ("edge_models", "edge_compiler")
+_COMPILER = Path(__file__).parent
+_HEF_PACKAGE = "hef"
 
 
 def tool_versions() -> dict[str, str]:
@@ -29,21 +32,16 @@ def tool_versions() -> dict[str, str]:
 def code_sha256() -> str:
     """sha256 over the source of edge_models, edge_compiler and edge_artifact (the contract).
 
-    The DFC step (edge_compiler/dfc*.py) is left out: it adds a HEF to an existing artifact
-    and does not change any file this build writes.
+    The DFC package (edge_compiler/hef/) is left out: it adds a HEF to an existing artifact
+    and does not change any file this build writes (the HEF has its own inputs key).
     """
-    import edge_artifact
-    import edge_models
-
-    import edge_compiler
-
     h = hashlib.sha256()
-    for pkg in (edge_models, edge_compiler, edge_artifact):
-        files = sorted(
-            f for f in Path(pkg.__file__).parent.rglob("*.py") if not f.name.startswith("dfc")
-        )
-        for f in files:
-            h.update(f.name.encode())
+    for root in (Path(edge_models.__file__).parent, _COMPILER, Path(edge_artifact.__file__).parent):
+        for f in sorted(root.rglob("*.py")):
+            rel = f.relative_to(root)
+            if root == _COMPILER and rel.parts[0] == _HEF_PACKAGE:
+                continue
+            h.update(rel.as_posix().encode())
             h.update(f.read_bytes())
     return h.hexdigest()
 

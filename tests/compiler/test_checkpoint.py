@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 import torch
 from edge_compiler import recipes
-from edge_compiler.build import build_artifact, tail_for, torch_latent
+from edge_compiler.build import build_artifact
 from edge_compiler.checkpoint import CheckpointError, _fold, import_checkpoint
+from edge_compiler.reference import tail_for, torch_latent
 from edge_models.config import load_export_config
 from edge_models.synthetic import generate
 from edge_models.tcn import seeded_encoder

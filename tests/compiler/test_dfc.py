@@ -1,4 +1,4 @@
-"""The DFC step (edge_compiler.dfc): artifact folder -> + encoder.hef, with quantized parity.
+"""The DFC step (edge_compiler.hef.dfc): artifact folder -> + encoder.hef, with quantized parity.
 
 Everything that runs the Dataflow Compiler here is verified against a fake, not on hardware
 (tests/fakes/hailo_sdk_client); the test names say so.
@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from edge_artifact import load_artifact, sha256_file
-from edge_compiler import dfc, dfc_cli
-from edge_compiler.dfc_parity import Thresholds, gate, measure
-from edge_compiler.dfc_script import ScriptOptions, model_script
+from edge_compiler import cli
+from edge_compiler.hef import dfc
+from edge_compiler.hef.gate import Thresholds, gate, measure
+from edge_compiler.hef.script import ScriptOptions, model_script
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -198,26 +199,26 @@ def test_without_dfc_auto_builds_nothing_and_says_why(no_dfc, art, tmp_path):
 
 
 def test_cli_exit_codes_without_dfc(no_dfc, art, capsys):
-    assert dfc_cli.main([str(art), "--hef", "auto"]) == 0
+    assert cli.main(["compile-hef", str(art), "--hef", "auto"]) == 0
     out = capsys.readouterr().out
     assert json.loads(out.strip().splitlines()[-1])["status"] == "unavailable"
     assert "no HEF was built" in out
-    assert dfc_cli.main([str(art), "--hef", "require"]) == 3
-    assert dfc_cli.main([str(art), "--hef", "skip"]) == 0
+    assert cli.main(["compile-hef", str(art), "--hef", "require"]) == 3
+    assert cli.main(["compile-hef", str(art), "--hef", "skip"]) == 0
 
 
 @pytest.mark.fake_hailo
 def test_cli_builds_and_reports_verified_against_fake_not_hardware(fake_dfc, art, tmp_path, capsys):
-    rc = dfc_cli.main(
-        [str(art), "--hef", "require", "--hw-arch", "hailo8l", "--work-dir", str(tmp_path / "w")]
-    )
+    work = ["--work-dir", str(tmp_path / "w")]
+    rc = cli.main(["compile-hef", str(art), "--hef", "require", "--hw-arch", "hailo8l", *work])
     out = capsys.readouterr().out
     assert rc == 0, out
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["status"] == "built" and summary["hw_arch"] == "hailo8l"
     assert "min cosine" in out
-    rc = dfc_cli.main(
+    rc = cli.main(
         [
+            "compile-hef",
             str(art),
             "--hef",
             "require",
@@ -281,7 +282,7 @@ def test_pipeline_builds_reports_and_is_idempotent_without_dfc(no_dfc, tmp_path)
     import subprocess
 
     env = dict(os.environ, PYTHONPATH="")  # no fake on the path: the real situation here
-    cmd = [sys.executable, "-m", "edge_compiler.dfc_pipeline", "--source", "untrained",
+    cmd = [sys.executable, "-m", "edge_compiler.hef.pipeline", "--source", "untrained",
            "--out", str(tmp_path / "a")]  # fmt: skip
     r1 = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     assert r1.returncode == 0, r1.stderr

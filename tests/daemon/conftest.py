@@ -21,7 +21,7 @@ def hailo_art(tiny_artifact: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     dst = copy_artifact(tiny_artifact, tmp_path_factory.mktemp("hailo") / "artifact")
     sys.path.insert(0, str(FAKES))
     try:
-        from edge_compiler import dfc
+        from edge_compiler.hef import dfc
 
         res = dfc.compile_hef(
             dst, dfc.HefOptions(work_dir=dst.parent / "work"), log=lambda _m: None

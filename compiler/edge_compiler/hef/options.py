@@ -1,20 +1,13 @@
-"""`python -m edge_compiler.dfc_cli ARTIFACT_DIR ...`: add a parity-checked HEF to an artifact.
-
-Exit codes: 0 HEF built or up to date, or none needed (--hef auto without the DFC, --hef skip);
-2 the HEF failed the parity gate (not added); 3 --hef require and no HEF; 1 any other error.
-The last line printed is a JSON summary (for Ansible).
-"""
+"""The HEF options of `python -m edge_compiler compile-hef` and of the compile pipeline."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 
-from .dfc import HEF_MODES, HW_ARCHS, DfcError, HefOptions, compile_hef
-from .dfc_parity import Thresholds
-from .dfc_script import PRECISION_MODES, ScriptOptions
+from .dfc import HEF_MODES, HW_ARCHS, HefOptions
+from .gate import Thresholds
+from .script import PRECISION_MODES, ScriptOptions
 
 
 def add_hef_arguments(p: argparse.ArgumentParser) -> None:
@@ -89,45 +82,3 @@ def options_from_args(a: argparse.Namespace) -> HefOptions:
         calibration=a.calibration,
         escalate=not a.no_escalate,
     )
-
-
-def run(artifact: Path, opts: HefOptions) -> int:
-    try:
-        res = compile_hef(artifact, opts, log=lambda s: print(s, flush=True))
-    except (DfcError, ValueError, OSError) as exc:
-        print(f"dfc: error: {exc}", file=sys.stderr)
-        print(json.dumps({"status": "error", "reason": str(exc)}))
-        return 1
-    print(f"dfc: {res.status}: {res.reason}", flush=True)
-    if res.parity:
-        p = res.parity
-        print(
-            f"dfc: parity min cosine {p['min_cosine']:.5f}, min SNR {p['min_snr_db']:.1f} dB "
-            f"over {p['windows']} golden windows",
-            flush=True,
-        )
-    code = res.exit_code(opts.mode)
-    if code == 3:
-        print("dfc: error: --hef require, and no HEF is in the artifact", file=sys.stderr)
-    print(json.dumps(res.as_dict(), sort_keys=True))
-    return code
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="python -m edge_compiler.dfc_cli",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("artifact", type=Path, help="an artifacts/<model>/<version>/ folder")
-    add_hef_arguments(p)
-    a = p.parse_args(argv)
-    try:
-        opts = options_from_args(a)
-    except (ValueError, OSError) as exc:
-        p.error(str(exc))
-    return run(a.artifact, opts)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

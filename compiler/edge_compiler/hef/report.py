@@ -15,7 +15,7 @@ REPORT_MD = "compile_report.md"
 
 
 def build_report(manifest: dict, art_dir: Path, build: dict, hef: dict) -> dict:
-    """`build`: {"skipped": bool, "seconds": float, "command": [...]}; `hef`: HefResult dict."""
+    """`build`: {"skipped": bool, "seconds": float}; `hef`: HefResult dict."""
     plots = [p for p in ("parity.png", "hailo_parity.png") if (art_dir / p).is_file()]
     tools = dict(manifest.get("tools", {}))
     if hef.get("dfc_version"):
@@ -84,7 +84,7 @@ def markdown(r: dict) -> str:
     return "\n".join(lines)
 
 
-def write(art_dir: Path, report: dict) -> list[str]:
+def write_report(art_dir: Path, report: dict) -> list[str]:
     (art_dir / REPORT_JSON).write_text(json.dumps(report, indent=2) + "\n")
     (art_dir / REPORT_MD).write_text(markdown(report))
     return [REPORT_JSON, REPORT_MD]

@@ -37,8 +37,8 @@ import onnx
 from edge_artifact import ArtifactError, Manifest, load_artifact, sha256_file
 from edge_artifact.names import ACCEL_ONNX, CALIBRATION, GOLDEN, HEF
 
-from . import dfc_parity
-from .dfc_script import ScriptOptions, model_script
+from . import gate as hef_gate
+from .script import ScriptOptions, model_script
 
 HW_ARCHS = ("hailo8", "hailo8l")
 HEF_MODES = ("auto", "require", "skip")
@@ -58,7 +58,7 @@ class DfcError(RuntimeError):
 class HefOptions:
     hw_arch: str = "hailo8"
     mode: str = "auto"
-    thresholds: dfc_parity.Thresholds = field(default_factory=dfc_parity.Thresholds)
+    thresholds: hef_gate.Thresholds = field(default_factory=hef_gate.Thresholds)
     script: ScriptOptions = field(default_factory=ScriptOptions)
     net_name: str = "tcn_encoder"
     work_dir: Path | None = None
@@ -100,6 +100,20 @@ class HefResult:
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class Attempt:
+    """One translate -> optimize -> compile -> emulator parity run, in its own work folder."""
+
+    script: ScriptOptions
+    parity: dict
+    fp_parity: dict
+    failures: list[str]
+    timings_s: dict[str, float]
+
+    def as_dict(self) -> dict:
+        return {"script": self.script.describe(), "parity": self.parity, "failures": self.failures}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,10 +159,11 @@ def onnx_io(path: Path) -> tuple[str, list[int], str]:
 
 
 def dfc_code_sha256() -> str:
-    """sha256 over this step's own source (edge_compiler/dfc*.py): new code, new HEF."""
+    """sha256 over this step's own package (edge_compiler/hef/): new code, new HEF."""
+    root = Path(__file__).parent
     h = hashlib.sha256()
-    for f in sorted(Path(__file__).parent.glob("dfc*.py")):
-        h.update(f.name.encode())
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode())
         h.update(f.read_bytes())
     return h.hexdigest()
 
@@ -276,16 +291,17 @@ def compile_hef(artifact_dir: str | Path, opts: HefOptions, log=print) -> HefRes
     scripts = [opts.script]
     if opts.escalate and opts.script.all_layers_precision != "a16_w16":
         scripts.append(replace(opts.script, all_layers_precision="a16_w16"))
-    attempts: list[dict] = []
+    failures: list[str] = []
     for n, script in enumerate(scripts, start=1):
         adir = work / f"attempt{n}"
         adir.mkdir(parents=True)
-        failures = _attempt(dfc, version, art_dir, manifest, opts, script, adir, io, calib, gold,
-                            res, log)  # fmt: skip
-        attempts.append({"script": script.describe(), "parity": res.parity, "failures": failures})
+        att = _attempt(dfc, version, art_dir, manifest, opts, script, adir, io, calib, gold, log)
+        res.attempts.append(att.as_dict())
+        res.parity, res.fp_parity, failures = att.parity, att.fp_parity, att.failures
+        for k, v in att.timings_s.items():
+            res.timings_s[k] = round(res.timings_s.get(k, 0.0) + v, 3)
         if not failures:
-            res.attempts = attempts
-            _accept(art_dir, adir, opts, script, version, key, res, calib_source)
+            _accept(art_dir, adir, opts, script, version, key, att, calib_source)
             res.status = "built"
             res.reason = (
                 f"{HEF} built for {opts.hw_arch} with DFC {version} ({script.describe()}) and "
@@ -295,7 +311,6 @@ def compile_hef(artifact_dir: str | Path, opts: HefOptions, log=print) -> HefRes
         if n < len(scripts):
             log(f"dfc: attempt {n} ({script.describe()}) failed the gate: {'; '.join(failures)}; "
                 "retrying with every layer at 16 bit")  # fmt: skip
-    res.attempts = attempts
     res.status, res.failures = "rejected", failures
     res.reason = (
         f"HEF rejected, not added to the artifact: {'; '.join(failures)}. Inspect {work} "
@@ -316,9 +331,8 @@ def _attempt(
     io: tuple[str, list[int], str],
     calib: np.ndarray,
     gold: tuple[np.ndarray, np.ndarray],
-    res: HefResult,
     log,  # noqa: ANN001
-) -> list[str]:
+) -> Attempt:
     """One translate -> script -> optimize -> compile -> emulator parity run in `work`."""
     in_name, in_shape, end_node = io
     x_gold, ref = gold
@@ -356,13 +370,11 @@ def _attempt(
     with runner.infer_context(ctx_enum.SDK_QUANTIZED) as ctx:
         q = np.asarray(runner.infer(ctx, x_gold)).reshape(len(x_gold), -1)
     t4 = time.monotonic()
-    fp_par, _, _ = dfc_parity.measure(ref, fp, protos)
-    par, cos, snr = dfc_parity.measure(ref, q, protos)
-    res.parity, res.fp_parity = par.as_dict(), fp_par.as_dict()
-    for k, v in {"translate_s": t1 - t0, "optimize_s": t2 - t1, "compile_s": t3 - t2,
-                 "parity_s": t4 - t3}.items():  # fmt: skip
-        res.timings_s[k] = round(res.timings_s.get(k, 0.0) + v, 3)
-    failures = dfc_parity.gate(par, opts.thresholds)
+    fp_par, _, _ = hef_gate.measure(ref, fp, protos)
+    par, cos, snr = hef_gate.measure(ref, q, protos)
+    timings = {"translate_s": t1 - t0, "optimize_s": t2 - t1, "compile_s": t3 - t2,
+               "parity_s": t4 - t3}  # fmt: skip
+    failures = hef_gate.gate(par, opts.thresholds)
     if fp_par.min_cosine < FP_MIN_COSINE:
         failures.insert(
             0,
@@ -373,7 +385,7 @@ def _attempt(
         f"{manifest['model']['name']} {manifest['model']['version']} {opts.hw_arch} "
         f"DFC {version}\n{script.describe()} (SDK_QUANTIZED emulator vs PyTorch)"
     )
-    dfc_parity.plot(cos, snr, opts.thresholds, work / PARITY_PNG, title)
+    hef_gate.plot(cos, snr, opts.thresholds, work / PARITY_PNG, title)
     report = {
         "context": "SDK_QUANTIZED emulator vs PyTorch golden latents",
         "hw_arch": opts.hw_arch,
@@ -383,8 +395,8 @@ def _attempt(
             "min_cosine": opts.thresholds.min_cosine,
             "min_snr_db": opts.thresholds.min_snr_db,
         },
-        "quantized": res.parity,
-        "fp_optimized": res.fp_parity,
+        "quantized": par.as_dict(),
+        "fp_optimized": fp_par.as_dict(),
         "failures": failures,
         "per_window": {
             "cosine": [round(float(c), 6) for c in cos],
@@ -392,7 +404,7 @@ def _attempt(
         },
     }
     (work / PARITY_JSON).write_text(json.dumps(report, indent=2) + "\n")
-    return failures
+    return Attempt(script, par.as_dict(), fp_par.as_dict(), failures, timings)
 
 
 def update_manifest(art_dir: Path, changes: dict) -> Manifest:
@@ -410,7 +422,7 @@ def _accept(
     script: ScriptOptions,
     version: str,
     key: str,
-    res: HefResult,
+    att: Attempt,
     calib_source: dict,
 ) -> None:
     """Copy the new files in, then record them and the Hailo backend in the manifest."""
@@ -449,7 +461,7 @@ def _accept(
                     "min_snr_db": opts.thresholds.min_snr_db,
                 }
             },
-            "parity": {"hailo": dict(res.parity or {}, context="SDK_QUANTIZED")},
+            "parity": {"hailo": dict(att.parity, context="SDK_QUANTIZED")},
             "tools": {"hailo_dataflow_compiler": version},
         },
     )
