@@ -28,11 +28,11 @@ setup-dev: ## only .venv (3.11): what model, serve, bench and test-unit need; no
 lint: setup ## ruff on all Python, ansible-lint (production profile) on playbooks and roles
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	@if [ -f site.yml ]; then cd $(ROOT) && $(CTL)/bin/ansible-lint --profile production; fi
+	cd $(ROOT) && $(CTL)/bin/ansible-lint --profile production
 
 test: setup lint test-unit test-lab ## set up everything and run every test (what CI runs)
 
-test-unit: setup-dev ## tests that need no lab fleet (model, compiler, daemon, telemetry)
-	$(PY) -m pytest -p no:cacheprovider tests --ignore=tests/lab --ignore=tests/fleet --ignore=tests/deploy
+test-unit: setup-dev ## tests that need no lab fleet (model, compiler, daemon, telemetry): -m "not lab"
+	$(PY) -m pytest -p no:cacheprovider tests -m "not lab"
 
 include $(sort $(wildcard mk/*.mk))

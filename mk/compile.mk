@@ -1,4 +1,4 @@
-# Owned by the compile work (issue: compile.yml, docs/compile.md).
+# Compiling on the GPU server (compile.yml, docs/compile.md).
 #   make compile-wheelhouse   wheels the GPU server's toolchain venv is installed from
 #   make compile              ansible-playbook compile.yml -l gpusrv (INVENTORY=inventory/production)
 .PHONY: compile-wheelhouse compile

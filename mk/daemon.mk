@@ -1,4 +1,4 @@
-# Owned by the daemon work (issue 3: hailo-inference).
+# hailo-inference on this machine: serve and benchmark (docs/daemon.md).
 .PHONY: serve bench
 # The newest complete artifacts/<model>/<version>/ folder (by modification time; never *.failed/).
 DAEMON_ARTIFACT ?= $(shell bash $(ROOT)/scripts/newest-artifact.sh $(ARTIFACTS))

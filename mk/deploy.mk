@@ -1,4 +1,4 @@
-# Owned by the deployment work (roles hailort + hailo_inference, site.yml). docs/deploy.md.
+# Deployment (roles hailort + hailo_inference, site.yml): docs/deploy.md.
 .PHONY: wheelhouse deploy demo
 WHEELHOUSE_TARGETS ?= x86_64-cp311
 INVENTORY ?= inventory/production

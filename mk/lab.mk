@@ -1,4 +1,4 @@
-# Owned by the lab fleet work (docs/lab.md). Stdlib Python harness in lab/, run as root.
+# The lab fleet (docs/lab.md): a stdlib Python harness in lab/, run as root.
 LAB_PY ?= python3
 LAB_HOSTS ?= pi-lab-1:edge pi-lab-2:edge gpusrv-lab:gpusrv
 export LAB_HOSTS

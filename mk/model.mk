@@ -1,4 +1,4 @@
-# Owned by the model/compiler work (issue: encoder artifact). See docs/model.md.
+# The encoder artifact on this machine: docs/model.md.
 .PHONY: model model-import model-check
 model: setup-dev ## build the default artifact (seeded synthetic training) under artifacts/ (skipped if built)
 	$(PY) -m edge_compiler build --recipe default --out $(ARTIFACTS)

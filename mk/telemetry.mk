@@ -1,4 +1,4 @@
-# Owned by the telemetry work (issue: telemetry and active learning).
+# Telemetry: alert rules and the Grafana dashboard (docs/telemetry.md).
 .PHONY: telemetry-check telemetry-dashboard
 telemetry-check: setup ## alert rules (promtool check + unit tests), dashboard (Grafana schema, PromQL, metric names)
 	PROMTOOL=$$(bash telemetry/tools/promtool.sh)

@@ -1,4 +1,5 @@
-"""Shared fixtures (owned by the model/compiler work; add yours, keep these stable)."""
+"""Shared fixtures, and the rule that splits the suite: tests under LAB_DIRS, and only those,
+carry the `lab` marker (`make test-lab` runs `-m lab`, `make test-unit` runs `-m "not lab"`)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,29 @@ from pathlib import Path
 
 import pytest
 
+TESTS = Path(__file__).resolve().parent
+LAB_DIRS = ("lab", "fleet", "deploy")  # need the lab fleet (root, systemd-nspawn)
+
 EDGEINFER_ONNX = (
     Path(__file__).resolve().parents[2]
     / "shared/models/edgeinfer-tcn-encoder/tcn_encoder_for_edgeinfer.onnx"
 )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse a test whose `lab` marker disagrees with its folder: it would run in neither run."""
+    wrong = []
+    for item in items:
+        rel = Path(item.path).resolve().relative_to(TESTS)
+        in_lab_dir = rel.parts[0] in LAB_DIRS
+        if in_lab_dir != (item.get_closest_marker("lab") is not None):
+            wrong.append(item.nodeid)
+    if wrong:
+        raise pytest.UsageError(
+            f"tests under tests/{{{','.join(LAB_DIRS)}}}/ must be marked `lab` (pytestmark = "
+            "pytest.mark.lab) and no other test may be: " + ", ".join(wrong)
+        )
 
 
 @pytest.fixture(scope="session")

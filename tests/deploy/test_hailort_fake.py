@@ -17,6 +17,8 @@ import fake_hailort
 import pytest
 from deploylib import CTL, INVENTORY, on_host, run
 
+pytestmark = pytest.mark.lab
+
 VERSION = "4.20.0"
 DEBCONF = {
     "name": "hailort-pcie-driver",
