@@ -5,7 +5,7 @@ telemetry-check: setup ## alert rules (promtool check + unit tests), dashboard (
 	$$PROMTOOL check rules telemetry/prometheus/hailo-inference-rules.yml
 	(cd telemetry/prometheus && $$PROMTOOL test rules hailo-inference-rules.test.yml)
 	$(PY) telemetry/grafana/build_dashboard.py --check
-	$(PY) -m edge_telemetry.dashboard_check telemetry/grafana/hailo-inference.json
+	$(PY) telemetry/grafana/check_dashboard.py telemetry/grafana/hailo-inference.json
 	PROMTOOL=$$PROMTOOL $(PY) -m pytest -q -p no:cacheprovider tests/telemetry/test_dashboard_rules.py
 
 telemetry-dashboard: setup ## regenerate telemetry/grafana/hailo-inference.json from build_dashboard.py

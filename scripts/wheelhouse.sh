@@ -17,25 +17,22 @@ GLIBC_MAX=${WHEELHOUSE_GLIBC_MAX:-36}   # bookworm ships glibc 2.36
 die() { echo "wheelhouse: $*" >&2; exit 1; }
 [ -x "$PY" ] || die "$PY not found; run make setup first"
 
-export SOURCE_DATE_EPOCH=315532800  # reproducible wheels: same source, same sha256, same release
 build=$(mktemp -d); trap 'rm -rf "$build"' EXIT
+# shellcheck source=scripts/project-wheels.sh
+. scripts/project-wheels.sh  # reproducible wheels: same source, same sha256, same release
 # The daemon wheel (pure Python) and the pins of everything the tested .venv runs.
-srccopy() {  # build from a clean copy: never leave build/ or egg-info behind in the source tree
-  rsync -a --exclude build --exclude '*.egg-info' --exclude __pycache__ "$1/" "$build/src-$1/"
-  echo "$build/src-$1"
-}
-"$PY" -m pip wheel -q --no-deps --no-build-isolation -w "$build/daemon" "$(srccopy daemon)" >/dev/null
+project_wheel "$build/daemon" daemon
 daemon_whl=$(ls "$build"/daemon/hailo_inference-*.whl) || die "daemon wheel was not built"
 daemon_ver=$(basename "$daemon_whl" | cut -d- -f2)
 # edge-artifact (the artifact contract the daemon reads and the health gate checks with)
-"$PY" -m pip wheel -q --no-deps --no-build-isolation -w "$build/daemon" "$(srccopy artifact)" >/dev/null
+project_wheel "$build/daemon" artifact
 art_whl=$(ls "$build"/daemon/edge_artifact-*.whl) || die "edge-artifact wheel was not built"
 wheels=("$daemon_whl" "$art_whl")
 echo "hailo-inference==$daemon_ver" >"$build/REQUIREMENTS"
 echo "edge-artifact==$(basename "$art_whl" | cut -d- -f2)" >>"$build/REQUIREMENTS"
 # edge-telemetry (optional in the daemon: telemetry.enabled) goes into the same venv when present
 if [ -f telemetry/pyproject.toml ]; then
-  "$PY" -m pip wheel -q --no-deps --no-build-isolation -w "$build/daemon" "$(srccopy telemetry)" >/dev/null
+  project_wheel "$build/daemon" telemetry
   tel_whl=$(ls "$build"/daemon/edge_telemetry-*.whl) || die "edge-telemetry wheel was not built"
   wheels+=("$tel_whl")
   echo "edge-telemetry==$(basename "$tel_whl" | cut -d- -f2)" >>"$build/REQUIREMENTS"

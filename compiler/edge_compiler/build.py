@@ -26,11 +26,11 @@ from edge_models.tcn import TCNEncoder
 
 from . import export as ex
 from .compat import CompatError, check_onnx
-from .files import save_npy, save_npz_deterministic
 from .motifs import kmeans_prototypes
 from .parity import HAILO_TOLERANCE, ONNX_TOLERANCE, Comparison, ParityError, compare, run_onnx
 from .parity import write_report as write_parity
 from .reference import tail_for, torch_latent
+from .reproducible import save_npy, save_npz_deterministic
 from .versioning import code_sha256, inputs_sha256, state_dict_sha256, tool_versions, version_of
 
 CALIBRATION_WINDOWS = 1024

@@ -10,7 +10,7 @@ import onnxruntime as ort
 from edge_artifact import HostTail, check, cosine_rows
 from edge_artifact.names import PARITY_JSON, PARITY_PNG
 
-from .files import write_json
+from .reproducible import write_json
 
 ONNX_TOLERANCE = {"min_cosine": 0.99999, "rtol": 1e-3, "atol": 1e-5}
 HAILO_TOLERANCE = {"min_cosine": 0.99, "min_snr_db": 20}

@@ -10,8 +10,8 @@ from edge_models.tcn import seeded_encoder
 
 from .build import Recipe, Weights
 from .checkpoint import import_checkpoint
-from .files import sha256_bytes
 from .importer import import_edgeinfer_onnx
+from .reproducible import sha256_bytes
 from .versioning import state_dict_sha256
 
 SOURCES = ("default", "untrained", "onnx", "checkpoint")

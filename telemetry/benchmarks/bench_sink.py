@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from edge_telemetry import InferenceEvent, Prototypes, TelemetryConfig, TelemetrySink
-from edge_telemetry.select import SelectParams, select
+from edge_telemetry.active_learning import SelectParams, select
 
 
 def run(n: int, rate: float, folder: Path, pace_hz: float = 0.0) -> dict:

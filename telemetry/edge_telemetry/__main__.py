@@ -15,10 +15,10 @@ from pathlib import Path
 
 import orjson
 
+from .active_learning import SelectParams, parse_since, select, write_ndjson_atomic
 from .config import DEFAULT_DIR
-from .files import event_files
 from .reader import ReadStats, iter_events
-from .select import SelectParams, parse_since, select, write_ndjson_atomic
+from .rotation import event_files
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from .files import event_files
+from .rotation import event_files
 
 
 @dataclass

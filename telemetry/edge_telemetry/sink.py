@@ -19,7 +19,7 @@ import orjson
 
 from .config import TelemetryConfig
 from .event import InferenceEvent, Prototypes, sampled, to_record
-from .files import DiskFull, RotatingWriter
+from .rotation import DiskFull, RotatingWriter
 
 DropCallback = Callable[[str, int], None]
 CountCallback = Callable[[int], None]

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 from edge_telemetry.event import InferenceEvent, Prototypes, to_record
-from edge_telemetry.files import file_name
+from edge_telemetry.rotation import file_name
 
 D, K, T, C = 64, 12, 100, 9
 

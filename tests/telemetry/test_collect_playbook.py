@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from .synth import write_file
-from .test_select import T0, cluster_events
+from .test_active_learning import T0, cluster_events
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOK = ROOT / "playbooks/collect_selections.yml"

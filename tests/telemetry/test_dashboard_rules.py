@@ -3,6 +3,7 @@ PromQL that promtool accepts, and name only metrics the daemon and the sink real
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import subprocess
@@ -11,9 +12,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from edge_telemetry.dashboard_check import check_dashboard, expressions
 
 ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location(
+    "check_dashboard", ROOT / "telemetry/grafana/check_dashboard.py"
+)
+assert _spec is not None and _spec.loader is not None
+_check = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_check)
+check_dashboard, expressions = _check.check_dashboard, _check.expressions
 DASH = ROOT / "telemetry/grafana/hailo-inference.json"
 RULES = ROOT / "telemetry/prometheus/hailo-inference-rules.yml"
 RULES_TEST = ROOT / "telemetry/prometheus/hailo-inference-rules.test.yml"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from edge_telemetry.active_learning import SelectParams, select
 from edge_telemetry.daemon_hook import record_inference, start_telemetry
-from edge_telemetry.select import SelectParams, select
 
 
 def test_selector_ranks_out_of_distribution_windows_first(tiny_artifact, tmp_path):

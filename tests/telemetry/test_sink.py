@@ -15,8 +15,8 @@ import time
 import numpy as np
 from edge_telemetry.config import TelemetryConfig
 from edge_telemetry.event import InferenceEvent
-from edge_telemetry.files import RotatingWriter, event_files
 from edge_telemetry.reader import ReadStats, iter_events
+from edge_telemetry.rotation import RotatingWriter, event_files
 from edge_telemetry.sink import TelemetrySink
 
 

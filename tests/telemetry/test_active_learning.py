@@ -9,8 +9,8 @@ import tracemalloc
 import numpy as np
 import orjson
 import pytest
-from edge_telemetry.files import file_name
-from edge_telemetry.select import SelectParams, parse_since, score, select
+from edge_telemetry.active_learning import SelectParams, parse_since, score, select
+from edge_telemetry.rotation import file_name
 
 from .synth import D, make_event, protos, record, write_file
 

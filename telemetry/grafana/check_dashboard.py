@@ -17,7 +17,9 @@ Plus structural rules Grafana enforces only in its UI: unique panel ids, gridPos
 `$variable` used in a query defined in templating. PromQL itself is checked by
 `promtool check rules` (see mk/telemetry.mk), since a dashboard query is a rule expression.
 
-    python -m edge_telemetry.dashboard_check telemetry/grafana/*.json
+    python telemetry/grafana/check_dashboard.py telemetry/grafana/*.json
+
+A CI tool (`make telemetry-check`), kept out of the edge_telemetry wheel the devices install.
 """
 
 from __future__ import annotations
@@ -215,7 +217,7 @@ def expressions(data: dict[str, Any]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     paths = [Path(a) for a in (argv if argv is not None else sys.argv[1:])]
     if not paths:
-        print("usage: python -m edge_telemetry.dashboard_check DASHBOARD.json...", file=sys.stderr)
+        print("usage: check_dashboard.py DASHBOARD.json...", file=sys.stderr)
         return 2
     bad = 0
     for path in paths:

@@ -7,8 +7,8 @@ import os
 
 import orjson
 import pytest
-from edge_telemetry.files import DiskFull, RotatingWriter, event_files
 from edge_telemetry.reader import ReadStats, iter_events
+from edge_telemetry.rotation import DiskFull, RotatingWriter, event_files
 
 
 class Clock:
