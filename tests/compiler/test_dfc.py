@@ -324,3 +324,20 @@ def test_imported_edgeinfer_model_escalates_to_16_bit_verified_against_fake_not_
     hb = load_artifact(art, verify=True).manifest["backends"]["hailo"]
     assert hb["all_layers_precision"] == "a16_w16"
     assert hb["precision_escalated"] is (len(res.attempts) == 2)
+
+
+def test_code_hashes_split_by_package_not_file_name(tmp_path, monkeypatch):
+    """Artifact versions hash edge_compiler without hef/; the HEF key hashes exactly hef/."""
+    import shutil
+
+    from edge_compiler import versioning
+
+    pkg = tmp_path / "edge_compiler"
+    shutil.copytree(Path(versioning.__file__).parent, pkg, ignore=shutil.ignore_patterns("*.pyc"))
+    monkeypatch.setattr(versioning, "_COMPILER", pkg)
+    monkeypatch.setattr(dfc, "PACKAGE", pkg / "hef")
+    code, hef = versioning.code_sha256(), dfc.dfc_code_sha256()
+    (pkg / "hef" / "dfc.py").write_text((pkg / "hef" / "dfc.py").read_text() + "# changed\n")
+    assert versioning.code_sha256() == code and dfc.dfc_code_sha256() != hef
+    (pkg / "dfc_helpers.py").write_text("# outside hef/, named like the old dfc* glob\n")
+    assert versioning.code_sha256() != code

@@ -47,6 +47,7 @@ ALLS = "encoder.alls"
 PARITY_JSON = "hailo_parity.json"
 PARITY_PNG = "hailo_parity.png"
 NEW_FILES = (HEF, HAR, ALLS, PARITY_JSON, PARITY_PNG)
+PACKAGE = Path(__file__).parent  # edge_compiler/hef/: its source is part of the HEF key
 FP_MIN_COSINE = 0.9999  # the float model with the on-chip normalization must match PyTorch
 
 
@@ -160,10 +161,9 @@ def onnx_io(path: Path) -> tuple[str, list[int], str]:
 
 def dfc_code_sha256() -> str:
     """sha256 over this step's own package (edge_compiler/hef/): new code, new HEF."""
-    root = Path(__file__).parent
     h = hashlib.sha256()
-    for f in sorted(root.rglob("*.py")):
-        h.update(f.relative_to(root).as_posix().encode())
+    for f in sorted(PACKAGE.rglob("*.py")):
+        h.update(f.relative_to(PACKAGE).as_posix().encode())
         h.update(f.read_bytes())
     return h.hexdigest()
 
