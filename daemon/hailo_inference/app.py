@@ -25,6 +25,7 @@ def create_app(state: State) -> Flask:
                 endpoint=f"{view}:{method}:{rule}",
                 view_func=getattr(views, view),
                 methods=[method],
+                provide_automatic_options=False,  # OPTIONS: a JSON 405 like any other method
             )
     app.wsgi_app = Counted(app.wsgi_app, state)  # type: ignore[method-assign]
     return app

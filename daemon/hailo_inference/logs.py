@@ -40,6 +40,19 @@ def configure_logging(level: str = "info", file: str | None = None) -> None:
         cache_logger_on_first_use=False,
     )
     warnings.showwarning = _warning_to_log
+    waitress_log = logging.getLogger("waitress")
+    waitress_log.handlers[:] = [_ToNdjson()]
+    waitress_log.propagate = False
+
+
+class _ToNdjson(logging.Handler):
+    """waitress' stdlib log records (queue depth, connection limit, exceptions) as NDJSON."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        kw: dict[str, Any] = {"logger": record.name, "message": record.getMessage()}
+        if record.exc_info:
+            kw["exc_info"] = record.exc_info
+        get_logger().log(record.levelno, "waitress", **kw)
 
 
 def _warning_to_log(

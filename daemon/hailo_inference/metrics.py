@@ -81,6 +81,13 @@ class Metrics:
             ["result"],
             registry=r,
         )
+        self.connections_closed = Counter(
+            f"{p}_connections_closed",
+            "Connections the server closed by reason: header_timeout, body_timeout, "
+            "idle_timeout, idle_evicted (near the connection limit), not_http",
+            ["reason"],
+            registry=r,
+        )
         self.non_finite = Counter(
             f"{p}_non_finite_outputs",
             "Requests whose model output held NaN/inf (answered 500 non_finite_output)",

@@ -165,7 +165,7 @@ def _error_responses(method: str, view: str) -> dict[str, Any]:
     err = {"description": "error", **_content("Error")}
     codes: set[int] = {404}
     if method == "POST" and view.startswith("infer"):
-        codes |= {400, 413, 415, 500, 503, 504}
+        codes |= {400, 413, 415, 422, 431, 500, 501, 503, 504}
     if view == "admin_reload":
         codes |= {403, 422}
     return {str(c): err for c in sorted(codes)}

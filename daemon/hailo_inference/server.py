@@ -8,15 +8,15 @@ import http.client
 import os
 import platform
 import signal
+import sys
 import threading
 import time
 from typing import Any
 
-import waitress
-
 from hailo_inference import __version__
 from hailo_inference.app import State, create_app
 from hailo_inference.config import Config
+from hailo_inference.http_guard import Guard, make_server
 from hailo_inference.logs import configure_logging, get_logger
 from hailo_inference.metrics import Metrics
 from hailo_inference.sdnotify import Notifier, watchdog_interval_s
@@ -27,6 +27,7 @@ EXIT_OK = 0
 EXIT_CONFIG = 2
 EXIT_MODEL = 3
 EXIT_BIND = 4
+SWITCH_INTERVAL_S = 0.0005
 
 
 def _probe_host(host: str) -> str:
@@ -43,7 +44,7 @@ class Daemon:
         self.state = State(cfg, self.service, self.metrics, self.log)
         self.app = create_app(self.state)
         if cfg.telemetry.get("enabled"):
-            self.state.telemetry = Telemetry.start(cfg.telemetry, self.metrics.registry)
+            self.state.telemetry = Telemetry.start(cfg.telemetry, self.metrics.registry, self.log)
         self.notifier = Notifier.from_env()
         self.exit_code = EXIT_OK
         self.server: Any = None
@@ -56,21 +57,11 @@ class Daemon:
     # ---- lifecycle -----------------------------------------------------------------------
     def run(self) -> int:
         s = self.cfg.server
-        # Waitress queues without bound once its threads are busy; give it enough threads that
-        # requests beyond max_inflight reach the app and get an immediate 503 instead.
-        threads = max(s.threads, s.max_inflight + 2)
+        # Bounded everything (http_guard): connections below the open-file limit, request read
+        # deadlines, inference beyond the free threads/slots answered 503 in the event loop.
+        guard = Guard(self.log, self.metrics, self.state.saturated)
         try:
-            self.server = waitress.create_server(
-                self.app,
-                host=s.host,
-                port=s.port,
-                threads=threads,
-                ident="hailo-inference",
-                max_request_body_size=s.max_body_bytes * s.max_batch_windows * 2,
-                channel_timeout=30,
-                clear_untrusted_proxy_headers=True,
-                recv_bytes=65536,  # a window's JSON (~18 KB) in one recv (measured -0.15 ms)
-            )
+            self.server = make_server(self.app, s, guard)
         except OSError as exc:
             self.log.error(
                 "bind_failed",
@@ -86,7 +77,8 @@ class Daemon:
             pid=os.getpid(),
             python=platform.python_version(),
             listen=f"{s.host}:{s.port}",
-            waitress_threads=threads,
+            waitress_threads=self.server.limits.threads,
+            connection_limit=self.server.limits.connection_limit,
             config=self.cfg.as_dict(),
             systemd_notify=self.notifier.enabled,
         )
@@ -96,6 +88,9 @@ class Daemon:
                 host=s.host,
                 hint="the API has no authentication: firewall it",
             )
+        # The event loop thread reads, sheds and writes every request: it must not wait a whole
+        # default 5 ms GIL interval behind each busy worker thread (benchmarks/reliability.py).
+        sys.setswitchinterval(float(os.environ.get("HAILO_SWITCH", SWITCH_INTERVAL_S)))
         signal.signal(signal.SIGTERM, self._on_term)
         signal.signal(signal.SIGINT, self._on_term)
         signal.signal(signal.SIGHUP, self._on_hup)

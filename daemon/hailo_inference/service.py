@@ -51,12 +51,14 @@ class Lease:
         self.retired = False
 
     def acquire(self) -> None:
-        with self._lock:
-            self._users += 1
+        self._count(+1)
 
     def release(self) -> None:
+        self._count(-1)
+
+    def _count(self, delta: int) -> None:
         with self._lock:
-            self._users -= 1
+            self._users += delta
             cb = self._take_idle()
         if cb:
             cb()

@@ -36,6 +36,10 @@ class State:
         with self._lock:
             self.active -= 1
 
+    def saturated(self) -> bool:
+        """Every inference slot is taken (read without taking one)."""
+        return self.slots._value == 0  # type: ignore[attr-defined]  # CPython Semaphore counter
+
     def ready(self) -> tuple[bool, str]:
         s = self.service.served
         if self.draining.is_set():

@@ -1,12 +1,17 @@
 """The daemon's one handle on edge_telemetry (optional: telemetry.enabled).
 
-`Telemetry.start(section, registry)` is None when telemetry is off; `record(...)` never blocks
-or raises. The motif prototypes the novelty figure needs are prepared once per served model
-(a reload brings a new one), here rather than in a module-level cache.
+`Telemetry.start(section, registry, log)` is None when telemetry is off; `record(...)` never
+blocks or raises; dropped events are counted (edge_sidecar_telemetry_*) and logged
+(`telemetry_dropped`, at most one line per reason per DROP_LOG_INTERVAL_S). The motif
+prototypes the novelty figure needs are prepared once per served model (a reload brings a new
+one), here rather than in a module-level cache.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +23,50 @@ if TYPE_CHECKING:
     from hailo_inference.service import Served
 
 
+DROP_LOG_INTERVAL_S = 60.0
+_DROP_HINTS = {
+    "disk_full": "the telemetry disk is full: free space or lower telemetry.max_total_bytes",
+    "io_error": "cannot write telemetry.dir: check that it exists and is writable",
+    "queue_full": "the writer cannot keep up: lower telemetry.sample_rate or use a faster disk",
+    "encode_error": "an event could not be encoded: a bug, report it with this line",
+    "closed": "events submitted while shutting down",
+}
+
+
+class LoggedDrops:
+    """The telemetry metrics object, plus one log line per drop reason (then at most one per
+    DROP_LOG_INTERVAL_S with the count since), so a failing telemetry disk shows in the log."""
+
+    def __init__(self, metrics: Any, log: Any, clock: Callable[[], float] = time.monotonic):
+        self.metrics = metrics
+        self.log = log
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._pending: dict[str, int] = {}
+        self._last: dict[str, float] = {}
+
+    def on_drop(self, reason: str, n: int) -> None:
+        if self.metrics is not None:
+            self.metrics.on_drop(reason, n)
+        now = self.clock()
+        with self._lock:
+            self._pending[reason] = self._pending.get(reason, 0) + n
+            last = self._last.get(reason)
+            if last is not None and now - last < DROP_LOG_INTERVAL_S:
+                return
+            self._last[reason] = now
+            events = self._pending.pop(reason)
+        self.log.warning(
+            "telemetry_dropped",
+            reason=reason,
+            events=events,
+            hint=_DROP_HINTS.get(reason, "see docs/telemetry.md"),
+        )
+
+    def __getattr__(self, name: str) -> Any:  # on_written, watch: the metrics object's
+        return getattr(self.metrics, name)
+
+
 @dataclass
 class Telemetry:
     sink: TelemetrySink
@@ -25,10 +74,12 @@ class Telemetry:
     _protos: Any = None
 
     @classmethod
-    def start(cls, section: Any, registry: Any) -> Telemetry | None:
+    def start(cls, section: Any, registry: Any, log: Any) -> Telemetry | None:
         from edge_telemetry.daemon_hook import start_telemetry
+        from edge_telemetry.metrics import TelemetryMetrics
 
-        sink = start_telemetry(section, None, registry)
+        metrics = LoggedDrops(TelemetryMetrics(registry), log)
+        sink = start_telemetry(section, None, registry, metrics=metrics)
         return None if sink is None else cls(sink)
 
     def _prototypes(self, served: Served) -> Any:

@@ -1,0 +1,251 @@
+"""Reliability figures for docs/reliability.md (issue 14), against the real daemon on loopback.
+
+    python benchmarks/reliability.py --artifact artifacts/<model>/<version> [--only reload,...]
+
+Phases (each bounded, each prints its figures; all go to benchmarks/results/reliability.json):
+  reload   RSS (VmRSS of the daemon, /proc/<pid>/status) fresh, then over 100 sequential and
+           5 x 20 concurrent POST /admin/reload
+  overload time to the 503 and accepted-request latency at 8, 16 and 64 closed-loop clients
+  slow     good /infer requests served while 500 idle + dripping connections are held open
+  bad      hostile bodies: count of answers by status, 5xx and `null`s in 200s
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from loadgen import ROOT, pct, start_server
+
+JSON = {"Content-Type": "application/json"}
+CLIENTS = [int(c) for c in os.environ.get("RELIABILITY_CLIENTS", "8,16,64").split(",")]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def post(port: int, path: str, body: bytes = b"", timeout: float = 60) -> tuple[int, bytes]:
+    import http.client
+
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        c.request("POST", path, body=body, headers=JSON)
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
+def reload_storm(pid: int, port: int, body: bytes) -> dict:
+    for _ in range(20):
+        post(port, "/infer", body)
+    curve = [(0, rss_mb(pid))]
+    for i in range(1, 101):
+        assert post(port, "/admin/reload")[0] == 200
+        if i % 10 == 0:
+            curve.append((i, rss_mb(pid)))
+            print(f"  sequential reload {i}: {curve[-1][1]:.0f} MB", flush=True)
+    burst = []
+    with ThreadPoolExecutor(20) as ex:
+        for b in range(5):
+            codes = list(ex.map(lambda _: post(port, "/admin/reload")[0], range(20)))
+            burst.append({"burst": b + 1, "statuses": sorted(set(codes)), "rss_mb": rss_mb(pid)})
+            print(f"  concurrent burst {b + 1} (20 reloads): {burst[-1]['rss_mb']:.0f} MB")
+    peak = max([v for _, v in curve] + [b["rss_mb"] for b in burst])
+    return {
+        "fresh_mb": curve[0][1],
+        "sequential": curve,
+        "concurrent_bursts": burst,
+        "peak_mb": peak,
+        "final_ratio_to_fresh": burst[-1]["rss_mb"] / curve[0][1],
+    }
+
+
+async def _client(port: int, req: bytes, stop: float, backoff_s: float, out: list) -> None:
+    """One keep-alive connection in a closed loop (asyncio: no client threads fighting over a
+    GIL, so the figures are the server's, not the load generator's)."""
+    r, w = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.monotonic() < stop:
+            t0 = time.perf_counter()
+            w.write(req)
+            head = await r.readuntil(b"\r\n\r\n")
+            n = int(head.split(b"Content-Length: ", 1)[1].split(b"\r\n", 1)[0])
+            await r.readexactly(n)
+            st = int(head[9:12])
+            out.append((time.perf_counter() - t0, st))
+            if b"Connection: close" in head:
+                w.close()
+                r, w = await asyncio.open_connection("127.0.0.1", port)
+            if st == 503 and backoff_s:
+                await asyncio.sleep(backoff_s)
+    finally:
+        w.close()
+
+
+def overload(port: int, body: bytes, seconds: float, backoff_s: float) -> list[dict]:
+    """Closed loop; after a 503 a client waits `backoff_s` (Retry-After, shortened) first."""
+    req = (
+        b"POST /infer HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    out = []
+    for conc in CLIENTS:
+        flat: list[tuple[float, int]] = []
+        stop = time.monotonic() + seconds
+
+        async def run(conc: int = conc, stop: float = stop, flat: list = flat) -> None:
+            await asyncio.gather(*(_client(port, req, stop, backoff_s, flat) for _ in range(conc)))
+
+        asyncio.run(run())
+        ok = [lat for lat, s in flat if s == 200]
+        shed = [lat for lat, s in flat if s == 503]
+        r = {
+            "clients": conc,
+            "backoff_ms": backoff_s * 1000,
+            "requests": len(flat),
+            "statuses": sorted({s for _, s in flat}),
+            "accepted": len(ok),
+            "accepted_p50_ms": pct(ok, 50),
+            "accepted_p99_ms": pct(ok, 99),
+            "shed": len(shed),
+            "time_to_503_p50_ms": pct(shed, 50),
+            "time_to_503_p95_ms": pct(shed, 95),
+        }
+        print(f"  {conc} clients: {json.dumps(r)}", flush=True)
+        out.append(r)
+    return out
+
+
+def slow_clients(port: int, body: bytes, n: int = 500) -> dict:
+    socks: list[socket.socket] = []
+    for i in range(n):
+        s = socket.create_connection(("127.0.0.1", port))
+        if i % 2:  # dripping: a header line now and then, never the end of the headers
+            s.sendall(b"POST /infer HTTP/1.1\r\nHost: x\r\n")
+        socks.append(s)
+    stop = threading.Event()
+
+    def drip() -> None:
+        while not stop.wait(2):
+            for s in socks[1::2]:
+                with contextlib.suppress(OSError):
+                    s.sendall(b"X-Drip: 1\r\n")
+
+    t = threading.Thread(target=drip, daemon=True)
+    t.start()
+    lat, codes = [], []
+    t_end = time.monotonic() + 15
+    while time.monotonic() < t_end:
+        t0 = time.perf_counter()
+        try:
+            codes.append(post(port, "/infer", body, timeout=5)[0])
+        except OSError:
+            codes.append(0)
+        lat.append(time.perf_counter() - t0)
+        time.sleep(0.05)
+    stop.set()
+    open_left = 0
+    for s in socks:
+        s.setblocking(False)
+        try:
+            open_left += s.recv(1) != b""
+        except BlockingIOError:
+            open_left += 1
+        except OSError:
+            pass
+        s.close()
+    good = sum(c == 200 for c in codes)
+    r = {
+        "held_connections": n,
+        "good_requests": len(codes),
+        "good_200": good,
+        "good_p50_ms": pct(lat, 50),
+        "good_p99_ms": pct(lat, 99),
+        "held_still_open_after_15s": open_left,
+    }
+    print(f"  {json.dumps(r)}", flush=True)
+    return r
+
+
+def bad_inputs(port: int) -> dict:
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(100, 9)).round(4)
+    bodies: list[bytes] = []
+    for c in range(9):
+        for v in (1e37, -1e37, 3e38, -3.3e38, 1e20, 1e6, -5e3, 5e3, 1e39, 2.0**200):
+            x = w.copy().tolist()
+            x[rng.integers(100)][c] = v
+            bodies.append(json.dumps({"x": x}).encode())
+    bodies += [b"", b"{", b"[]", b'{"x": null}', b'{"x": [[NaN]]}', b'{"x": "a"}']
+    bodies += [json.dumps({"x": [[1e308] * 9] * 100}).encode()]
+    counts: dict[int, int] = {}
+    nulls = 0
+    for b in bodies:
+        st, out = post(port, "/infer", b)
+        counts[st] = counts.get(st, 0) + 1
+        nulls += st == 200 and b"null" in out
+    five = sum(v for k, v in counts.items() if k >= 500)
+    r = {"bodies": len(bodies), "statuses": counts, "5xx": five, "nulls_in_200": nulls}
+    print(f"  {json.dumps(r)}", flush=True)
+    return r
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--artifact", type=Path, required=True)
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    ap.add_argument("--only", default="bad,overload,slow,reload")
+    ap.add_argument("--seconds", type=float, default=5.0, help="per overload level")
+    ap.add_argument(
+        "--backoff-ms", default="0,20", help="overload: a client's pause after a 503 (runs)"
+    )
+    a = ap.parse_args(argv)
+    a.out.mkdir(parents=True, exist_ok=True)
+    body = orjson.dumps({"x": np.random.default_rng(1).normal(size=(100, 9)).round(6).tolist()})
+    res: dict = {"artifact": str(a.artifact)}
+    proc, port = start_server(a.artifact, 1, a.out / "reliability-daemon.ndjson")
+    try:
+        for phase in a.only.split(","):
+            print(f"{phase} ...", flush=True)
+            if phase == "reload":
+                res["reload"] = reload_storm(proc.pid, port, body)
+            elif phase == "overload":
+                res["overload"] = [
+                    r
+                    for b in a.backoff_ms.split(",")
+                    for r in overload(port, body, a.seconds, float(b) / 1000)
+                ]
+            elif phase == "slow":
+                res["slow"] = slow_clients(port, body)
+            elif phase == "bad":
+                res["bad"] = bad_inputs(port)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        res["daemon_exit"] = proc.wait(30)
+    (a.out / "reliability.json").write_text(json.dumps(res, indent=2))
+    print(f"wrote {a.out / 'reliability.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
