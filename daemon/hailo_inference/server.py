@@ -8,7 +8,6 @@ import http.client
 import os
 import platform
 import signal
-import sys
 import threading
 import time
 from typing import Any
@@ -27,7 +26,6 @@ EXIT_OK = 0
 EXIT_CONFIG = 2
 EXIT_MODEL = 3
 EXIT_BIND = 4
-SWITCH_INTERVAL_S = 0.0005
 
 
 def _probe_host(host: str) -> str:
@@ -88,9 +86,6 @@ class Daemon:
                 host=s.host,
                 hint="the API has no authentication: firewall it",
             )
-        # The event loop thread reads, sheds and writes every request: it must not wait a whole
-        # default 5 ms GIL interval behind each busy worker thread (benchmarks/reliability.py).
-        sys.setswitchinterval(float(os.environ.get("HAILO_SWITCH", SWITCH_INTERVAL_S)))
         signal.signal(signal.SIGTERM, self._on_term)
         signal.signal(signal.SIGINT, self._on_term)
         signal.signal(signal.SIGHUP, self._on_hup)
