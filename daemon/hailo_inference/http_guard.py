@@ -9,9 +9,10 @@ text/plain for its own errors. Everything here is installed by `make_server`.
 
 from __future__ import annotations
 
+import random
 import resource
+import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ IDLE_TIMEOUT_S = 30.0  # keep-alive connection with no request in progress
 CONNECTION_LIMIT = 1000  # one EdgeInfer needs a handful; the rest is headroom against floods
 EVICT_ABOVE = 0.8  # beyond this share of the limit, idle keep-alive connections are closed
 FD_RESERVE = 128  # descriptors kept for the model, logs, telemetry, the trigger pipe
+SHED_LOG_INTERVAL_S = 1.0  # overload_shed log lines: at most one per interval
 EXTRA_THREADS = 4  # waitress threads beyond max_inflight: probes never wait behind inference
 INFER_PATHS = frozenset(
     rule for rule, m in ROUTES.items() if "POST" in m and m["POST"][0].startswith("infer")
@@ -65,10 +67,15 @@ def limits(max_inflight: int, threads: int) -> Limits:
     return Limits(conn, max(threads, max_inflight + EXTRA_THREADS))
 
 
+def _new_rid() -> str:
+    # Not uuid4: os.urandom releases the GIL, and the event loop waits to get it back.
+    return f"{random.getrandbits(128):032x}"
+
+
 def _rid(req: Any) -> str:
     rid = str(req.headers.get("X_REQUEST_ID", "")) if req is not None else ""
     ok = 0 < len(rid) <= 128 and all(c.isalnum() or c in "._:-" for c in rid)
-    return rid if ok else uuid.uuid4().hex
+    return rid if ok else _new_rid()
 
 
 def _route(path: str) -> str:
@@ -82,6 +89,34 @@ class Guard:
         self.log = log
         self.metrics = metrics
         self.saturated = saturated
+        self._shed_lock = threading.Lock()
+        self._shed_since = 0  # sheds not logged yet
+        self._shed_logged_at = -SHED_LOG_INTERVAL_S
+
+    def shed(self, req: Any, t0: float, remote: Any) -> None:
+        """Count every shed request; log the first one in full, then one `overload_shed` line per
+        SHED_LOG_INTERVAL_S with the count: a log write per 503 would feed the overload."""
+        route = _route(getattr(req, "path", "") or "")
+        self.metrics.rejections.labels("overloaded").inc()
+        self.metrics.requests.labels(route, "503").inc()
+        self.metrics.latency.labels(route).observe(time.perf_counter() - t0)
+        now = time.monotonic()
+        with self._shed_lock:
+            self._shed_since += 1
+            if now - self._shed_logged_at < SHED_LOG_INTERVAL_S:
+                return
+            first, n = self._shed_logged_at < 0, self._shed_since
+            self._shed_logged_at, self._shed_since = now, 0
+        self.log.warning(
+            "overload_shed",
+            requests=n,
+            interval_s=SHED_LOG_INTERVAL_S,
+            last_path=getattr(req, "path", None),
+            last_remote=remote,
+            first=first,
+            hint="more inference requests than server.max_inflight / free threads: each got 503 "
+            "overloaded with Retry-After: 1",
+        )
 
     def answered(self, req: Any, status: int, code: str, t0: float, remote: Any) -> None:
         """One canonical NDJSON `request` line and the request metrics, as the app does."""
@@ -161,7 +196,7 @@ class GuardedChannel(HTTPChannel):
         detail = f"not an HTTP/1.1 request ({why}); the connection is closed"
         t0 = time.perf_counter()
         with self.requests_lock:
-            self.write_soon(_response(400, "malformed_http", detail, uuid.uuid4().hex, True))
+            self.write_soon(_response(400, "malformed_http", detail, _new_rid(), True))
             self.close_when_flushed = True
         self.guard.answered(None, 400, "malformed_http", t0, self.addr[0])
         self.guard.closed("not_http", self.addr[0], why=why)
@@ -217,8 +252,7 @@ class SheddingDispatcher(ThreadedTaskDispatcher):
         )
         channel.requests.pop(0)
         req.close()
-        self.guard.metrics.rejections.labels("overloaded").inc()
-        self.guard.answered(req, 503, "overloaded", t0, channel.addr[0])
+        self.guard.shed(req, t0, channel.addr[0])
         if close:
             channel.close_when_flushed = True
         elif channel.requests:

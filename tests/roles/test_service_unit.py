@@ -76,3 +76,19 @@ def test_unit_keeps_restarting_but_not_on_a_bad_config() -> None:
     assert "StartLimitBurst" not in unit
     assert re.search(r"^RestartSec=([2-9]|\d\d+)$", unit, re.M), unit
     assert re.search(r"^RestartPreventExitStatus=2$", unit, re.M), unit
+
+
+def test_unit_bounds_memory_tasks_files_and_proc() -> None:
+    """Issue 14: a reload storm once took the daemon to GBs; the kernel must pick this unit, not
+    EdgeInfer. Values measured with benchmarks/reliability.py (docs/reliability.md)."""
+    d = directives(render())
+
+    def mib(v: str) -> float:
+        return float(v[:-1]) * {"K": 1 / 1024, "M": 1, "G": 1024}[v[-1]]
+
+    high, top = mib(d["MemoryHigh"][0]), mib(d["MemoryMax"][0])
+    assert 140 * 2 <= high < top <= 1024, (high, top)  # >= 2x the measured peak, below 1 GiB
+    assert 16 * 2 <= int(d["TasksMax"][0]) <= 256
+    assert int(d["LimitNOFILE"][0]) >= 1000 + 128  # http_guard.CONNECTION_LIMIT + FD_RESERVE
+    assert int(d["OOMScoreAdjust"][0]) > 0
+    assert d["ProcSubset"] == ["pid"]
