@@ -20,6 +20,7 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -35,11 +36,37 @@ JSON = {"Content-Type": "application/json"}
 CLIENTS = [int(c) for c in os.environ.get("RELIABILITY_CLIENTS", "8,16,64").split(",")]
 
 
-def rss_mb(pid: int) -> float:
+def status(pid: int, key: str) -> int:
+    """A number from /proc/<pid>/status (VmRSS in kB, Threads)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def rss_mb(pid: int) -> float:
+    return status(pid, "VmRSS") / 1024
+
+
+class Peaks:
+    """Samples the daemon's RSS and thread count every 0.1 s while a phase runs."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.rss_mb, self.threads = pid, 0.0, 0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            with contextlib.suppress(OSError):
+                self.rss_mb = max(self.rss_mb, rss_mb(self.pid))
+                self.threads = max(self.threads, status(self.pid, "Threads"))
+
+    def stop(self) -> dict:
+        self._stop.set()
+        self._t.join()
+        return {"peak_rss_mb": round(self.rss_mb, 1), "peak_threads": self.threads}
 
 
 def post(port: int, path: str, body: bytes = b"", timeout: float = 60) -> tuple[int, bytes]:
@@ -223,10 +250,14 @@ def main(argv: list[str] | None = None) -> int:
     a.out.mkdir(parents=True, exist_ok=True)
     body = orjson.dumps({"x": np.random.default_rng(1).normal(size=(100, 9)).round(6).tolist()})
     res: dict = {"artifact": str(a.artifact)}
-    proc, port = start_server(a.artifact, 1, a.out / "reliability-daemon.ndjson")
+    log = Path(tempfile.gettempdir()) / "reliability-daemon.ndjson"  # ~15 MB: not a result
+    proc, port = start_server(a.artifact, 1, log)
     try:
+        res["fresh"] = {"rss_mb": rss_mb(proc.pid), "threads": status(proc.pid, "Threads")}
+        res["peaks"] = {}
         for phase in a.only.split(","):
             print(f"{phase} ...", flush=True)
+            peaks = Peaks(proc.pid)
             if phase == "reload":
                 res["reload"] = reload_storm(proc.pid, port, body)
             elif phase == "overload":
@@ -239,11 +270,13 @@ def main(argv: list[str] | None = None) -> int:
                 res["slow"] = slow_clients(port, body)
             elif phase == "bad":
                 res["bad"] = bad_inputs(port)
+            res["peaks"][phase] = peaks.stop()
+            print(f"  daemon peaks during {phase}: {res['peaks'][phase]}", flush=True)
     finally:
         proc.send_signal(signal.SIGTERM)
         res["daemon_exit"] = proc.wait(30)
     (a.out / "reliability.json").write_text(json.dumps(res, indent=2))
-    print(f"wrote {a.out / 'reliability.json'}")
+    print(f"wrote {a.out / 'reliability.json'} (daemon log: {log})")
     return 0
 
 
