@@ -22,13 +22,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import fake_hailort
 import pytest
-from deploylib import Result, ad_hoc, model_ref, on_host, playbook
+from deploylib import CTL, INVENTORY, Result, ad_hoc, model_ref, on_host, playbook, run
 
 pytestmark = pytest.mark.lab
 
@@ -55,6 +56,7 @@ printf '%s' '{BOOT_CONFIG}' > /boot/firmware/config.txt
 mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/update-success-stamp
 """
 CLEAN = f"""dpkg --force-hold --purge python3-hailort hailort hailo-dkms hailofw >/dev/null 2>&1
+dpkg --force-hold --purge linux-image-$(uname -r) >/dev/null 2>&1
 rm -f /lib/modules/$(uname -r)/updates/dkms/hailo_pci.ko; depmod -a 2>/dev/null || true
 rm -rf /etc/rpi-issue {DEVICE} /run/fake-sys {FAKE_BOOT_ID}
 rm -rf /boot/firmware {REPO} /etc/ansible/facts.d/hailort.fact
@@ -114,6 +116,10 @@ def fake_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo.mkdir()
     arch = fake_hailort.dpkg_arch()
     debs = [deb for v in (VERSION, NEW_VERSION) for deb in _release_debs(repo, arch, v)]
+    # the running kernel as a package (the lab hosts share the controller's kernel)
+    kernel = f"linux-image-{os.uname().release}"
+    debs.append(fake_hailort.deb(repo, kernel, "all", {"usr/share/doc/fake-kernel": b"fake\n"},
+                                 version="1.0-fake"))  # fmt: skip
     (repo / "Packages").write_text(_packages_index(debs))
     for src in repo.glob("*.src"):  # only the .deb files and the index go to the host
         shutil.rmtree(src)
@@ -186,6 +192,20 @@ def test_raspios_fake_rerun_changes_nothing_and_still_reports_the_pending_reboot
     assert "REBOOT PENDING" in flat and "hailo_pci could not be loaded" in flat, flat[-3000:]
     # carried over from the first run (same boot), though config.txt did not change this time
     assert "PCIe Gen3 set in /boot/firmware/config.txt" in flat, flat[-3000:]
+
+
+def test_raspios_fake_hold_kernel_holds_the_running_kernel_verified_against_fake(
+    raspios_host: str, artifact_a: Path
+) -> None:
+    """Verified against a fake, not on hardware: hailort_hold_kernel holds the installed
+    package of the running kernel (a fake one here), which the DKMS driver is built against."""
+    kernel = f"linux-image-{os.uname().release}"
+    inst = on_host(raspios_host, f"DEBIAN_FRONTEND=noninteractive apt-get install -y -q {kernel}")
+    assert inst.rc == 0, inst.out
+    res = _play(raspios_host, artifact_a, "-e", "hailort_hold_kernel=true")
+    assert res.rc == 0, res.out[-3000:]
+    sel = on_host(raspios_host, f"dpkg --get-selections {kernel}").out
+    assert "hold" in sel, sel
 
 
 def _fact(host: str) -> dict:
@@ -264,3 +284,25 @@ def test_raspios_fake_unknown_pin_fails_naming_the_available_versions_verified_a
     named = flat.split("pinned versions:")[1].split("Set hailort_apt_packages")[0]
     assert "hailofw" not in named, f"only the unknown pin is named: {named}"
     assert on_host(raspios_host, query).out == before, "what is installed must stay as it was"
+
+
+def test_raspios_fake_uninstall_with_hailort_purges_the_stack_verified_against_fake(
+    raspios_host: str,
+) -> None:
+    """Verified against a fake, not on hardware: uninstall.yml -e uninstall_hailort=true purges
+    the held packages and removes the udev rule, module options, local fact and group."""
+    res = run(
+        [str(CTL / "ansible-playbook"), "-i", str(INVENTORY), "uninstall.yml", "--limit",
+         raspios_host, "-e", "uninstall_hailort=true"]
+    )  # fmt: skip
+    assert res.rc == 0, res.out[-3000:]
+    left = on_host(
+        raspios_host,
+        "dpkg-query -W -f '${Package} ${db:Status-Status}\\n' hailort hailofw hailo-dkms "
+        "python3-hailort 2>/dev/null | grep ' installed$'; "
+        "for p in /etc/udev/rules.d/51-hailo-udev.rules /etc/modprobe.d/hailo_pci.conf "
+        "/etc/ansible/facts.d/hailort.fact /opt/hailo-inference; do "
+        "[ -e $p ] && echo LEFT $p; done; "
+        "getent group hailo && echo LEFT group; true",
+    ).out
+    assert "installed" not in left and "LEFT" not in left, left

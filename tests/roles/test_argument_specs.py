@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-ROLES = ["hailort", "hailo_inference", "hailo_compiler"]
+ROLES = ["hailort", "hailo_inference", "hailo_compiler", "hailo_verify"]
 
 
 def _load(path: Path) -> dict:

@@ -1,0 +1,119 @@
+"""A release is the artifact, the virtualenv and the configuration together (lab fleet).
+
+- A configuration-only change that breaks the daemon is rolled back with its release: `current`
+  and the configuration return to the previous release (before, the config in /etc stayed new,
+  the old daemon crash-looped on it and the play said "Nothing was activated").
+- `rollback.yml` returns a host to the release before the current one, or to a named one, and
+  proves it with the same health gate; an unknown name fails listing the releases there.
+- `uninstall.yml` leaves nothing of hailo-inference behind; the host is deployed again after.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from deploylib import CTL, INVENTORY, Result, healthz, model_ref, on_host, playbook, run, wait_ready
+
+pytestmark = pytest.mark.lab
+
+ROOT_DIR = "/opt/hailo-inference"
+
+
+def _flat(res: Result) -> str:
+    return " ".join(res.out.split())
+
+
+def _current(host: str) -> str:
+    return on_host(host, f"readlink {ROOT_DIR}/current").out.strip().splitlines()[-1]
+
+
+def _play(name: str, host: str, *extra: str) -> Result:
+    cmd = [str(CTL / "ansible-playbook"), "-i", str(INVENTORY), name, "--limit", host]
+    res = run([*cmd, "-e", "@playbooks/vars/lab.yml", *extra])
+    print(res.out[-3000:])
+    return res
+
+
+@pytest.fixture(scope="module")
+def host(edge_hosts: dict[str, str]) -> str:
+    return sorted(edge_hosts)[0]
+
+
+@pytest.fixture(scope="module")
+def url(host: str, urls: dict[str, str]) -> str:
+    return urls[host]
+
+
+def test_a_bad_config_only_change_is_rolled_back_with_its_release(
+    host: str, url: str, artifact_a: Path
+) -> None:
+    assert playbook(artifact_a, "--limit", host).rc == 0
+    before = _current(host)
+    # valid YAML the daemon accepts, yet it cannot serve: no HailoRT here and no fallback
+    bad = ("-e", "hailo_inference_backend=hailo", "-e", "hailo_inference_fallback_to_onnx=false")
+    res = playbook(artifact_a, "--limit", host, *bad)
+    assert res.rc != 0, "a configuration that cannot serve was kept"
+    flat = _flat(res)
+    assert "ROLLED BACK" in flat and "Nothing was activated" not in flat, flat[-3000:]
+    assert _current(host) == before, "current did not return to the previous release"
+    config = on_host(
+        host,
+        "readlink -f /etc/hailo-inference/config.yaml; grep backend: "
+        "/etc/hailo-inference/config.yaml",
+    ).out
+    assert f"{before}/config.yaml" in config and "backend: hailo" not in config, config
+    wait_ready(url, timeout=60)
+    assert healthz(url).get("model") == model_ref(artifact_a)
+
+
+def test_rollback_playbook_returns_to_the_previous_or_a_named_release(
+    host: str, url: str, artifact_a: Path, artifact_b: Path
+) -> None:
+    assert playbook(artifact_a, "--limit", host).rc == 0
+    release_a = Path(_current(host)).name
+    assert playbook(artifact_b, "--limit", host).rc == 0
+    release_b = Path(_current(host)).name
+    assert release_a != release_b
+
+    res = _play("rollback.yml", host)
+    assert res.rc == 0, res.out[-3000:]
+    assert Path(_current(host)).name == release_a
+    assert healthz(url).get("model") == model_ref(artifact_a)
+    assert f"{host} serves {model_ref(artifact_a)}" in _flat(res), "no health gate figures"
+
+    res = _play("rollback.yml", host, "-e", f"release={release_b}")
+    assert res.rc == 0, res.out[-3000:]
+    assert healthz(url).get("model") == model_ref(artifact_b)
+
+    res = _play("rollback.yml", host, "-e", "release=no-such-release")
+    assert res.rc != 0
+    flat = _flat(res)
+    assert "has no release no-such-release" in flat and release_a in flat, flat[-3000:]
+    assert Path(_current(host)).name == release_b, "a refused rollback changed the release"
+
+
+def test_uninstall_leaves_nothing_behind_then_the_host_deploys_again(
+    host: str, url: str, artifact_a: Path
+) -> None:
+    res = _play("uninstall.yml", host)
+    assert res.rc == 0, res.out[-3000:]
+    left = on_host(
+        host,
+        "for p in /opt/hailo-inference /etc/hailo-inference /var/lib/hailo-inference "
+        "/var/log/hailo-inference /etc/logrotate.d/hailo-inference "
+        "/etc/systemd/system/hailo-inference.service "
+        "/etc/systemd/system/hailo-inference-select.service "
+        "/etc/systemd/system/hailo-inference-select.timer; do [ -e $p ] && echo LEFT $p; done; "
+        "getent passwd hailo-inference && echo LEFT user; "
+        "getent group hailo-inference && echo LEFT group; "
+        "systemctl list-units --all --no-legend 'hailo-inference*' | grep -q . && echo LEFT unit; "
+        "ss -ltn | grep -q ':9000 ' && echo LEFT port; true",
+    )
+    assert "LEFT" not in left.out, left.out
+    again = _play("uninstall.yml", host)
+    assert again.rc == 0 and again.recap()[host]["changed"] == 0, again.out[-3000:]
+    res = playbook(artifact_a, "--limit", host)
+    assert res.rc == 0, res.out[-3000:]
+    wait_ready(url, timeout=60)
+    assert healthz(url).get("model") == model_ref(artifact_a)
