@@ -22,6 +22,7 @@ def _dumps(obj: Any, **_: Any) -> bytes:
 def configure_logging(level: str = "info", file: str | None = None) -> None:
     """One NDJSON line per event; every line of a request carries its request_id."""
     global _file
+    previous, _file = _file, None
     if file:
         _file = open(file, "ab")  # noqa: SIM115 (held open for the process' lifetime)
         out: BinaryIO = _file
@@ -40,6 +41,8 @@ def configure_logging(level: str = "info", file: str | None = None) -> None:
         cache_logger_on_first_use=False,
     )
     warnings.showwarning = _warning_to_log
+    if previous is not None:  # reconfigured (tests): the old file is no longer written
+        previous.close()
     waitress_log = logging.getLogger("waitress")
     waitress_log.handlers[:] = [_ToNdjson()]
     waitress_log.propagate = False
