@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""hef.yml's quantized parity gate, read back from the fetched artifact folder.
+
+The compile already refuses a HEF below the parity gate (hailo_compiler_hef: require); this
+checks the outcome the release will carry: exactly one artifact folder, `encoder.hef` in it,
+compile_report.json with HEF status built/up-to-date, and the quantized parity (DFC emulator vs
+PyTorch) at or above the manifest's `tolerance.hailo`. Prints the folder path on stdout and
+Markdown for $GITHUB_STEP_SUMMARY to the file given with --summary. Exit 1 names what failed.
+
+    hef_gate.py FETCH_DEST [--summary FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+OK_STATUS = ("built", "up-to-date")
+
+
+class GateError(RuntimeError):
+    """The artifact does not pass; the message says why."""
+
+
+def find_artifact(dest: Path) -> Path:
+    """The one artifacts/<model>/<version>/ folder (with manifest.json) under `dest`."""
+    found = sorted(
+        p.parent for p in dest.glob("*/*/manifest.json") if ".failed" not in p.parent.name
+    )
+    if len(found) != 1:
+        raise GateError(
+            f"want exactly one artifact folder under {dest}, found {len(found)}: {found}"
+        )
+    return found[0]
+
+
+def check(art: Path) -> dict:
+    """Gate figures of `art`; raises GateError naming the first failure."""
+    if not (art / "encoder.hef").is_file():
+        raise GateError(f"{art} has no encoder.hef: the DFC built no HEF")
+    report = json.loads((art / "compile_report.json").read_text())
+    manifest = json.loads((art / "manifest.json").read_text())
+    status = report["hef"]["status"]
+    if status not in OK_STATUS:
+        raise GateError(
+            f"HEF status {status}: {report['hef'].get('reason')} {report['hef']['failures']}"
+        )
+    parity = report["parity"].get("hailo") or {}
+    tol = (manifest.get("tolerance") or {}).get("hailo") or {}
+    if not parity or not tol:
+        raise GateError(
+            "compile_report.json has no quantized parity or the manifest no tolerance.hailo"
+        )
+    if parity["min_cosine"] < tol["min_cosine"]:
+        raise GateError(f"quantized min cosine {parity['min_cosine']} < {tol['min_cosine']}")
+    if "min_snr_db" in tol and parity["min_snr_db"] < tol["min_snr_db"]:
+        raise GateError(f"quantized min SNR {parity['min_snr_db']} dB < {tol['min_snr_db']} dB")
+    return {"status": status, "hw_arch": report["hef"].get("hw_arch"), **parity, "tolerance": tol}
+
+
+def markdown(art: Path, figures: dict) -> str:
+    rows = [
+        f"### HEF artifact `{art.parent.name}/{art.name}`",
+        "",
+        "| figure | value |",
+        "|---|---|",
+    ]
+    rows += [f"| {k} | {v} |" for k, v in figures.items()]
+    return "\n".join(rows) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("dest", type=Path, help="hailo_compiler_fetch_dest of the run")
+    ap.add_argument("--summary", type=Path, help="append Markdown here ($GITHUB_STEP_SUMMARY)")
+    args = ap.parse_args(argv)
+    try:
+        art = find_artifact(args.dest)
+        figures = check(art)
+    except (GateError, OSError, KeyError, ValueError) as exc:
+        print(f"hef_gate: FAILED: {exc}", file=sys.stderr)
+        return 1
+    if args.summary:
+        with args.summary.open("a") as f:
+            f.write(markdown(art, figures))
+    print(art)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
