@@ -6,7 +6,8 @@ COMPILE_WHEELHOUSE ?= $(ROOT)/wheelhouse/compiler
 COMPILE_INVENTORY  ?= $(ROOT)/inventory/production
 # The licensed Dataflow Compiler wheel, if you have one: its dependencies join the wheelhouse.
 DFC_WHEEL ?=
-# Target Python of the GPU server's venv, e.g. 3.10 (Ubuntu 22.04); empty: this machine's (3.11).
+# Target Python of the GPU server's venv: 3.11 or 3.12 (Ubuntu 24.04's python3; the pinned
+# onnxruntime 1.32 has no 3.10 wheel); empty: this machine's (3.11).
 COMPILE_PYTHON_VERSION ?=
 
 compile-wheelhouse: setup ## wheels for the GPU server's toolchain venv (torch CPU, onnx, project)

@@ -2,7 +2,8 @@
 # Builds, ON THE CONTROLLER, the wheelhouse the hailo_compiler role installs the GPU server's
 # toolchain venv from (`make compile-wheelhouse`; docs/compile.md):
 #   COMPILE_WHEELHOUSE=wheelhouse/compiler  DFC_WHEEL=<licensed DFC wheel, optional>
-#   COMPILE_PYTHON_VERSION=<the server's Python, e.g. 3.10; empty: this machine's>
+#   COMPILE_PYTHON_VERSION=<the server's Python, 3.11 or 3.12 (the pinned onnxruntime has no 3.10
+#   wheel); empty: this machine's>
 # Output: $COMPILE_WHEELHOUSE/toolchain.tar (torch CPU, onnx, ... every dependency, one file
 # the role copies and checksums), project/ (the project's wheels, reinstalled when they change)
 # and .stamp (a hash of every input: an unchanged stamp rebuilds nothing).
@@ -31,13 +32,19 @@ build=$(mktemp -d); trap 'rm -rf "$build"' EXIT
 for pkg in "${PACKAGES[@]}"; do project_wheel "$build/project" "$pkg"; done
 mkdir -p "$OUT/toolchain"
 grep -v '^-e' requirements.txt >"$build/constraints.txt"
+# the GPU server's Python differs from this one: binary wheels for its version, every manylinux
+# tag an x86_64 Ubuntu 22.04/24.04 (glibc 2.35/2.39) accepts
 plat=(); if [ -n "$PYVER" ]; then
-  plat=(--python-version "$PYVER" --platform manylinux_2_28_x86_64 --only-binary=:all:); fi
+  mapfile -t plat < <(manylinux_platforms x86_64 "${COMPILE_GLIBC_MAX:-35}")
+  plat+=(--python-version "$PYVER" --implementation cp --only-binary=:all:); fi
 dfc=(); if [ -n "$DFC_WHEEL" ]; then dfc=("$DFC_WHEEL"); fi
 "$PY" -m pip download -q "${plat[@]}" -d "$OUT/toolchain" \
   --find-links "$build/project" -c "$build/constraints.txt" \
   -r "$REQS" pip setuptools wheel "$build"/project/*.whl "${dfc[@]}" \
-  2> >(grep -v -e "is ignored: it is neither a file nor a directory" >&2)
+  2> >(grep -v -e "is ignored: it is neither a file nor a directory" >&2) \
+  || die "pip could not resolve the toolchain for Python ${PYVER:-$("$PY" -c 'import sys; print(sys.version[:4])')} \
+(above: the pin without a matching wheel). The pinned onnxruntime needs Python >= 3.11 on the GPU \
+server: Ubuntu 24.04's python3 (3.12), or python3.11/3.12 on 22.04; set COMPILE_PYTHON_VERSION to it."
 # the project's own wheels live apart (the role reinstalls them when they change)
 rm -f "$OUT"/toolchain/{edge_artifact,edge_models,edge_compiler,hailo_inference}-*.whl
 if [ -n "$DFC_WHEEL" ]; then rm -f "$OUT/toolchain/$(basename "$DFC_WHEEL")"; fi

@@ -48,8 +48,7 @@ for target in "$@"; do
   if [ -f "$dest/.inputs" ] && [ "$(cat "$dest/.inputs")" = "$stamp_in" ] && [ -f "$dest/SHA256SUMS" ]; then
     echo "wheelhouse: $target up to date ($dest)"; continue
   fi
-  plats=(--platform "manylinux2014_$arch")
-  for g in $(seq 17 "$GLIBC_MAX"); do plats+=(--platform "manylinux_2_${g}_$arch"); done
+  mapfile -t plats < <(manylinux_platforms "$arch" "$GLIBC_MAX")
   tmp=$dest.tmp; rm -rf "$tmp"; mkdir -p "$tmp"
   cp "${wheels[@]}" "$build/REQUIREMENTS" "$tmp/"
   echo "wheelhouse: $target: downloading binary wheels for hailo-inference $daemon_ver (cp3$minor, $arch)"
