@@ -160,7 +160,7 @@ def test_device_error_in_callback_is_raised_verified_against_fake(
 def test_hef_from_newer_dfc_names_the_dfc_verified_against_fake(fake_hailo, hailo_art, monkeypatch):
     from hailo_platform import _api
 
-    monkeypatch.setattr(_api, "MAX_DFC", (3, 32))  # this "HailoRT" predates the HEF's DFC 3.33
+    monkeypatch.setitem(_api.PAIRED_DFC, (4, 23), (3, 32))  # this "HailoRT" predates DFC 3.33
     with pytest.raises(LoadError, match=r"error: 92 \(HAILO_HEF_NOT_SUPPORTED\).*DFC 3\.33"):
         service(hailo_art, backend="hailo", fallback_to_onnx=False).start()
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from edge_artifact import ArtifactError, Manifest, load_artifact, sha256_file
+from edge_artifact import ArtifactError, Manifest, hailo_pairs, load_artifact, sha256_file
 from edge_artifact.names import ACCEL_ONNX, CALIBRATION, GOLDEN, HEF
 
 from . import gate as hef_gate
@@ -66,6 +66,10 @@ class HefOptions:
     force: bool = False
     calibration: Path | None = None  # user-recorded raw windows (N, T, C) .npy; default: artifact's
     escalate: bool = True  # a HEF failing the gate is retried once with every layer at a16_w16
+    # The HailoRT the fleet runs: the DFC must be its pair (edge_artifact/hailo_pairs.json) unless
+    # allow_unpaired; empty: not checked (the manifest still records what the DFC pairs with).
+    target_hailort: str = ""
+    allow_unpaired: bool = False
 
     def __post_init__(self) -> None:
         if self.hw_arch not in HW_ARCHS:
@@ -248,6 +252,19 @@ def _up_to_date(art_dir: Path, manifest: dict, key: str) -> bool:
     return all(n in files and (art_dir / n).is_file() for n in (HEF, HAR, ALLS))
 
 
+def pair_refusal(dfc_version: str, opts: HefOptions) -> str | None:
+    """Why this DFC must not build HEFs for the target HailoRT (None: it may)."""
+    if not opts.target_hailort or opts.allow_unpaired:
+        return None
+    why = hailo_pairs.check_target(dfc_version, opts.target_hailort)
+    if why is None:
+        return None
+    return (
+        f"refusing to build a HEF: {why}. If you know better, allow it with "
+        "--allow-unpaired-dfc (compile.yml: hailo_compiler_allow_unpaired_dfc: true)"
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 def compile_hef(artifact_dir: str | Path, opts: HefOptions, log=print) -> HefResult:  # noqa: ANN001
     """Add a parity-checked HEF to an artifact folder (or say plainly why none was built)."""
@@ -267,6 +284,9 @@ def compile_hef(artifact_dir: str | Path, opts: HefOptions, log=print) -> HefRes
         res.status, res.reason = "unavailable", f"no HEF was built: {exc}"
         return res
     res.dfc_version = version
+    refusal = pair_refusal(version, opts)
+    if refusal:
+        raise DfcError(refusal)
 
     mean = manifest["normalization"]["mean"]
     std = manifest["normalization"]["std"]
@@ -437,6 +457,7 @@ def _accept(
         "normalization_on_chip": opts.script.normalization_on_chip,
         "hw_arch": opts.hw_arch,
         "dfc_version": version,
+        **hailo_pairs.hailort_range(version, opts.target_hailort),
         "net_name": opts.net_name,
         "input_precision": script.input_precision,
         "output_precision": script.output_precision,

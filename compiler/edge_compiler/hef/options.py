@@ -59,6 +59,17 @@ def add_hef_arguments(p: argparse.ArgumentParser) -> None:
         help="do not retry a HEF that fails the gate with every layer at a16_w16",
     )
     g.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    g.add_argument(
+        "--target-hailort",
+        default="",
+        help="the HailoRT version the fleet runs (e.g. 4.20.0): the DFC must be the one Hailo "
+        "ships with it (edge_artifact/hailo_pairs.json); empty: not checked",
+    )
+    g.add_argument(
+        "--allow-unpaired-dfc",
+        action="store_true",
+        help="build even when the DFC and --target-hailort are not a pair Hailo ships together",
+    )
 
 
 def options_from_args(a: argparse.Namespace) -> HefOptions:
@@ -81,4 +92,6 @@ def options_from_args(a: argparse.Namespace) -> HefOptions:
         force=a.force,
         calibration=a.calibration,
         escalate=not a.no_escalate,
+        target_hailort=a.target_hailort,
+        allow_unpaired=a.allow_unpaired_dfc,
     )

@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from edge_artifact import Artifact, ArtifactError
+from edge_artifact import Artifact, ArtifactError, hailo_pairs
 
 from hailo_inference.backends.base import BackendError, BackendTimeout, BackendUnavailable
 
@@ -40,13 +40,15 @@ STATUS_HINTS: dict[int, str] = {
     87: "HAILO_DRIVER_TIMEOUT: the driver timed out; check `dmesg | grep hailo` and PCIe power",
     92: "HAILO_HEF_NOT_SUPPORTED: the HEF was built by a newer Dataflow Compiler than this "
     "HailoRT supports (make sure the DFC version is compatible); rebuild it with the DFC that "
-    "matches the device's HailoRT (DFC 3.33 for HailoRT 4.23) or upgrade hailort on the host",
+    "Hailo ships with the device's HailoRT (edge_artifact/hailo_pairs.json: DFC 3.30 for "
+    "HailoRT 4.20, DFC 3.33 for 4.23) or upgrade hailort on the host",
     93: "HAILO_HEF_NOT_COMPATIBLE_WITH_DEVICE: the HEF was compiled for another hw_arch "
     "(a Hailo-8L runs only hailo8l HEFs); rebuild with the right --hw-arch",
 }
 CLASS_HINTS: dict[str, str] = {
-    "HailoRTInvalidHEFException": "the HEF file is invalid (HAILO_INVALID_HEF); rebuild it "
-    "with the DFC matching the device's HailoRT and check the artifact's sha256",
+    "HailoRTInvalidHEFException": "the HEF file is invalid (HAILO_INVALID_HEF; HailoRT <= 4.20 "
+    "also says so for a HEF from a newer DFC); rebuild it with the DFC Hailo ships with the "
+    "device's HailoRT (edge_artifact/hailo_pairs.json) and check the artifact's sha256",
     "HailoRTStreamAborted": "HailoRT shut the model's pipeline down after an earlier error "
     "(HAILO_STREAM_ABORT); restart the daemon and look for the first error in the log",
     "HailoRTHEFNotCompatibleWithDevice": STATUS_HINTS[93],
@@ -105,6 +107,22 @@ def unavailable(artifact: Artifact) -> str | None:
 
 def create(artifact: Artifact, cfg: ModelConfig) -> HailoBackend:
     return HailoBackend(artifact)
+
+
+def check_runtime(entry: dict[str, Any], hp: ModuleType) -> None:
+    """Refuse a HEF this host's HailoRT cannot load, naming what to upgrade (before the device
+    is opened). The manifest records the HailoRT versions that load it (backends.hailo
+    hailort_min_version / hailort_below_version, from edge_artifact/hailo_pairs.json); a manifest
+    without them predates the table and is left to HailoRT itself (status 92 / 26)."""
+    version = str(getattr(hp, "__version__", "") or "")
+    if not version:
+        return
+    try:
+        why = hailo_pairs.load_refusal(entry, version)
+    except ValueError:
+        return  # an unparsable version: HailoRT's own check decides
+    if why:
+        raise BackendUnavailable(f"HailoRT cannot load this HEF: {why}")
 
 
 class _SharedVDevice:
@@ -177,6 +195,7 @@ class HailoBackend:
         self.hw_arch = entry.get("hw_arch")
         self.normalization_on_chip = bool(entry.get("normalization_on_chip", False))
         hp = import_platform()
+        check_runtime(entry, hp)
         self._hp = hp
         vdevice = VDEVICE.get(hp)
         self._stack = contextlib.ExitStack()

@@ -19,7 +19,10 @@ shared/reference/hailo.md section 1 (pyhailort.py) and enforces what the daemon 
   default 8); `run(bindings, timeout)` is run_async + job.wait WITHOUT wait_for_async_ready, so
   more bindings than the queue fail with HAILO_QUEUE_IS_FULL (82) and shut the model down; a job
   that fails on the device does not raise from wait(), only via the run_async callback.
-- a HEF from a DFC newer than 3.33 fails with HAILO_HEF_NOT_SUPPORTED (92).
+- a HEF this HailoRT cannot read (its header version is newer than the runtime reads, or it
+  comes from a newer DFC than the runtime's pair) is refused as the real one refuses it:
+  HAILO_HEF_NOT_SUPPORTED (92) from HailoRT 4.21, HAILO_INVALID_HEF (26) up to 4.20. The runtime
+  version is FAKE_HAILORT_VERSION (default 4.23.0), read at import.
 - Device() construction is counted in CALLS (the real one runs gc.collect() each time).
 
 Outputs are computed by running the HEF's payload: a FAKE HEF written by the fake DFC
@@ -35,6 +38,8 @@ Everything exercised with it is verified against a fake, not on hardware.
 # Top-level names exactly as the real hailo_platform/__init__.py exports them (those of them the
 # fake implements): the specific exception classes (HailoRTTimeout, HailoRTInvalidHEFException,
 # ...) are NOT top-level in the real package, only in hailo_platform.pyhailort.pyhailort.
+import os
+
 from ._api import (
     HEF,
     AsyncInferJob,
@@ -51,7 +56,7 @@ from ._api import (
 )
 from ._errors import HailoCommunicationClosedException, HailoRTException
 
-__version__ = "4.23.0"
+__version__ = os.environ.get("FAKE_HAILORT_VERSION", "4.23.0")
 FAKE = True
 CALLS: list[str] = []  # every API call, in order, for tests that check the call sequence
 

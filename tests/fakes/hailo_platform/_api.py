@@ -79,18 +79,48 @@ def _load_hef(source: str | bytes) -> Any:
         raise E.HailoRTInvalidHEFException("fake: hailo_sdk_client fake not importable") from exc
     if not fake_hef.is_fake(data):
         raise E.failed(26)
-    hef = fake_hef.load(data)
-    # A HEF from a newer DFC than this HailoRT supports: hef.cpp Hef::Impl::validate_hef_extensions
-    # -> HAILO_HEF_NOT_SUPPORTED (92, hailort.h: "Make sure the DFC version is compatible"), which
-    # pyhailort raises as a plain HailoRTException (no class of its own in
-    # create_exception_from_status). HailoRT 4.23 pairs with DFC 3.33 (hailo_model_zoo v2.17).
-    dfc = str(hef.header.get("dfc_version", "0")).split("+")[0]
-    if tuple(int(p) for p in dfc.split(".")[:2]) > MAX_DFC:
-        raise E.failed(92)
-    return hef
+    refuse_unreadable(fake_hef.load_header(data))  # the header is read first, as in hef.cpp
+    return fake_hef.load(data)
 
 
-MAX_DFC = (3, 33)  # newest DFC major.minor whose HEFs the fake HailoRT 4.23 opens
+def refuse_unreadable(header: dict) -> None:
+    """Raise what pyhailort raises for a HEF header this HailoRT (hailo_platform.__version__)
+    cannot read."""
+    from . import __version__
+
+    runtime = _minor(__version__)
+    # Status for a HEF this HailoRT cannot read: HAILO_INVALID_HEF (26) up to 4.20 (v4.20.0
+    # hef.cpp Hef::Impl::parse_hef_file `default: return HAILO_INVALID_HEF`, and
+    # validate_hef_extensions CHECK(..., HAILO_INVALID_HEF, ...); 4.20's hailort.h has no 92),
+    # HAILO_HEF_NOT_SUPPORTED (92, "Make sure the DFC version is compatible") from 4.21 on (the
+    # same two places). pyhailort raises 26 as HailoRTInvalidHEFException, 92 as a plain
+    # HailoRTException (create_exception_from_status).
+    refused = 26 if runtime <= (4, 20) else 92
+    # The header version: parse_hef_file's switch reads HEADER_VERSION_0..N and refuses the rest
+    # (N per tag: v4.19.0 1, v4.20.0 2, v4.21.0-v4.23.0 3).
+    if int(header.get("hef_header_version", 0)) > _max_header(runtime):
+        raise E.failed(refused)
+    # A HEF from a newer DFC than this HailoRT's pair (hailo_model_zoo CHANGELOG: DFC 3.30 /
+    # HailoRT 4.20 ... 3.33 / 4.23) carries extensions it does not know: validate_hef_extensions.
+    dfc = _minor(str(header.get("dfc_version", "0.0")))
+    if dfc > PAIRED_DFC.get(runtime, max(PAIRED_DFC.values())):
+        raise E.failed(refused)
+
+
+def _minor(version: str) -> tuple[int, int]:
+    major, minor_ = [*str(version).split("+")[0].split("."), "0"][:2]
+    return int(major), int(minor_)
+
+
+def _max_header(runtime: tuple[int, int]) -> int:
+    """The newest HEF header version HailoRT `runtime` reads (hef.cpp parse_hef_file, per tag)."""
+    return 1 if runtime <= (4, 19) else 2 if runtime == (4, 20) else 3
+
+
+# HailoRT major.minor -> the DFC major.minor Hailo ships with it (hailo_model_zoo CHANGELOG
+# v2.13-v2.17); kept here, independent of edge_artifact/hailo_pairs.json, so a wrong table fails.
+PAIRED_DFC = {(4, 19): (3, 29), (4, 20): (3, 30), (4, 21): (3, 31), (4, 22): (3, 32),
+              (4, 23): (3, 33)}  # fmt: skip
 
 
 class HEF:

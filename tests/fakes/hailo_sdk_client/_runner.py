@@ -195,6 +195,7 @@ class ClientRunner:
             "warning": "FAKE HEF from tests/fakes/hailo_sdk_client: not for a Hailo device",
             "hw_arch": self._hw_arch,
             "dfc_version": VERSION,
+            "hef_header_version": fake_hef.header_version_for(VERSION),
             "network_group_names": [t.net_name],
             "normalization_on_chip": self._fx.normalization is not None,
             "inputs": [
@@ -281,6 +282,7 @@ class ClientRunner:
         state = {
             "fake": True,
             "dfc_version": VERSION,
+            "hef_header_version": fake_hef.header_version_for(VERSION),
             "hw_arch": self._hw_arch,
             "state": self._state.value,
             "net_name": t.net_name,
