@@ -179,13 +179,20 @@ def test_compile_rerun_is_idempotent(lab, first_run):
 def test_compile_with_fake_dfc_adds_a_hailo8l_hef_verified_against_fake_not_hardware(
     lab, first_run
 ):
-    r = playbook(lab, "-e", f"hailo_compiler_test_fake_dfc={FAKE_DFC}", "-e",
-                 "hailo_compiler_hef=require", "-e", "hailo_compiler_hw_arch=hailo8l")  # fmt: skip
+    fake = ("-e", f"hailo_compiler_test_fake_dfc={FAKE_DFC}", "-e", "hailo_compiler_hef=require",
+            "-e", "hailo_compiler_hw_arch=hailo8l")  # fmt: skip
+    # The fake DFC is 3.33, which Hailo ships with HailoRT 4.23: for the default target (the
+    # fleet's HailoRT 4.20) the compile is refused (edge_artifact/hailo_pairs.json).
+    r = playbook(lab, *fake)
+    said = " ".join((r.stdout + r.stderr).split())
+    assert r.returncode != 0 and "DFC 3.30 for HailoRT 4.20.0" in said, r.stdout[-4000:]
+    r = playbook(lab, *fake, "-e", "hailo_compiler_target_hailort_version=4.23.0")
     assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-3000:]
     for m in fetched(lab):
         manifest = check_sha256(m.parent)
         hb = manifest["backends"]["hailo"]
         assert hb["hw_arch"] == "hailo8l" and hb["dfc_version"].endswith("+fake")
+        assert (hb["hailort_min_version"], hb["hailort_below_version"]) == ("4.23", "5.0")
         assert hb["normalization_on_chip"] is True and hb["verified"] == "fake DFC, not hardware"
         par = manifest["parity"]["hailo"]
         assert par["min_cosine"] >= 0.99 and par["min_snr_db"] >= 20
