@@ -1,6 +1,6 @@
 # Compiling on the GPU server (compile.yml, docs/compile.md).
-#   make compile-wheelhouse   wheels the GPU server's toolchain venv is installed from
-#   make compile              ansible-playbook compile.yml -l gpusrv (INVENTORY=inventory/production)
+#   make compile-wheelhouse   wheels the GPU server's toolchain venv is installed from (COMPILE_PYTHON_VERSION, DFC_WHEEL)
+#   make compile              ansible-playbook compile.yml -l gpusrv on COMPILE_INVENTORY (default inventory/production)
 .PHONY: compile-wheelhouse compile
 COMPILE_WHEELHOUSE ?= $(ROOT)/wheelhouse/compiler
 COMPILE_INVENTORY  ?= $(ROOT)/inventory/production
