@@ -5,8 +5,6 @@ here is verified against a fake, not on hardware (tests/fakes/hailo_sdk_client, 
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,7 +18,9 @@ import dfc_artifact  # noqa: E402
 
 ROOT = HERE.parents[1]
 FAKES = HERE.parent / "fakes"
-ANSIBLE = ROOT / ".venv-ctl/bin/ansible-playbook"
+sys.path.insert(0, str(HERE.parent / "roles"))
+from local_play import ANSIBLE, run_play  # noqa: E402
+
 PYVER = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
@@ -119,16 +119,11 @@ def test_compile_preflight_refuses_an_unpaired_dfc_wheel(tmp_path):
         "allowed": host | {"hailo_compiler_dfc_wheel": str(wheels["3.33.0"]),
                            "hailo_compiler_allow_unpaired_dfc": True},
     }}}  # fmt: skip
-    (tmp_path / "hosts.json").write_text(json.dumps(inventory))
-    (tmp_path / "play.yml").write_text(
+    play = (
         "- hosts: gpusrv\n  gather_facts: true\n  gather_subset: [min]\n  tasks:\n"
         "    - ansible.builtin.include_role: {name: hailo_compiler, tasks_from: preflight}\n"
     )
-    r = subprocess.run(
-        [str(ANSIBLE), "-i", str(tmp_path / "hosts.json"), str(tmp_path / "play.yml")],
-        capture_output=True, text=True, cwd=ROOT, check=False,
-        env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    r = run_play(tmp_path, inventory, play)
     out = r.stdout + r.stderr
     recap = out[out.index("PLAY RECAP") :]
     assert "dfc333" in recap and "failed=1" in recap.split("dfc333")[1].splitlines()[0], out

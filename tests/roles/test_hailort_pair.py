@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-ANSIBLE = ROOT / ".venv-ctl/bin/ansible-playbook"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from local_play import ANSIBLE, run_play
+
 PLAY = """- hosts: edge
   gather_facts: false
   tasks:
@@ -46,17 +47,7 @@ def manifest(hailo: dict | None) -> dict:
 def run(tmp_path: Path, hosts: dict[str, dict]) -> subprocess.CompletedProcess:
     base = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
             "hailo_inference_accelerator": True, "hailo_inference_backend": "auto"}  # fmt: skip
-    inventory = {"edge": {"hosts": {n: base | h for n, h in hosts.items()}}}
-    (tmp_path / "hosts.json").write_text(json.dumps(inventory))
-    (tmp_path / "play.yml").write_text(PLAY)
-    return subprocess.run(
-        [str(ANSIBLE), "-i", str(tmp_path / "hosts.json"), str(tmp_path / "play.yml")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    return run_play(tmp_path, {"edge": {"hosts": {n: base | h for n, h in hosts.items()}}}, PLAY)
 
 
 @pytest.mark.skipif(not ANSIBLE.exists(), reason=".venv-ctl missing: run `make setup`")

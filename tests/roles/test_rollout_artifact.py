@@ -7,15 +7,14 @@ finishes during a rollout. Both batches must deploy the one the canary got.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-ANSIBLE = ROOT / ".venv-ctl/bin/ansible-playbook"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from local_play import ANSIBLE, run_play
+
 PLAY = """- hosts: edge
   gather_facts: false
   serial: 1
@@ -52,16 +51,7 @@ def test_an_artifact_that_appears_mid_rollout_does_not_reach_later_batches(tmp_p
         "newer": str(newer),
     }
     inventory = {"edge": {"hosts": {"canary": host, "batch2": host}}}
-    (tmp_path / "hosts.json").write_text(json.dumps(inventory))
-    (tmp_path / "play.yml").write_text(PLAY)
-    r = subprocess.run(
-        [str(ANSIBLE), "-i", str(tmp_path / "hosts.json"), str(tmp_path / "play.yml")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    r = run_play(tmp_path, inventory, PLAY)
     assert r.returncode == 0, r.stdout + r.stderr
     assert (newer / "manifest.json").exists(), "the newer artifact was not written"
     assert f"CHOSE canary {first}" in r.stdout, r.stdout

@@ -1,0 +1,24 @@
+"""Run a small playbook with ansible-playbook against local stand-in hosts (no SSH, no lab)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ANSIBLE = ROOT / ".venv-ctl/bin/ansible-playbook"
+
+
+def run_play(tmp_path: Path, inventory: dict, play: str) -> subprocess.CompletedProcess:
+    """Write inventory (JSON) and play into tmp_path, run them with the repo's ansible.cfg."""
+    (tmp_path / "hosts.json").write_text(json.dumps(inventory))
+    (tmp_path / "play.yml").write_text(play)
+    return subprocess.run(
+        [str(ANSIBLE), "-i", str(tmp_path / "hosts.json"), str(tmp_path / "play.yml")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
