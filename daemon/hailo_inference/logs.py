@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
+import tempfile
 import warnings
+from collections.abc import Iterator
 from typing import Any, BinaryIO, TextIO
 
 import orjson
@@ -73,6 +77,28 @@ def _warning_to_log(
         message=str(message),
         at=f"{filename}:{lineno}",
     )
+
+
+@contextlib.contextmanager
+def native_stderr_logged(source: str) -> Iterator[None]:
+    """Native code writes bare text to fd 2 (ONNX Runtime's cpuinfo under the unit's
+    ProcSubset=pid: "Error in cpuinfo: ..."; libhailort's own warnings). While `source` loads,
+    fd 2 is a temporary file; afterwards each line it got is logged as one NDJSON event, so
+    journald only ever sees NDJSON. A file, not a pipe: no reader thread, no full-pipe stall."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            for line in tmp.read().decode(errors="replace").splitlines():
+                if line.strip():
+                    get_logger().warning("native_stderr", source=source, line=line.strip())
 
 
 def get_logger() -> Any:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import onnxruntime as ort
 from edge_artifact import Artifact, ArtifactError
 
 from hailo_inference.backends.base import BackendError, BackendTimeout, BackendUnavailable
 from hailo_inference.backends.deadline import DEADLINES
+from hailo_inference.logs import native_stderr_logged
+
+with native_stderr_logged("onnxruntime"):  # cpuinfo may print bare text while ORT loads
+    import onnxruntime as ort
 
 if TYPE_CHECKING:
     from hailo_inference.config import ModelConfig
@@ -48,9 +51,10 @@ class OnnxBackend:
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.log_severity_level = 3
         try:
-            self.session = ort.InferenceSession(
-                str(path), sess_options=opts, providers=["CPUExecutionProvider"]
-            )
+            with native_stderr_logged("onnxruntime"):
+                self.session = ort.InferenceSession(
+                    str(path), sess_options=opts, providers=["CPUExecutionProvider"]
+                )
         except Exception as exc:  # ORT raises its own Fail/InvalidGraph types
             raise BackendUnavailable(f"ONNX Runtime cannot load {path}: {exc}") from exc
         inputs = [i.name for i in self.session.get_inputs()]
