@@ -133,6 +133,7 @@ def daemon(artifact: Path, telemetry_dir: Path, sample_rate: float, log_file: Pa
     cfg = build_config(
         {
             "model": {"artifact": str(artifact), "backend": "onnx"},
+            "server": {"request_timeout_s": 30.0},  # a shared CPU must not turn a batch into a 504
             "logging": {"file": str(log_file), "level": "warning"},
             "telemetry": {
                 "enabled": True,
