@@ -224,6 +224,9 @@ def start(h: dict) -> int:
     cmd = [
         "systemd-nspawn", "-D", str(d / "rootfs"), "-M", name, "-b", "--register=no",
         "--keep-unit", f"--network-namespace-path=/run/netns/{netns(name)}",
+        # a Pi may create bridges and network namespaces (a container engine does), e.g. the
+        # EdgeInfer bridge-network test; the host's own network stays out of reach (own netns)
+        "--capability=CAP_NET_ADMIN",
     ]  # fmt: skip
     sup = [sys.executable, str(Path(__file__).with_name("supervise.py")), str(d / "nspawn.pid")]
     with open(d / "console.log", "ab") as console:
