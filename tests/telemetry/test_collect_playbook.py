@@ -39,7 +39,8 @@ def test_collects_each_hosts_selection_with_host_and_model_version(tmp_path):
     out = tmp_path / "selections"
     r = subprocess.run(
         [str(ANSIBLE), "-i", str(tmp_path / "hosts.json"), str(PLAYBOOK),
-         "-e", "ansible_become=false", "-e", f"collect_dest_root={out}"],
+         "-e", "ansible_become=false", "-e", f"collect_dest_root={out}",
+         "-e", f"collect_label_studio_python={sys.executable}"],
         capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
@@ -53,3 +54,5 @@ def test_collects_each_hosts_selection_with_host_and_model_version(tmp_path):
         "pi-empty": False,
     }
     assert "pi-empty: no" in r.stdout
+    tasks = json.loads((day / "label_studio.json").read_text())  # ready for Label Studio's import
+    assert len(tasks) == 5 and all(t["data"]["host"] == "pi-test" for t in tasks), tasks[:1]
