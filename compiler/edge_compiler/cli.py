@@ -1,4 +1,4 @@
-"""python -m edge_compiler {build,check-onnx} (see docs/model.md)."""
+"""python -m edge_compiler {build,check-onnx,compile-hef} (see docs/model.md, docs/compile.md)."""
 
 from __future__ import annotations
 
