@@ -61,6 +61,7 @@ def deb(
     *,
     version: str,
     postinst: str = "",
+    depends: str = "",
 ) -> Path:
     """Build `<root>/<name>_<version>_<arch>.deb` holding `files` (path -> bytes, mode 0755)."""
     pkg = root / f"{name}_{version}.src"
@@ -68,7 +69,8 @@ def deb(
     (pkg / "DEBIAN" / "control").write_text(
         f"Package: {name}\nVersion: {version}\nArchitecture: {arch}\n"
         "Maintainer: deploy tests <nobody@example.invalid>\n"
-        f"Description: FAKE {name} for tests (verified against a fake, not on hardware)\n"
+        + (f"Depends: {depends}\n" if depends else "")
+        + f"Description: FAKE {name} for tests (verified against a fake, not on hardware)\n"
     )
     if postinst:
         (pkg / "DEBIAN" / "postinst").write_text(f"#!/bin/sh\nset -e\n{postinst}\n")

@@ -41,6 +41,8 @@ REVISIONS = {VERSION: "1", NEW_VERSION: "2"}  # hailofw's Debian revision per re
 # the role at a stand-in sysfs folder of a "loaded" hailo_pci and a stand-in boot id.
 FAKE_SYSFS = "/run/fake-sys/module/hailo_pci"
 FAKE_BOOT_ID = "/run/fake-boot-id"
+WHEELHOUSE = Path(__file__).resolve().parents[2] / "wheelhouse" / "x86_64-cp311"
+NUMPY_VERSION = "'import numpy; print(\"venv numpy\", numpy.__version__)'"
 REPO = "/srv/fake-hailo-apt"
 DEVICE = "/run/fake-hailo0"
 BOOT_CONFIG = "# Raspberry Pi OS config.txt (lab stand-in)\ndtparam=audio=on\n[all]\n"
@@ -56,6 +58,7 @@ printf '%s' '{BOOT_CONFIG}' > /boot/firmware/config.txt
 mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/update-success-stamp
 """
 CLEAN = f"""dpkg --force-hold --purge python3-hailort hailort hailo-dkms hailofw >/dev/null 2>&1
+dpkg --purge python3-numpy >/dev/null 2>&1
 dpkg --force-hold --purge linux-image-$(uname -r) >/dev/null 2>&1
 rm -f /lib/modules/$(uname -r)/updates/dkms/hailo_pci.ko; depmod -a 2>/dev/null || true
 rm -rf /etc/rpi-issue {DEVICE} /run/fake-sys {FAKE_BOOT_ID}
@@ -105,7 +108,7 @@ def _release_debs(repo: Path, arch: str, version: str) -> list[Path]:
                 f"touch {DEVICE}"
             )),
         deb("python3-hailort", "all", {"usr/share/doc/python3-hailort/FAKE": b"fake\n"},
-            version=f"{version}-1"),
+            version=f"{version}-1", depends="python3-numpy"),
     ]  # fmt: skip
 
 
@@ -116,6 +119,15 @@ def fake_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo.mkdir()
     arch = fake_hailort.dpkg_arch()
     debs = [deb for v in (VERSION, NEW_VERSION) for deb in _release_debs(repo, arch, v)]
+    # apt's numpy, as python3-hailort pulls it in: an older version than the wheelhouse's, which
+    # the daemon's venv (--system-site-packages on accelerator hosts) must not pick up
+    debs.append(fake_hailort.deb(repo, "python3-numpy", "all", {
+        "usr/lib/python3/dist-packages/numpy/__init__.py":
+            b"raise ImportError('FAKE apt numpy 1.24.2: the wheelhouse numpy must shadow it')\n",
+        "usr/lib/python3/dist-packages/numpy-1.24.2.dist-info/METADATA":
+            b"Metadata-Version: 2.1\nName: numpy\nVersion: 1.24.2\n",
+        "usr/lib/python3/dist-packages/numpy-1.24.2.dist-info/RECORD": b"",
+    }, version="1:1.24.2-1"))  # fmt: skip
     # the running kernel as a package (the lab hosts share the controller's kernel)
     kernel = f"linux-image-{os.uname().release}"
     debs.append(fake_hailort.deb(repo, kernel, "all", {"usr/share/doc/fake-kernel": b"fake\n"},
@@ -178,6 +190,14 @@ def test_raspios_fake_archive_pinned_held_gen3_versions_matched_verified_against
     # the daemon on an accelerator host: in the hailo group, serving (onnx: no HEF), gate passed
     groups = on_host(raspios_host, "id -nG hailo-inference").out
     assert "hailo" in groups.split(), groups
+    # apt's (fake, older) numpy came with python3-hailort; the venv sees system site-packages,
+    # yet runs the wheelhouse's numpy (every wheel's version is a pip constraint)
+    py = "/opt/hailo-inference/current/venv/bin/python"
+    numpy = on_host(
+        raspios_host,
+        f"dpkg-query -W python3-numpy; {py} -c 'import numpy; print(numpy.__version__)'",
+    )
+    assert "1:1.24.2-1" in numpy.out and "1.26.4" in numpy.out, numpy.out
     assert f"{raspios_host} serves {model_ref(artifact_a)}" in res.out, "no gate figures"
 
 

@@ -66,6 +66,13 @@ def deployed() -> None:
     if probe.returncode == 0 and '"exists": false' not in probe.stdout:
         return
     subprocess.run([str(ROOT / "scripts/wheelhouse.sh"), "x86_64-cp311"], check=True, cwd=ROOT)
+    # an artifact of its own (a fresh clone has none under artifacts/): the untrained recipe
+    built = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "-m", "edge_compiler", "build", "--recipe", "untrained",
+         "--out", str(ROOT / "build" / "fleet-artifacts"), "--no-progress"],
+        capture_output=True, text=True, cwd=ROOT, check=True,
+    )  # fmt: skip
+    artifact = built.stdout.strip().splitlines()[-1]
     out = subprocess.run(
         [
             str(ROOT / ".venv-ctl/bin/ansible-playbook"),
@@ -74,6 +81,8 @@ def deployed() -> None:
             "site.yml",
             "-e",
             "@playbooks/vars/lab.yml",
+            "-e",
+            f"hailo_inference_artifact={artifact}",
         ],
         capture_output=True,
         text=True,
@@ -200,3 +209,28 @@ def test_logs_are_ndjson(host) -> None:
         except (ValueError, AssertionError):
             bad.append(ln)
     assert not bad, f"{len(bad)} of {len(lines)} log lines are not NDJSON: {bad[:3]}"
+
+
+def test_the_venv_runs_the_wheelhouse_versions(host) -> None:
+    """Each wheel of the controller's wheelhouse is the version the venv imports: apt's copies
+    (visible through --system-site-packages on accelerator hosts) never shadow the tested ones."""
+    arch = host.system_info.arch
+    pyver = _run_on(host, "import sys; print(f'{sys.version_info[0]}{sys.version_info[1]}')")
+    wheels = {}
+    for whl in (ROOT / "wheelhouse" / f"{arch}-cp{pyver.strip()}").glob("*.whl"):
+        name, version = whl.name.split("-")[:2]
+        wheels[_norm(name)] = version
+    assert wheels, "no wheelhouse on the controller for this host"
+    script = (
+        "import importlib.metadata as m, json, re; seen = {}\n"
+        "for d in m.distributions():\n"
+        "    seen.setdefault(re.sub(r'[-_.]+', '-', d.metadata['Name']).lower(), d.version)\n"
+        "print(json.dumps(seen))"
+    )
+    installed = json.loads(_run_on(host, script))
+    wrong = {n: (installed.get(n), v) for n, v in wheels.items() if installed.get(n) != v}
+    assert not wrong, f"venv version != wheelhouse version (installed, wanted): {wrong}"
+
+
+def _norm(name: str) -> str:
+    return name.replace("_", "-").replace(".", "-").lower()
