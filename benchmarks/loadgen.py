@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -179,10 +180,11 @@ def open_loop(port: int, body: bytes, rate: float, seconds: float, workers: int 
 
 
 # ---- orchestration -----------------------------------------------------------------------------
-def start_server(artifact: Path, threads: int, log: Path) -> tuple[subprocess.Popen, int]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+def start_server(
+    artifact: Path, threads: int, log: Path, extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, int]:
+    """`python -m hailo_inference` on a free loopback port, once /readyz answers 200."""
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAILO_INFERENCE_")}
     env |= {
         "HAILO_INFERENCE_SERVER_PORT": str(port),
@@ -190,22 +192,36 @@ def start_server(artifact: Path, threads: int, log: Path) -> tuple[subprocess.Po
         "HAILO_INFERENCE_MODEL_BACKEND": "onnx",
         "HAILO_INFERENCE_MODEL_ONNX_THREADS": str(threads),
         "HAILO_INFERENCE_LOGGING_FILE": str(log),
-    }
+    } | (extra_env or {})
     proc = subprocess.Popen([sys.executable, "-m", "hailo_inference"], env=env)
+    wait_ready(proc, port, "/readyz", f"daemon (see {log})")
+    return proc, port
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(
+    proc: subprocess.Popen, port: int, path: str, what: str, limit_s: float = 60
+) -> None:
+    """Poll GET `path` on 127.0.0.1:`port` until it answers 200; SystemExit if `proc` dies."""
     t0 = time.monotonic()
-    while time.monotonic() - t0 < 60:
+    while time.monotonic() - t0 < limit_s:
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            c.request("GET", "/readyz")
+            c.request("GET", path)
             if c.getresponse().status == 200:
-                return proc, port
+                return
         except OSError:
             pass
         if proc.poll() is not None:
-            raise SystemExit(f"daemon exited with {proc.returncode}; see {log}")
+            raise SystemExit(f"{what} exited with {proc.returncode}")
         time.sleep(0.1)
     proc.kill()
-    raise SystemExit("daemon not ready in 60 s")
+    raise SystemExit(f"{what} not ready in {limit_s:g} s")
 
 
 def plot(path: Path, series: dict[str, list[float]]) -> None:
@@ -215,6 +231,13 @@ def plot(path: Path, series: dict[str, list[float]]) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 4.5))
+    hist_panel(ax, series, "hailo-inference /infer latency (loopback, onnx backend)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def hist_panel(ax: Any, series: dict[str, list[float]], title: str) -> None:
+    """Latency histograms (seconds in, ms shown) with EdgeInfer's 45 ms timeout marked."""
     hi = max(pct(v, 99.5) for v in series.values() if v)
     bins = np.linspace(0, hi, 80)
     for name, v in series.items():
@@ -223,10 +246,8 @@ def plot(path: Path, series: dict[str, list[float]]) -> None:
     ax.set_xlim(0, max(hi * 1.05, 1))
     ax.set_xlabel("latency (ms)")
     ax.set_ylabel("density")
-    ax.set_title("hailo-inference /infer latency (loopback, onnx backend)")
+    ax.set_title(title)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
 
 
 def main(argv: list[str] | None = None) -> int:
