@@ -26,6 +26,11 @@ def main(argv: list[str] | None = None) -> int:
         "exactly as the daemon would, and exit 0 or 2",
     )
     ap.add_argument("--version", action="version", version=f"hailo-inference {__version__}")
+    # internal: how the supervisor starts a worker (server.workers > 1, see worker.py)
+    ap.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--listen-fds", help=argparse.SUPPRESS)
+    ap.add_argument("--channel-fd", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--heartbeat-s", type=float, default=0.0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.check_config:
         try:
@@ -38,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         via = f" with {', '.join(overrides)}" if overrides else ""
         print(
             f"hailo-inference: {args.check_config} is valid{via} "
-            f"(listen {cfg.server.host}:{cfg.server.port}, backend {cfg.model.backend})"
+            f"(listen {cfg.server.host}:{cfg.server.port}, backend {cfg.model.backend}, "
+            f"{cfg.server.workers} worker{'s' if cfg.server.workers > 1 else ''})"
         )
         return 0
     path = args.config or os.environ.get(CONFIG_ENV)
@@ -47,6 +53,16 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"hailo-inference: invalid config {path or '(defaults)'}: {exc}", file=sys.stderr)
         return 2
+    if args.worker is not None:
+        from hailo_inference.server import serve
+        from hailo_inference.worker import WorkerLink
+
+        link = WorkerLink.from_args(args.worker, args.listen_fds, args.channel_fd, args.heartbeat_s)
+        return serve(cfg, link)
+    if cfg.server.workers > 1:
+        from hailo_inference.supervisor import supervise
+
+        return supervise(cfg, path)
     from hailo_inference.server import serve
 
     return serve(cfg)

@@ -20,6 +20,12 @@ ENV_PREFIX = "HAILO_INFERENCE_"
 CONFIG_ENV = "HAILO_INFERENCE_CONFIG"
 BACKENDS = ("auto", *registry.BACKENDS)
 LEVELS = ("debug", "info", "warning", "error")
+HAILO_MULTI_PROCESS = ("auto", "true", "false")
+MAX_WORKERS = 32
+# server.workers: auto = one worker per usable core, at most AUTO_WORKERS_CAP (benchmarks/REPORT.md:
+# the request path is GIL-bound Python, so a worker per core scales until the cores are used up;
+# more workers than cores only add RSS and context switches).
+AUTO_WORKERS_CAP = 4
 
 
 class ConfigError(Exception):
@@ -42,6 +48,7 @@ class ServerConfig:
     max_inflight: int = 8
     request_timeout_s: float = 0.5
     drain_timeout_s: float = 10.0
+    workers: int = 1  # 1: one process (no supervisor); "auto" in YAML/env: auto_workers()
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,12 @@ class ModelConfig:
     fallback_to_onnx: bool = True
     onnx_threads: int = 1
     stub_delay_s: float = 0.0
+    # hailo backend, several processes: HailoRT's multi-process service (hailort.service).
+    # auto: on when server.workers > 1; resolved to "true"/"false" by build_config.
+    hailo_multi_process: str = "auto"
+    # The VDevice group the processes share through the service (Hailo's examples use SHARED;
+    # HailoRT's default, UNIQUE, gives every process its own VDevice and so cannot be shared).
+    hailo_group_id: str = "SHARED"
 
 
 @dataclass(frozen=True)
@@ -99,7 +112,22 @@ def _types(cls: type) -> dict[str, type]:
     return out
 
 
+def auto_workers() -> int:
+    """server.workers: auto = the cores this process may run on, capped at AUTO_WORKERS_CAP."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, AUTO_WORKERS_CAP))
+
+
 def _coerce(key: str, value: Any, want: type, nullable: bool) -> Any:
+    if key.startswith("model.hailo_multi_process") and isinstance(value, bool):
+        return "true" if value else "false"  # YAML true/false; the key also takes auto
+    if key.startswith("server.workers") and isinstance(value, str):
+        if value.strip().lower() != "auto":
+            raise ConfigError(f"{key}: must be an integer >= 1 or auto, got {value!r}")
+        return auto_workers()
     if value is None:
         if nullable:
             return None
@@ -144,6 +172,10 @@ def _validate(cfg: Config) -> None:
             0 <= s.drain_timeout_s <= 600,
             f"server.drain_timeout_s: {s.drain_timeout_s} must be between 0 and 600",
         ),
+        (
+            1 <= s.workers <= MAX_WORKERS,
+            f"server.workers: {s.workers} must be between 1 and {MAX_WORKERS} (or auto)",
+        ),
         (bool(m.artifact.strip()), "model.artifact: must name an artifact folder"),
         (m.backend in BACKENDS, f"model.backend: {m.backend!r} is not one of {BACKENDS}"),
         (1 <= m.onnx_threads <= 64, f"model.onnx_threads: {m.onnx_threads} must be 1..64"),
@@ -154,6 +186,33 @@ def _validate(cfg: Config) -> None:
     for ok, msg in checks:
         if not ok:
             raise ConfigError(msg)
+
+
+def _resolve_hailo_multi_process(cfg: Config) -> Config:
+    """model.hailo_multi_process auto -> "true" with several workers, else "false"; refuse a
+    setting under which the second worker could not open the Hailo device."""
+    m = cfg.model
+    workers = int(getattr(cfg.server, "workers", 1))
+    mode = str(m.hailo_multi_process).strip().lower()
+    if mode not in HAILO_MULTI_PROCESS:
+        raise ConfigError(
+            f"model.hailo_multi_process: {m.hailo_multi_process!r} is not one of "
+            f"{HAILO_MULTI_PROCESS} (auto: on when server.workers > 1)"
+        )
+    on = workers > 1 if mode == "auto" else mode == "true"
+    if not on and workers > 1 and m.backend == "hailo":
+        raise ConfigError(
+            f"model.hailo_multi_process: false with server.workers {workers} and model.backend "
+            "hailo: only one process can open the Hailo device without hailort.service (the "
+            "second gets HAILO_OUT_OF_PHYSICAL_DEVICES); use auto/true (and enable "
+            "hailort.service) or server.workers: 1"
+        )
+    if on and m.hailo_group_id.strip() in ("", "UNIQUE"):
+        raise ConfigError(
+            f"model.hailo_group_id: {m.hailo_group_id!r} cannot be shared between processes "
+            "(UNIQUE gives each its own VDevice and the second is refused); use SHARED"
+        )
+    return replace(cfg, model=replace(m, hailo_multi_process="true" if on else "false"))
 
 
 def build_config(data: Mapping[str, Any] | None, env: Mapping[str, str] | None = None) -> Config:
@@ -202,6 +261,7 @@ def build_config(data: Mapping[str, Any] | None, env: Mapping[str, str] | None =
                 )
         cfg = replace(cfg, **{sec.name: replace(getattr(cfg, sec.name), **values)})
     cfg = replace(cfg, telemetry=_telemetry(data.get("telemetry"), env))
+    cfg = _resolve_hailo_multi_process(cfg)
     _validate(cfg)
     return cfg
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import resource
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from typing import Any
 
 import orjson
 import waitress
+from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
@@ -292,16 +294,48 @@ def _maintenance(server: Any, guard: Guard) -> Callable[[float], None]:
     return maintenance
 
 
-def make_server(app: Any, cfg: ServerConfig, guard: Guard, port: int | None = None) -> Any:
-    """waitress' server for `cfg` (port: `cfg.port` unless given) with everything above
-    installed; `server.limits` holds the connection limit and thread count chosen."""
+def bind_sockets(cfg: ServerConfig) -> list[socket.socket]:
+    """The listening sockets waitress itself would bind for cfg.host:cfg.port (same options):
+    with server.workers > 1 the supervisor binds them once and its workers serve them."""
+    adj = Adjustments(host=cfg.host, port=cfg.port)
+    out: list[socket.socket] = []
+    try:
+        for family, socktype, proto, addr in adj.listen:
+            s = socket.socket(family, socktype, proto)
+            out.append(s)
+            if family == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(addr)
+            s.listen(adj.backlog)
+    except OSError:
+        for s in out:
+            s.close()
+        raise
+    return out
+
+
+def make_server(
+    app: Any,
+    cfg: ServerConfig,
+    guard: Guard,
+    port: int | None = None,
+    sockets: list[socket.socket] | None = None,
+) -> Any:
+    """waitress' server for `cfg` (port: `cfg.port` unless given; `sockets`: serve these
+    pre-bound listening sockets instead) with everything above installed; `server.limits`
+    holds the connection limit and thread count chosen."""
     lim = limits(cfg.max_inflight, cfg.threads)
     dispatcher = SheddingDispatcher(guard)
     dispatcher.set_thread_count(lim.threads)
+    where: dict[str, Any] = (
+        {"sockets": sockets}
+        if sockets
+        else {"host": cfg.host, "port": cfg.port if port is None else port}
+    )
     server = waitress.create_server(
         app,
-        host=cfg.host,
-        port=cfg.port if port is None else port,
+        **where,
         threads=lim.threads,
         connection_limit=lim.connection_limit,
         channel_timeout=IDLE_TIMEOUT_S,

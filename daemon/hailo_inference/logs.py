@@ -23,8 +23,11 @@ def _dumps(obj: Any, **_: Any) -> bytes:
     return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY, default=str)
 
 
-def configure_logging(level: str = "info", file: str | None = None) -> None:
-    """One NDJSON line per event; every line of a request carries its request_id."""
+def configure_logging(
+    level: str = "info", file: str | None = None, static: dict[str, Any] | None = None
+) -> None:
+    """One NDJSON line per event; every line of a request carries its request_id; `static`
+    fields go on every line (a worker's index and pid when server.workers > 1)."""
     global _file
     previous, _file = _file, None
     if file:
@@ -35,6 +38,7 @@ def configure_logging(level: str = "info", file: str | None = None) -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            *([_add_static(static)] if static else []),
             structlog.processors.add_log_level,
             structlog.processors.format_exc_info,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -50,6 +54,14 @@ def configure_logging(level: str = "info", file: str | None = None) -> None:
     waitress_log = logging.getLogger("waitress")
     waitress_log.handlers[:] = [_ToNdjson()]
     waitress_log.propagate = False
+
+
+def _add_static(fields: dict[str, Any]) -> Any:
+    def add(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+        event.update(fields)
+        return event
+
+    return add
 
 
 class _ToNdjson(logging.Handler):

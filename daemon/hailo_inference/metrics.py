@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import glob
+import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 PREFIX = "edge_sidecar"
+# Several workers (server.workers > 1): the supervisor sets this for its workers, and every metric
+# value lives in a file there (prometheus_client's multiprocess mode); a scrape of any worker
+# reads all of them. Gauges say how the workers' values combine (multiprocess_mode, ignored with
+# one process).
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Fine buckets below 50 ms with exact edges at 0.045 (EdgeInfer's 45 ms read timeout) and 0.05
 # (the 50 ms SLO), so `le="0.045"` / `le="0.05"` ratios are exact.
 LATENCY_BUCKETS = (
@@ -36,6 +45,19 @@ class _Temperatures(Collector):
         yield g
 
 
+class _Workers(multiprocess.MultiProcessCollector):
+    """prometheus_client's MultiProcessCollector, minus files a starting worker has created
+    but not sized yet (reading one raises struct.error: a scrape then answered 500)."""
+
+    def collect(self) -> Iterator[Any]:
+        files = []
+        for f in glob.glob(os.path.join(self._path, "*.db")):
+            with contextlib.suppress(OSError):
+                if os.path.getsize(f) >= 8:
+                    files.append(f)
+        return self.merge(files, accumulate=True)
+
+
 class Metrics:
     """All metric objects of one daemon, in their own registry."""
 
@@ -60,7 +82,12 @@ class Metrics:
             registry=r,
         )
         self.windows = Counter(f"{p}_windows", "Windows inferred", ["backend"], registry=r)
-        self.inflight = Gauge(f"{p}_inflight_requests", "Inference requests in flight", registry=r)
+        self.inflight = Gauge(
+            f"{p}_inflight_requests",
+            "Inference requests in flight",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
         self.rejections = Counter(
             f"{p}_rejections",
             "Requests refused before inference, by reason (overloaded, draining, not_ready, "
@@ -99,17 +126,37 @@ class Metrics:
             "The model being served (value 1)",
             ["name", "version", "backend", "manifest_sha256", "stub"],
             registry=r,
+            multiprocess_mode="livemax",
         )
         self.stub = Gauge(
-            f"{p}_stub_backend", "1 when the stub backend serves (NOT a model)", registry=r
+            f"{p}_stub_backend",
+            "1 when the stub backend serves (NOT a model)",
+            registry=r,
+            multiprocess_mode="livemax",
         )
-        self.ready = Gauge(f"{p}_ready", "1 when /readyz answers 200", registry=r)
+        self.ready = Gauge(
+            f"{p}_ready", "1 when /readyz answers 200", registry=r, multiprocess_mode="livemin"
+        )
         self.golden_min_cosine = Gauge(
-            f"{p}_golden_min_cosine", "Minimum latent cosine on golden.npz at load", registry=r
+            f"{p}_golden_min_cosine",
+            "Minimum latent cosine on golden.npz at load",
+            registry=r,
+            multiprocess_mode="livemin",
         )
-        r.register(_Temperatures(temperatures))
+        self._temperatures = _Temperatures(temperatures)
+        r.register(self._temperatures)
+        self.scrape_registry = r
+        if os.environ.get(MULTIPROC_ENV):
+            # What /metrics serves: every worker's files, plus this process' own collectors.
+            self.scrape_registry = CollectorRegistry()
+            _Workers(self.scrape_registry)
+            self.scrape_registry.register(self._temperatures)
 
     def set_model(self, name: str, version: str, backend: str, sha256: str, stub: bool) -> None:
-        self.model_info.clear()
+        if os.environ.get(MULTIPROC_ENV):  # the files keep every series: the old one reads 0
+            for labels in list(self.model_info._metrics):
+                self.model_info.labels(*labels).set(0)
+        else:
+            self.model_info.clear()
         self.model_info.labels(name, version, backend, sha256, str(stub).lower()).set(1)
         self.stub.set(1 if stub else 0)

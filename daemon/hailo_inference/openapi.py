@@ -137,6 +137,11 @@ SCHEMAS: dict[str, Any] = {
             "draining": {"type": "boolean"},
             "fallback": {"type": ["object", "null"]},
             "version": {"type": "string"},
+            "pid": {"type": "integer", "description": "the process that answered"},
+            "worker": {
+                "type": ["integer", "null"],
+                "description": "its worker index 1..server.workers (null: one process)",
+            },
         },
     },
     "Ready": {

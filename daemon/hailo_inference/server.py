@@ -21,6 +21,12 @@ from hailo_inference.metrics import Metrics
 from hailo_inference.sdnotify import Notifier, watchdog_interval_s
 from hailo_inference.service import LoadError, ModelService
 from hailo_inference.telemetry import Telemetry
+from hailo_inference.worker import (
+    ChannelNotifier,
+    WorkerLink,
+    loop_and_threads_answer,
+    on_supervisor_gone,
+)
 
 EXIT_OK = 0
 EXIT_CONFIG = 2
@@ -32,18 +38,39 @@ def _probe_host(host: str) -> str:
     return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
 
 
+def log_bind_failed(log: Any, host: str, port: int, exc: OSError) -> int:
+    log.error(
+        "bind_failed",
+        host=host,
+        port=port,
+        error=str(exc),
+        hint="another process holds the port, or the address is not local",
+    )
+    return EXIT_BIND
+
+
 class Daemon:
-    def __init__(self, cfg: Config) -> None:
+    """One serving process: the whole daemon (server.workers 1), or one worker of several
+    (`worker` given: it serves the supervisor's sockets and reports to it, see worker.py)."""
+
+    def __init__(self, cfg: Config, worker: WorkerLink | None = None) -> None:
         self.cfg = cfg
-        configure_logging(cfg.logging.level, cfg.logging.file)
+        self.worker = worker
+        static = None if worker is None else {"worker": worker.index, "pid": os.getpid()}
+        configure_logging(cfg.logging.level, cfg.logging.file, static)
         self.log = get_logger()
         self.metrics = Metrics(temperatures=self._temperatures)
         self.service = ModelService(cfg.model, self.metrics, self.log)
         self.state = State(cfg, self.service, self.metrics, self.log)
+        self.state.worker = None if worker is None else worker.index
         self.app = create_app(self.state)
         if cfg.telemetry.get("enabled"):
-            self.state.telemetry = Telemetry.start(cfg.telemetry, self.metrics.registry, self.log)
-        self.notifier = Notifier.from_env()
+            tag = "" if worker is None else f"w{worker.index}"
+            reg = self.metrics.registry
+            self.state.telemetry = Telemetry.start(cfg.telemetry, reg, self.log, writer_tag=tag)
+        self.notifier: Notifier | ChannelNotifier = (
+            Notifier.from_env() if worker is None else ChannelNotifier(worker.channel)
+        )
         self.exit_code = EXIT_OK
         self.server: Any = None
         self._stopping = threading.Event()
@@ -58,17 +85,11 @@ class Daemon:
         # Bounded everything (http_guard): connections below the open-file limit, request read
         # deadlines, inference beyond the free threads/slots answered 503 in the event loop.
         guard = Guard(self.log, self.metrics, self.state.saturated)
+        sockets = None if self.worker is None else self.worker.listen
         try:
-            self.server = make_server(self.app, s, guard)
+            self.server = make_server(self.app, s, guard, sockets=sockets)
         except OSError as exc:
-            self.log.error(
-                "bind_failed",
-                host=s.host,
-                port=s.port,
-                error=str(exc),
-                hint="another process holds the port, or the address is not local",
-            )
-            return EXIT_BIND
+            return log_bind_failed(self.log, s.host, s.port, exc)
         self.log.info(
             "startup",
             version=__version__,
@@ -86,11 +107,22 @@ class Daemon:
                 host=s.host,
                 hint="the API has no authentication: firewall it",
             )
+        if self.worker is not None:
+            # A worker takes no connection before its model serves (the others answer them
+            # meanwhile): it loads first, with the loop not running yet; SIGHUP is moot then
+            # (current/ is read now) and SIGTERM ends it before it serves anything.
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+            if not self._load():
+                self.server.close()
+                return self.exit_code
         signal.signal(signal.SIGTERM, self._on_term)
         signal.signal(signal.SIGINT, self._on_term)
         signal.signal(signal.SIGHUP, self._on_hup)
         signal.signal(signal.SIGUSR2, self._on_exit)  # raised by _stop_loop (internal)
-        threading.Thread(target=self._load, name="load", daemon=True).start()
+        if self.worker is None:
+            threading.Thread(target=self._load, name="load", daemon=True).start()
+        else:
+            on_supervisor_gone(self.worker.channel, self._supervisor_gone)
         with contextlib.suppress(SystemExit):  # raised before waitress' loop caught it
             self.server.run()
         self.server.close()
@@ -99,36 +131,45 @@ class Daemon:
         self.log.info("exit", code=self.exit_code)
         return self.exit_code
 
-    def _load(self) -> None:
+    def _load(self) -> bool:
         try:
             served = self.service.start()
         except LoadError as exc:
             self.state.load_error = str(exc)
             self.log.error("model_load_failed", error=str(exc), path=self.cfg.model.artifact)
             self.exit_code = EXIT_MODEL
-            self._stop_loop()
-            return
+            if self.worker is None:
+                self._stop_loop()
+            return False
         self.metrics.ready.set(1)
+        self.log.info("ready", model=served.artifact.ref, backend=served.backend.kind)
         self.notifier.notify(
             "READY=1", f"STATUS=serving {served.artifact.ref} on {served.backend.kind}"
         )
-        self.log.info("ready", model=served.artifact.ref, backend=served.backend.kind)
-        interval = watchdog_interval_s()
+        interval = watchdog_interval_s() if self.worker is None else self.worker.heartbeat_s
         if interval and self.notifier.enabled:
             threading.Thread(target=self._watchdog, args=(interval,), daemon=True).start()
+        return True
+
+    def _probe(self, interval: float) -> bool:
+        if self.worker is not None:
+            return loop_and_threads_answer(self.server, interval)
+        host, port = _probe_host(self.cfg.server.host), self.cfg.server.port
+        try:
+            c = http.client.HTTPConnection(host, port, timeout=interval)
+            c.request("GET", "/healthz", headers={"X-Request-ID": "systemd-watchdog"})
+            ok = c.getresponse().status == 200
+            c.close()
+        except OSError:
+            ok = False
+        return ok
 
     def _watchdog(self, interval: float) -> None:
-        """WATCHDOG=1 only while /healthz answers through the real server (loop + threads)."""
-        host, port = _probe_host(self.cfg.server.host), self.cfg.server.port
+        """WATCHDOG=1 only while /healthz answers through the real server (loop + threads);
+        a worker probes its own loop and threads (a connection may reach another worker)."""
         while not self._stopping.is_set():
             t0 = time.monotonic()
-            try:
-                c = http.client.HTTPConnection(host, port, timeout=interval)
-                c.request("GET", "/healthz", headers={"X-Request-ID": "systemd-watchdog"})
-                ok = c.getresponse().status == 200
-                c.close()
-            except OSError:
-                ok = False
+            ok = self._probe(interval)
             if ok and not self._stopping.is_set():
                 self.notifier.notify("WATCHDOG=1")
             else:
@@ -181,6 +222,11 @@ class Daemon:
         )
         self._stop_loop()
 
+    def _supervisor_gone(self) -> None:
+        if not self._stopping.is_set():
+            self.log.warning("supervisor_gone", hint="draining: a worker never serves alone")
+            os.kill(os.getpid(), signal.SIGTERM)
+
     def _on_exit(self, signum: int, frame: Any) -> None:
         raise SystemExit(self.exit_code)  # waitress' run() catches it and stops its threads
 
@@ -190,5 +236,5 @@ class Daemon:
             self.server.pull_trigger()
 
 
-def serve(cfg: Config) -> int:
-    return Daemon(cfg).run()
+def serve(cfg: Config, worker: WorkerLink | None = None) -> int:
+    return Daemon(cfg, worker).run()

@@ -27,6 +27,7 @@ class State:
         self._lock = threading.Lock()
         self.active = 0  # every request inside the WSGI app (for the SIGTERM drain)
         self.telemetry: Telemetry | None = None  # when telemetry.enabled
+        self.worker: int | None = None  # index 1..N when server.workers > 1
 
     def enter(self) -> None:
         with self._lock:

@@ -74,12 +74,13 @@ class Telemetry:
     _protos: Any = None
 
     @classmethod
-    def start(cls, section: Any, registry: Any, log: Any) -> Telemetry | None:
+    def start(cls, section: Any, registry: Any, log: Any, writer_tag: str = "") -> Telemetry | None:
+        """`writer_tag`: each worker (server.workers > 1) writes its own files in the folder."""
         from edge_telemetry.daemon_hook import start_telemetry
         from edge_telemetry.metrics import TelemetryMetrics
 
         metrics = LoggedDrops(TelemetryMetrics(registry), log)
-        sink = start_telemetry(section, None, registry, metrics=metrics)
+        sink = start_telemetry(section, None, registry, metrics=metrics, writer_tag=writer_tag)
         return None if sink is None else cls(sink)
 
     def _prototypes(self, served: Served) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -139,6 +140,8 @@ class Views:
                 "draining": self.state.draining.is_set(),
                 "fallback": s.fallback_info if s else None,
                 "version": __version__,
+                "pid": os.getpid(),
+                "worker": self.state.worker,
             }
         )
 
@@ -193,7 +196,7 @@ class Views:
         )
 
     def metrics(self) -> Response:
-        return Response(generate_latest(self.m.registry), mimetype=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(self.m.scrape_registry), mimetype=CONTENT_TYPE_LATEST)
 
     def openapi(self) -> Response:
         return json_response(self.spec)

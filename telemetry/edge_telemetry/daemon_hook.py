@@ -38,9 +38,11 @@ def start_telemetry(
     manifest: Mapping[str, Any] | None = None,
     registry: Any = None,
     metrics: Any = None,
+    writer_tag: str = "",
 ) -> TelemetrySink | None:
     """A running sink if `telemetry.enabled`, else None. Registers the edge_sidecar_telemetry_*
-    metrics on `registry` (prometheus_client) unless `metrics` (a TelemetryMetrics) is given."""
+    metrics on `registry` (prometheus_client) unless `metrics` (a TelemetryMetrics) is given.
+    `writer_tag`: one per process writing the same folder (daemon workers: w1, w2, ...)."""
     cfg = section if isinstance(section, TelemetryConfig) else TelemetryConfig.from_dict(section)
     if not cfg.enabled:
         return None
@@ -54,6 +56,7 @@ def start_telemetry(
         prototypes=protos,
         on_drop=metrics.on_drop if metrics is not None else None,
         on_written=metrics.on_written if metrics is not None else None,
+        writer_tag=writer_tag,
     )
     if metrics is not None:
         metrics.watch(sink)

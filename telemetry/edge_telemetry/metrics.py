@@ -7,6 +7,8 @@ edge_sidecar_telemetry_queue_depth             events waiting for the writer thr
 
 from __future__ import annotations
 
+import os
+import threading
 from typing import Any
 
 from .sink import REASONS, TelemetrySink
@@ -34,6 +36,7 @@ class TelemetryMetrics:
             f"{prefix}_telemetry_queue_depth",
             "Inference telemetry events waiting for the writer thread.",
             registry=registry,
+            multiprocess_mode="livesum",  # several daemon workers: the sum of their queues
         )
 
     def on_drop(self, reason: str, n: int) -> None:
@@ -42,5 +45,14 @@ class TelemetryMetrics:
     def on_written(self, n: int) -> None:
         self.written.inc(n)
 
-    def watch(self, sink: TelemetrySink) -> None:
-        self.queue_depth.set_function(sink.queue_depth)
+    def watch(self, sink: TelemetrySink, interval_s: float = 1.0) -> None:
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            self.queue_depth.set_function(sink.queue_depth)
+            return
+
+        # multiprocess mode reads values from files only (set_function is not exported there)
+        def sample() -> None:
+            while not sink._stop.wait(interval_s):
+                self.queue_depth.set(sink.queue_depth())
+
+        threading.Thread(target=sample, name="telemetry-queue-depth", daemon=True).start()

@@ -5,7 +5,9 @@ Guarantees (what the reader relies on):
   line can only be the LAST line of a file;
 - a failed write (ENOSPC, EIO) is truncated back to the last complete line; if even that
   fails, the file is closed and the next write starts a new one;
-- file names sort in time order: events-YYYYmmddTHHMMSS.mmmZ.ndjson.
+- file names sort in time order: events-YYYYmmddTHHMMSS.mmmZ.ndjson, or with a writer tag
+  (several daemon workers on one folder) events-YYYYmmddTHHMMSS.mmmZ.w2.ndjson; the size cap is
+  the folder's, and no writer deletes the newest file of another tag (that one may be open).
 """
 
 from __future__ import annotations
@@ -37,10 +39,16 @@ def event_files(folder: Path) -> list[Path]:
     return names
 
 
-def file_name(ts: float) -> str:
+def file_name(ts: float, tag: str = "") -> str:
     ms = round(ts * 1000.0)
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(ms // 1000))
-    return f"{PREFIX}{stamp}.{ms % 1000:03d}Z{SUFFIX}"
+    return f"{PREFIX}{stamp}.{ms % 1000:03d}Z{f'.{tag}' if tag else ''}{SUFFIX}"
+
+
+def _tag(path: Path) -> str:
+    """The writer tag of a file name ('' for an untagged writer)."""
+    middle = path.name[len(PREFIX) : -len(SUFFIX)]
+    return middle.partition("Z.")[2]
 
 
 class RotatingWriter:
@@ -54,8 +62,10 @@ class RotatingWriter:
         max_total_bytes: int,
         clock: Callable[[], float] = time.time,
         os_write: Callable[[int, bytes], int] = os.write,
+        tag: str = "",
     ) -> None:
         self.folder = Path(folder)
+        self.tag = tag
         self.max_file_bytes = max_file_bytes
         self.max_file_age_s = max_file_age_s
         self.max_total_bytes = max_total_bytes
@@ -121,10 +131,13 @@ class RotatingWriter:
                 sizes.append(0)
         total = sum(sizes)
         deleted = 0
+        # the newest file of each other writer may be the one it has open: never deleted
+        others_open = {_tag(p): p for p in files if _tag(p) != self.tag}
+        keep = {self._path, *others_open.values()}
         for p, size in zip(files, sizes):
             if total <= self.max_total_bytes:
                 break
-            if self._path is not None and p == self._path:
+            if p in keep:
                 continue
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
@@ -145,7 +158,7 @@ class RotatingWriter:
         now = self.clock()
         ts = now
         while True:  # a unique, time-ordered name (never append to an existing file)
-            path = self.folder / file_name(ts)
+            path = self.folder / file_name(ts, self.tag)
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o640)
                 break

@@ -40,6 +40,7 @@ class TelemetrySink:
         clock: Callable[[], float] = time.time,
         writer: RotatingWriter | None = None,
         start: bool = True,
+        writer_tag: str = "",
     ) -> None:
         self.cfg = cfg
         self.prototypes = prototypes
@@ -48,7 +49,12 @@ class TelemetrySink:
         self._clock = clock
         self._queue: queue.Queue[InferenceEvent] = queue.Queue(maxsize=cfg.queue_size)
         self.writer = writer or RotatingWriter(
-            cfg.dir, cfg.max_file_bytes, cfg.max_file_age_s, cfg.max_total_bytes, clock=clock
+            cfg.dir,
+            cfg.max_file_bytes,
+            cfg.max_file_age_s,
+            cfg.max_total_bytes,
+            clock=clock,
+            tag=writer_tag,
         )
         self._lock = threading.Lock()
         self._dropped: Counter[str] = Counter()

@@ -78,8 +78,8 @@ class Live:
             try:
                 if requests.get(self.url + "/readyz", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or a busy machine
             time.sleep(0.1)
         raise AssertionError(f"not ready after {timeout}s: {self.logs()[-5:]}")
 
