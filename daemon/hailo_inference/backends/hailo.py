@@ -1,8 +1,10 @@
 """HailoRT through hailo_platform's InferModel API (hailo.md section 1).
 
 One VDevice per process with the ROUND_ROBIN scheduler set explicitly (the Python default is
-NONE, which makes run() return zeros), FLOAT32 formats set before configure(), C-contiguous NHWC
-buffers, explicit timeouts, HailoRT status codes mapped to messages that say what to do.
+NONE, which makes run() return zeros); with several worker processes each opens it through
+HailoRT's multi-process service (hailort.service) in one shared group_id (VDeviceSettings).
+FLOAT32 formats set before configure(), C-contiguous NHWC buffers, explicit timeouts,
+HailoRT status codes mapped to messages that say what to do.
 hailo_platform is imported lazily: importing it touches the driver.
 In this repository this module is verified against a fake hailo_platform, not on hardware.
 """
@@ -14,6 +16,7 @@ import contextlib
 import re
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -31,10 +34,16 @@ STATUS_HINTS: dict[int, str] = {
     73: "HAILO_DEVICE_IN_USE: another process holds the Hailo device; stop it "
     "(`sudo lsof /dev/hailo0`) or run hailort.service with multi_process_service",
     74: "HAILO_OUT_OF_PHYSICAL_DEVICES: no free Hailo device; another process holds it or "
-    "none is present (`hailortcli scan`, `sudo lsof /dev/hailo0`)",
+    "none is present (`hailortcli scan`, `sudo lsof /dev/hailo0`); processes that share it must "
+    "all go through hailort.service with one group_id (model.hailo_multi_process, "
+    "model.hailo_group_id)",
     76: "HAILO_INVALID_DRIVER_VERSION: the hailo_pci driver and libhailort versions differ; "
     "install the same version of hailort and hailort-pcie-driver/hailo-dkms and reboot",
-    77: "HAILO_RPC_FAILED: hailort.service is not reachable; `systemctl status hailort.service`",
+    77: "HAILO_RPC_FAILED: hailort.service is not reachable; start it (`sudo systemctl enable "
+    "--now hailort.service`; Ansible: hailort_multi_process_service: true) or serve from one "
+    "process (server.workers: 1, model.hailo_multi_process: false)",
+    78: "HAILO_INVALID_SERVICE_VERSION: hailort.service runs another libhailort version than "
+    "this process; restart it after upgrading hailort (`sudo systemctl restart hailort.service`)",
     82: "HAILO_QUEUE_IS_FULL: more frames were submitted than get_async_queue_size(); "
     "HailoRT then shuts the model down: restart the daemon and report it (a daemon bug)",
     87: "HAILO_DRIVER_TIMEOUT: the driver timed out; check `dmesg | grep hailo` and PCIe power",
@@ -106,7 +115,26 @@ def unavailable(artifact: Artifact) -> str | None:
 
 
 def create(artifact: Artifact, cfg: ModelConfig) -> HailoBackend:
-    return HailoBackend(artifact)
+    return HailoBackend(artifact, VDeviceSettings.of(cfg))
+
+
+@dataclass(frozen=True)
+class VDeviceSettings:
+    """How this process opens the device: alone, or through hailort.service in a group shared
+    by every worker process (HailoRT's multi-process service; docs/hailo.md)."""
+
+    multi_process: bool = False
+    group_id: str = "SHARED"
+
+    @classmethod
+    def of(cls, cfg: ModelConfig) -> VDeviceSettings:
+        # build_config resolves auto; a ModelConfig built directly keeps auto = one process.
+        return cls(cfg.hailo_multi_process == "true", cfg.hailo_group_id)
+
+    def apply(self, params: Any) -> None:
+        if self.multi_process:  # else HailoRT's defaults: the process opens the device itself
+            params.multi_process_service = True
+            params.group_id = self.group_id
 
 
 def check_runtime(entry: dict[str, Any], hp: ModuleType) -> None:
@@ -125,25 +153,42 @@ def check_runtime(entry: dict[str, Any], hp: ModuleType) -> None:
         raise BackendUnavailable(f"HailoRT cannot load this HEF: {why}")
 
 
+def _open_failed(exc: BaseException, settings: VDeviceSettings) -> str:
+    how = (
+        f"through hailort.service (model.hailo_multi_process on, group_id {settings.group_id!r})"
+        if settings.multi_process
+        else "in this process alone (model.hailo_multi_process off)"
+    )
+    return f"cannot open the Hailo device {how}: {explain(exc)}"
+
+
 class _SharedVDevice:
     """The process's single VDevice, created on first use with ROUND_ROBIN scheduling."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.vdevice: Any = None
+        self.settings: VDeviceSettings | None = None
         self._devices: list[Any] | None = None
 
-    def get(self, hp: ModuleType) -> Any:
+    def get(self, hp: ModuleType, settings: VDeviceSettings | None = None) -> Any:
+        settings = settings or self.settings or VDeviceSettings()
         with self._lock:
+            if self.vdevice is not None and settings != self.settings:
+                raise BackendUnavailable(
+                    f"the Hailo device is open with {self.settings}, not {settings}: restart the "
+                    "daemon to change model.hailo_multi_process / model.hailo_group_id"
+                )
             if self.vdevice is None:
                 params = hp.VDevice.create_params()
+                # The service requires a scheduler too (HAILO_INVALID_ARGUMENT without one).
                 params.scheduling_algorithm = hp.HailoSchedulingAlgorithm.ROUND_ROBIN
+                settings.apply(params)
                 try:
                     self.vdevice = hp.VDevice(params)
                 except Exception as exc:
-                    raise BackendUnavailable(
-                        f"cannot open the Hailo device: {explain(exc)}"
-                    ) from exc
+                    raise BackendUnavailable(_open_failed(exc, settings)) from exc
+                self.settings = settings
                 atexit.register(self.release)
             return self.vdevice
 
@@ -170,6 +215,7 @@ class _SharedVDevice:
                 with contextlib.suppress(Exception):
                     self.vdevice.release()
                 self.vdevice = None
+            self.settings = None
 
 
 VDEVICE = _SharedVDevice()
@@ -180,7 +226,7 @@ class HailoBackend:
     is_stub = False
     layout = "NHWC"
 
-    def __init__(self, artifact: Artifact) -> None:
+    def __init__(self, artifact: Artifact, settings: VDeviceSettings | None = None) -> None:
         entry = artifact.backend("hailo")
         if not entry:
             raise BackendUnavailable(
@@ -197,7 +243,7 @@ class HailoBackend:
         hp = import_platform()
         check_runtime(entry, hp)
         self._hp = hp
-        vdevice = VDEVICE.get(hp)
+        vdevice = VDEVICE.get(hp, settings or VDeviceSettings())
         self._stack = contextlib.ExitStack()
         try:
             im = vdevice.create_infer_model(str(hef))
@@ -292,6 +338,7 @@ class HailoBackend:
             "hw_arch": self.hw_arch,
             "hailort": getattr(self._hp, "__version__", None),
             "scheduler": "ROUND_ROBIN",
+            "multi_process_service": bool(VDEVICE.settings and VDEVICE.settings.multi_process),
         }
 
     def temperatures(self) -> dict[str, float]:

@@ -6,8 +6,12 @@ shared/reference/hailo.md section 1 (pyhailort.py) and enforces what the daemon 
 - `VDevice.create_params()` defaults to `HailoSchedulingAlgorithm.NONE` as the real Python
   binding does; with the scheduler off and no `activate()`, `run()` returns ZEROS and raises
   nothing (the reported real behaviour), so forgetting ROUND_ROBIN fails golden checks.
-- one VDevice per process (a second one raises error 74 HAILO_OUT_OF_PHYSICAL_DEVICES);
-  `create_infer_model` from another PID raises.
+- one VDevice per device (a second one raises error 74 HAILO_OUT_OF_PHYSICAL_DEVICES), across
+  processes when FAKE_HAILO_DEVICE_DIR names a shared folder (a lock held until release or
+  process exit); `multi_process_service` goes through the fake hailort service (fake_service.py,
+  HAILORT_SERVICE_ADDRESS): 77 HAILO_RPC_FAILED when it is not running, 78 on a version mismatch,
+  sharing only within one non-UNIQUE group_id, and mixing with direct VDevices refused (74);
+  real behaviour cited in _device.py. `create_infer_model` from another PID raises.
 - `InferStream.set_format_type()` must precede `configure()` (raises afterwards); a FLOAT32
   buffer on an AUTO/UINT8 stream fails with a size mismatch.
 - `Bindings.input().set_buffer(x)` requires a C-contiguous ndarray of the stream's dtype and

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _device
 from . import _errors as E
 
 _state = threading.Lock()
@@ -189,14 +190,38 @@ class VDevice:
             raise E.failed(76)
         if not Device.scan():
             raise E.failed(61)
-        with _state:
-            if _open_vdevices and self.params.group_id == "UNIQUE":
-                raise E.failed(74)  # the device is held by another VDevice
-            _open_vdevices.append(self)
+        self._group = str(self.params.group_id)
+        self._service = bool(self.params.multi_process_service)
+        self._held = self._open_device(__version__)  # see _device.py for the real behaviour
         self._pid = os.getpid()
         self._arch = os.environ.get("FAKE_HAILO_ARCH", "HAILO8")
         self._released = False
         self.runs = 0
+
+    def _open_device(self, version: str) -> Any:
+        """What keeps the device for this VDevice: a service connection or the device's lock
+        (shared with the open VDevices of the same non-UNIQUE group in this process)."""
+        if self._service:
+            if self.params.scheduling_algorithm == HailoSchedulingAlgorithm.NONE:
+                raise E.failed(2)  # vdevice.cpp VDevice::create: the service needs a scheduler
+            held: Any = _device.ServiceVDevice(self._group, version)
+            with _state:
+                _open_vdevices.append(self)
+            return held
+        with _state:
+            peer = self._peer()
+            held = peer._held if peer is not None else _device.mark_as_used()  # 74 if held
+            _open_vdevices.append(self)
+        return held
+
+    def _peer(self) -> VDevice | None:
+        """An open VDevice of this process whose device this one shares (same group)."""
+        if self._group == _device.UNIQUE:
+            return None
+        for v in _open_vdevices:
+            if v is not self and not v._service and v._group == self._group:
+                return v
+        return None
 
     @staticmethod
     def create_params() -> VDeviceParams:
@@ -213,6 +238,10 @@ class VDevice:
         with _state:
             if self in _open_vdevices:
                 _open_vdevices.remove(self)
+                if self._service:
+                    self._held.release()  # the service frees the group's device with its last
+                elif self._peer() is None:
+                    self._held.close()  # the last VDevice on the lock: the device is free
         self._released = True
 
     def get_physical_devices_ids(self) -> list[str]:
