@@ -33,7 +33,7 @@ lint: setup ## ruff on all Python, ansible-lint (production profile), actionlint
 
 test: setup lint test-unit test-lab ## set up everything and run every test (what CI runs)
 
-test-unit: setup-dev ## tests that need no lab fleet (model, compiler, daemon, telemetry): -m "not lab"
+test-unit: setup-dev bench-deps ## tests that need no lab fleet (model, compiler, daemon, telemetry): -m "not lab"
 	$(PY) -m pytest -p no:cacheprovider tests -m "not lab"
 
 include $(sort $(wildcard mk/*.mk))

@@ -1,5 +1,5 @@
 # hailo-inference on this machine: serve and benchmark (docs/daemon.md).
-.PHONY: serve bench
+.PHONY: serve bench bench-deps
 # The newest complete artifacts/<model>/<version>/ folder (by modification time; never *.failed/).
 DAEMON_ARTIFACT ?= $(shell bash $(ROOT)/scripts/newest-artifact.sh $(ARTIFACTS))
 BENCH_OUT ?= $(ROOT)/benchmarks/results
@@ -14,17 +14,19 @@ serve: setup-dev ## run hailo-inference in the foreground on the newest artifact
 	echo "serve: $$art on http://$${listen:-<see the config error below>} (onnx backend); Ctrl-C to stop"
 	exec $(PY) -m hailo_inference
 
-bench: setup-dev ## benchmark the daemon on loopback (~4.5 min): bare backend vs HTTP, then vs the FastAPI peer (workers=1 and N) -> benchmarks/results/
+bench: bench-deps ## benchmark the daemon on loopback (~4.5 min): bare backend vs HTTP, then vs the FastAPI peer (workers=1 and N) -> benchmarks/results/
 	art="$(DAEMON_ARTIFACT)"
 	if [ -z "$$art" ]; then
 	  echo "bench: no artifact under $(ARTIFACTS); building the tiny untrained one (seed 0)"
 	  art=$$($(PY) -m edge_compiler build --recipe untrained --seed 0 --out $(ROOT)/build/bench-artifacts --no-progress | tail -1)
 	fi
+	$(PY) benchmarks/loadgen.py --artifact "$${art%/}" --out $(BENCH_OUT)
+	$(PY) benchmarks/vs_peer.py --artifact "$${art%/}" --out $(BENCH_OUT) $(BENCH_PEER_ARGS)
+
+bench-deps: setup-dev ## the bench-only packages (FastAPI peer) into .venv; make test-unit runs the peer's smoke test with them
 	# The peer's packages (bench only, never the daemon's), with every package already in .venv
 	# pinned as it is (numpy<2 included).
 	mkdir -p $(ROOT)/build
 	$(PY) -m pip freeze --exclude-editable >$(ROOT)/build/bench-constraints.txt
 	$(PY) -m pip install -q -r benchmarks/requirements-bench.txt -c $(ROOT)/build/bench-constraints.txt \
 	  2> >(grep -v -e "is ignored: it is neither a file nor a directory" >&2)
-	$(PY) benchmarks/loadgen.py --artifact "$${art%/}" --out $(BENCH_OUT)
-	$(PY) benchmarks/vs_peer.py --artifact "$${art%/}" --out $(BENCH_OUT) $(BENCH_PEER_ARGS)
