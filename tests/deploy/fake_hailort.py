@@ -37,6 +37,44 @@ def hailortcli(version: str) -> bytes:
     ).encode()
 
 
+# hailort.service as github hailo-ai/hailort ships it (hailort/hailort_service/hailort.service,
+# tag v4.23.0, commit 08f088d3b443), ExecStart aside: the fake's binary lives in /usr/bin.
+SERVICE_UNIT = """[Unit]
+Description=HailoRT service
+Documentation=https://github.com/hailo-ai/hailort
+
+[Service]
+Type=forking
+EnvironmentFile=/etc/default/hailort_service
+ExecStart=/usr/bin/hailort_service
+Restart=on-failure
+RemainAfterExit=yes
+PIDFile=/run/hailo/hailort_service.pid
+ExecReload=/bin/kill -HUP $MAINPID
+ExecStartPost=/bin/sleep 0.1
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+def runtime_files(version: str) -> dict[str, bytes]:
+    """The fake `hailort` package's files: hailortcli and the multi-process service's unit, its
+    environment file (the unit refuses to start without it, as the real one) and a stand-in
+    hailort_service that forks and writes its PID file (Type=forking)."""
+    service = (
+        "#!/bin/sh\n# FAKE hailort_service (verified against a fake, not on hardware)\n"
+        "mkdir -p /run/hailo\nsleep infinity >/dev/null 2>&1 &\n"
+        "echo $! >/run/hailo/hailort_service.pid\n"
+    )
+    return {
+        "usr/bin/hailortcli": hailortcli(version),
+        "usr/bin/hailort_service": service.encode(),
+        "lib/systemd/system/hailort.service": SERVICE_UNIT.encode(),
+        "etc/default/hailort_service": b'[Service]\nHAILORT_LOGGER_PATH="/var/log/hailo"\n',
+    }
+
+
 def kernel_module(modinfo: dict[str, str]) -> bytes:
     """A minimal ELF64 relocatable with a .modinfo section: what `modinfo` and `depmod` read."""
     info = b"".join(f"{k}={v}".encode() + b"\0" for k, v in modinfo.items())
@@ -61,9 +99,11 @@ def deb(
     *,
     version: str,
     postinst: str = "",
+    postrm: str = "",
     depends: str = "",
 ) -> Path:
-    """Build `<root>/<name>_<version>_<arch>.deb` holding `files` (path -> bytes, mode 0755)."""
+    """Build `<root>/<name>_<version>_<arch>.deb` holding `files` (path -> bytes; mode 0755 in a
+    bin/ folder, else 0644)."""
     pkg = root / f"{name}_{version}.src"
     (pkg / "DEBIAN").mkdir(parents=True)
     (pkg / "DEBIAN" / "control").write_text(
@@ -72,13 +112,14 @@ def deb(
         + (f"Depends: {depends}\n" if depends else "")
         + f"Description: FAKE {name} for tests (verified against a fake, not on hardware)\n"
     )
-    if postinst:
-        (pkg / "DEBIAN" / "postinst").write_text(f"#!/bin/sh\nset -e\n{postinst}\n")
-        (pkg / "DEBIAN" / "postinst").chmod(0o755)
+    for script, body in (("postinst", postinst), ("postrm", postrm)):
+        if body:
+            (pkg / "DEBIAN" / script).write_text(f"#!/bin/sh\nset -e\n{body}\n")
+            (pkg / "DEBIAN" / script).chmod(0o755)
     for rel, data in files.items():
         (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
         (pkg / rel).write_bytes(data)
-        (pkg / rel).chmod(0o755)
+        (pkg / rel).chmod(0o755 if "bin/" in rel else 0o644)
     out = root / f"{name}_{version}_{arch}.deb"
     subprocess.run(
         ["dpkg-deb", "--root-owner-group", "--build", str(pkg), str(out)],

@@ -27,6 +27,7 @@ DEBCONF = {
     "value": "true",
 }
 CLEAN = (
+    "systemctl disable --now hailort.service >/dev/null 2>&1; "
     "dpkg --force-hold --purge hailort hailort-pcie-driver >/dev/null 2>&1; "
     "rm -f /etc/udev/rules.d/51-hailo-udev.rules /etc/modprobe.d/hailo_pci.conf "
     "/run/fake-hailo0 /etc/ansible/facts.d/hailort.fact; rm -rf /var/cache/hailort-debs; "
@@ -40,8 +41,8 @@ def fake_debs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     driver = fake_hailort.deb(
         root, "hailort-pcie-driver", "all", {}, version=VERSION, postinst="touch /run/fake-hailo0"
     )
-    cli = {"usr/bin/hailortcli": fake_hailort.hailortcli(VERSION)}
-    runtime = fake_hailort.deb(root, "hailort", fake_hailort.dpkg_arch(), cli, version=VERSION)
+    files = fake_hailort.runtime_files(VERSION)
+    runtime = fake_hailort.deb(root, "hailort", fake_hailort.dpkg_arch(), files, version=VERSION)
     return [driver, runtime]
 
 
@@ -110,3 +111,18 @@ def test_fake_device_with_unknown_driver_version_fails_the_version_match(
     assert "HailoRT versions do not match" in res.out, res.out[-3000:]
     assert f"library {VERSION}" in res.out and "driver unknown" in res.out
     assert f"firmware {VERSION}" in res.out
+
+
+def test_multi_process_service_enabled_and_started_from_the_fake_deb(fake_debs, one_host) -> None:
+    """Verified against a fake, not on hardware: hailort_multi_process_service enables and
+    starts the hailort.service unit the fake hailort package ships (the upstream unit's
+    directives; its EnvironmentFile must exist or it would not start)."""
+    res = _play(
+        one_host, fake_debs, "-e", "hailort_device=/run/fake-hailo0",
+        "-e", "hailort_multi_process_service=true",
+    )  # fmt: skip
+    assert "Enable and start hailort.service" in res.out, res.out[-3000:]
+    state = on_host(
+        one_host, "systemctl is-enabled hailort.service; systemctl is-active hailort.service"
+    ).out
+    assert state.split(">>")[-1].split() == ["enabled", "active"], state
