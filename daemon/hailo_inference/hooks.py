@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 
 import structlog
 from flask import Flask, g, request
@@ -12,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from hailo_inference.errors import ApiError
+from hailo_inference.http_guard import new_request_id
 from hailo_inference.responses import error_response
 from hailo_inference.state import State
 
@@ -33,7 +33,7 @@ def install(app: Flask, state: State) -> None:
     @app.before_request
     def _begin() -> None:
         rid = request.headers.get("X-Request-ID", "")
-        g.rid = rid if _RID.match(rid) else uuid.uuid4().hex
+        g.rid = rid if _RID.match(rid) else new_request_id()
         g.t0 = time.perf_counter()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=g.rid)
