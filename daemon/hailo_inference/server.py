@@ -109,12 +109,15 @@ class Daemon:
             )
         if self.worker is not None:
             # A worker takes no connection before its model serves (the others answer them
-            # meanwhile): it loads first, with the loop not running yet; SIGHUP is moot then
-            # (current/ is read now) and SIGTERM ends it before it serves anything.
-            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+            # meanwhile): it loads first, with the loop not running yet. A SIGHUP meanwhile may
+            # come after the load read current/: it reloads once loaded. SIGTERM ends it.
+            hup: list[int] = []
+            signal.signal(signal.SIGHUP, lambda signum, frame: hup.append(signum))
             if not self._load():
                 self.server.close()
                 return self.exit_code
+            if hup:
+                self._on_hup(signal.SIGHUP, None)
         signal.signal(signal.SIGTERM, self._on_term)
         signal.signal(signal.SIGINT, self._on_term)
         signal.signal(signal.SIGHUP, self._on_hup)

@@ -56,6 +56,7 @@ class Worker:
     ready_at: float | None = None
     alive_at: float = 0.0
     status: str = ""
+    hup_when_ready: bool = False  # a SIGHUP came while it loaded (it may have read the old link)
     backoff_s: float = BACKOFF_MIN_S
     restart_at: float | None = None
     exits: list[int] = field(default_factory=list)
@@ -206,7 +207,10 @@ class Supervisor:
         self.reload_pending = {w.index for w in self.workers if w.proc and w.ready}
         self.log.info("reload_fanout", workers=sorted(self.reload_pending))
         for w in self.workers:
-            self._kill(w, signal.SIGHUP)
+            if w.ready:
+                self._kill(w, signal.SIGHUP)
+            elif w.proc is not None:  # still loading: SIGHUP it once it serves
+                w.hup_when_ready = True
         self._reloaded()
 
     def _reloaded(self) -> None:
@@ -241,6 +245,9 @@ class Supervisor:
             if not w.ready:
                 w.ready, w.ready_at = True, now
                 self.log.info("worker_ready", index=w.index, worker_pid=w.proc and w.proc.pid)
+                if w.hup_when_ready:
+                    w.hup_when_ready = False
+                    self._kill(w, signal.SIGHUP)
             if w.index in self.reload_pending:
                 self.reload_pending.discard(w.index)
                 self._reloaded()
@@ -251,7 +258,7 @@ class Supervisor:
             if w.proc is None or w.proc.poll() is None:
                 continue
             code, pid = w.proc.returncode, w.proc.pid
-            w.proc, w.ready = None, False
+            w.proc, w.ready, w.hup_when_ready = None, False, False
             w.exits.append(code)
             if w.channel is not None:
                 self.sel.unregister(w.channel)
@@ -304,8 +311,9 @@ class Supervisor:
             self.log.warning("metrics_cleanup_failed", worker_pid=pid, error=str(exc))
 
     def _drain_code(self) -> int:
+        """0 when every worker drained (0) or was stopped while still loading (SIGTERM)."""
         last = [w.exits[-1] for w in self.workers if w.exits]
-        return EXIT_OK if all(c == 0 for c in last) else 1
+        return EXIT_OK if all(c in (0, -signal.SIGTERM) for c in last) else 1
 
     # ---- systemd ------------------------------------------------------------------------
     def _status_line(self) -> str:

@@ -125,5 +125,29 @@ def golden(artifact: Path) -> dict[str, np.ndarray]:
         return {k: z[k] for k in z.files}
 
 
+def notify_socket(path: Path) -> socket.socket:
+    """A fake systemd $NOTIFY_SOCKET (datagrams) at `path`, recv timing out after 0.2 s."""
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    srv.bind(str(path))
+    srv.settimeout(0.2)
+    return srv
+
+
+def post_until(url: str, stop, out: list, keepalive: bool = True) -> None:
+    """POST one window to url/infer until `stop` is set; (status, X-Model or error) into `out`
+    (keepalive False: a new connection per request, which may reach another worker)."""
+    body = json.dumps({"x": window()}).encode()
+    headers = {"Content-Type": "application/json"}
+    if not keepalive:
+        headers["Connection"] = "close"
+    with requests.Session() as s:
+        while not stop.is_set():
+            try:
+                r = s.post(url + "/infer", data=body, headers=headers, timeout=10)
+                out.append((r.status_code, r.headers.get("X-Model")))
+            except requests.RequestException as exc:
+                out.append((0, repr(exc)))
+
+
 def window(seed: int = 0) -> list[list[float]]:
     return np.random.default_rng(seed).normal(size=(100, 9)).round(4).tolist()

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import orjson
 import pytest
 import requests
-from daemon_helpers import Live, copy_artifact, free_port, window
+from daemon_helpers import Live, copy_artifact, free_port, notify_socket, post_until, window
 
 JSON = {"Content-Type": "application/json"}
 BODY = orjson.dumps({"x": window()})
@@ -78,16 +78,6 @@ def test_sigterm_drains_in_flight_requests_then_exits_0(live, tiny_artifact):
     assert "drain_started" in events and "drain_finished" in events and events[-1] == "exit"
 
 
-def _load(url: str, stop: threading.Event, out: list) -> None:
-    with requests.Session() as s:
-        while not stop.is_set():
-            try:
-                r = s.post(url + "/infer", data=BODY, headers=JSON, timeout=5)
-                out.append((r.status_code, r.headers.get("X-Model")))
-            except requests.RequestException as exc:
-                out.append((0, repr(exc)))
-
-
 def test_sighup_swaps_atomically_under_load_and_refuses_bad_artifacts(
     live, tiny_artifact, tmp_path
 ):
@@ -103,7 +93,7 @@ def test_sighup_swaps_atomically_under_load_and_refuses_bad_artifacts(
     current.symlink_to(a)
     d = live(current)
     stop, results = threading.Event(), []
-    workers = [threading.Thread(target=_load, args=(d.url, stop, results)) for _ in range(3)]
+    workers = [threading.Thread(target=post_until, args=(d.url, stop, results)) for _ in range(3)]
     for w in workers:
         w.start()
     try:
@@ -149,9 +139,7 @@ def test_sighup_swaps_atomically_under_load_and_refuses_bad_artifacts(
 
 def test_systemd_notify_ready_watchdog_reloading_stopping(live, tiny_artifact, tmp_path):
     sock_path = str(tmp_path / "notify.sock")
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    srv.bind(sock_path)
-    srv.settimeout(0.2)
+    srv = notify_socket(tmp_path / "notify.sock")
     msgs: list[str] = []
 
     def drain(until: float) -> None:

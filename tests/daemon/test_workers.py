@@ -18,7 +18,7 @@ from pathlib import Path
 import orjson
 import pytest
 import requests
-from daemon_helpers import Live, copy_artifact, free_port, window
+from daemon_helpers import Live, copy_artifact, free_port, notify_socket, post_until, window
 from hailo_inference.config import AUTO_WORKERS_CAP, ConfigError, build_config
 
 JSON = {"Content-Type": "application/json"}
@@ -63,6 +63,11 @@ def events(d: Live, name: str) -> list[dict]:
     return out
 
 
+def all_ready(d: Live) -> None:
+    """Wait for the supervisor's `ready` (every worker loaded), not just one worker's /readyz."""
+    wait_for(lambda: any(e["worker"] == 0 for e in events(d, "ready")), "every worker ready")
+
+
 def metric(text: str, line_start: str) -> float:
     m = re.search(rf"^{re.escape(line_start)} ([0-9.e+-]+)$", text, re.M)
     return float(m.group(1)) if m else 0.0
@@ -82,9 +87,7 @@ def test_config_workers_int_auto_and_clear_errors():
 
 def test_ready_only_after_every_worker_then_both_serve_and_watchdog(live, tiny_artifact, tmp_path):
     sock_path = str(tmp_path / "notify.sock")
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    srv.bind(sock_path)
-    srv.settimeout(0.2)
+    srv = notify_socket(tmp_path / "notify.sock")
     msgs: list[str] = []
 
     def got(pred: Callable[[str], bool]) -> bool:
@@ -126,17 +129,6 @@ def test_a_killed_worker_is_restarted_and_the_others_serve_meanwhile(live, tiny_
     assert d.stop() == 0
 
 
-def _load(url: str, stop: threading.Event, out: list, keepalive: bool) -> None:
-    with requests.Session() as s:
-        while not stop.is_set():
-            headers = JSON if keepalive else {**JSON, "Connection": "close"}
-            try:
-                r = s.post(url + "/infer", data=BODY, headers=headers, timeout=10)
-                out.append((r.status_code, r.headers.get("X-Model")))
-            except requests.RequestException as exc:
-                out.append((0, repr(exc)))
-
-
 def test_sighup_swaps_every_worker_under_load_with_zero_failed_requests(
     live, tiny_artifact, tmp_path
 ):
@@ -147,7 +139,7 @@ def test_sighup_swaps_every_worker_under_load_with_zero_failed_requests(
     d = live(current, **TWO)
     stop, results = threading.Event(), []
     load = [
-        threading.Thread(target=_load, args=(d.url, stop, results, keep))
+        threading.Thread(target=post_until, args=(d.url, stop, results, keep))
         for keep in (True, True, False, False)
     ]
     for t in load:
@@ -184,6 +176,7 @@ def test_sigterm_drains_in_flight_requests_of_every_worker(live, tiny_artifact):
         model={"backend": "stub", "stub_delay_s": 2.0},
         server={"workers": 2, "request_timeout_s": 30},
     )
+    all_ready(d)
     n = 6
     with ThreadPoolExecutor(n) as pool:
         futs = [
