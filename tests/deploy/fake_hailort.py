@@ -99,6 +99,7 @@ def deb(
     *,
     version: str,
     postinst: str = "",
+    postrm: str = "",
     depends: str = "",
 ) -> Path:
     """Build `<root>/<name>_<version>_<arch>.deb` holding `files` (path -> bytes; mode 0755 in a
@@ -111,9 +112,10 @@ def deb(
         + (f"Depends: {depends}\n" if depends else "")
         + f"Description: FAKE {name} for tests (verified against a fake, not on hardware)\n"
     )
-    if postinst:
-        (pkg / "DEBIAN" / "postinst").write_text(f"#!/bin/sh\nset -e\n{postinst}\n")
-        (pkg / "DEBIAN" / "postinst").chmod(0o755)
+    for script, body in (("postinst", postinst), ("postrm", postrm)):
+        if body:
+            (pkg / "DEBIAN" / script).write_text(f"#!/bin/sh\nset -e\n{body}\n")
+            (pkg / "DEBIAN" / script).chmod(0o755)
     for rel, data in files.items():
         (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
         (pkg / rel).write_bytes(data)

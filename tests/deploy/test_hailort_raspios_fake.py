@@ -7,7 +7,12 @@ local archive of fake packages built here with the names and pinned versions the
 stand-in `hailo_pci.ko` (an ELF file whose .modinfo says version=4.20.0, so `modinfo` reads it
 as from a DKMS build) under /lib/modules and a stand-in device node; the fake `hailort` carries a
 `hailortcli` printing the documented `--version` and `fw-control identify` formats. The kernel
-module cannot be loaded in a container, which the role reports as a pending reboot.
+module cannot be loaded in a container, which the role reports as a pending reboot. The fake
+`hailo-dkms` refuses to install without `dkms` (it builds with DKMS but does not depend on it:
+Raspberry Pi's docs install dkms first), so the role must install it. The archive also carries a
+fake `hailo-all` (depending on hailort, hailofw, python3-hailort, hailo-tappas-core and
+rpicam-apps-hailo-postprocess) for install method hailo-all, run last against a stand-in
+in-kernel hailo_pci under kernel/drivers/media/pci/hailo (as Bookworm kernels 6.6.31+ ship it).
 
 So the whole success path runs: pinned apt install from the archive, packages held, PCIe Gen3
 in config.txt (with a backup), REBOOT PENDING reported instead of rebooting, driver/library/
@@ -57,7 +62,11 @@ printf '%s' '{BOOT_CONFIG}' > /boot/firmware/config.txt
 # the role must look its pins up and refresh, whatever cache_valid_time says
 mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/update-success-stamp
 """
-CLEAN = f"""dpkg --force-hold --purge python3-hailort hailort hailo-dkms hailofw >/dev/null 2>&1
+IN_KERNEL = "/lib/modules/$(uname -r)/kernel/drivers/media/pci/hailo"
+META = ("hailo-all", "hailo-tappas-core", "rpicam-apps-hailo-postprocess")
+CLEAN = f"""dpkg --force-hold --purge {" ".join(META)} >/dev/null 2>&1
+dpkg --force-hold --purge python3-hailort hailort hailo-dkms hailofw dkms >/dev/null 2>&1
+rm -rf {IN_KERNEL}
 dpkg --purge python3-numpy >/dev/null 2>&1
 dpkg --force-hold --purge linux-image-$(uname -r) >/dev/null 2>&1
 rm -f /lib/modules/$(uname -r)/updates/dkms/hailo_pci.ko; depmod -a 2>/dev/null || true
@@ -103,12 +112,23 @@ def _release_debs(repo: Path, arch: str, version: str) -> list[Path]:
         deb("hailo-dkms", "all", {"usr/share/hailo-dkms-fake/hailo_pci.ko": ko},
             version=f"{version}-1",
             postinst=(
+                "command -v dkms >/dev/null || { echo 'hailo-dkms: dkms is not installed:"
+                " cannot build hailo_pci' >&2; exit 1; }; "
                 'd=/lib/modules/$(uname -r)/updates/dkms; mkdir -p "$d"; '
                 'cp /usr/share/hailo-dkms-fake/hailo_pci.ko "$d"/; depmod -a || true; '
                 f"touch {DEVICE}"
-            )),
+            ),
+            # dkms remove on purge, as the real package's prerm/postrm does
+            postrm=("[ \"$1\" != purge ] || { rm -f /lib/modules/$(uname -r)/updates/dkms/"
+                    "hailo_pci.ko; "
+                    "depmod -a || true; }")),
         deb("python3-hailort", "all", {"usr/share/doc/python3-hailort/FAKE": b"fake\n"},
             version=f"{version}-1", depends="python3-numpy"),
+        # Raspberry Pi's meta package (Bookworm: no driver package, the kernel ships hailo_pci)
+        deb("hailo-all", "all", {}, version=f"{version}-1",
+            depends=(f"hailort (= {version}-1), hailofw (= {version}-{rev['hailofw']}), "
+                     f"python3-hailort (= {version}-1), hailo-tappas-core, "
+                     "rpicam-apps-hailo-postprocess")),
     ]  # fmt: skip
 
 
@@ -128,6 +148,12 @@ def fake_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
             b"Metadata-Version: 2.1\nName: numpy\nVersion: 1.24.2\n",
         "usr/lib/python3/dist-packages/numpy-1.24.2.dist-info/RECORD": b"",
     }, version="1:1.24.2-1"))  # fmt: skip
+    # what hailo-all pulls in besides HailoRT, and Debian's dkms (a stand-in command)
+    debs += [fake_hailort.deb(repo, name, "all", {f"usr/share/doc/{name}/FAKE": b"fake\n"},
+                              version="3.31.0-1") for name in META[1:]]  # fmt: skip
+    stub = b"#!/bin/sh\n# FAKE dkms (verified against a fake, not on hardware)\nexit 0\n"
+    debs.append(fake_hailort.deb(repo, "dkms", "all", {"usr/sbin/dkms": stub},
+                                 version="3.0.10-8"))  # fmt: skip
     # the running kernel as a package (the lab hosts share the controller's kernel)
     kernel = f"linux-image-{os.uname().release}"
     debs.append(fake_hailort.deb(repo, kernel, "all", {"usr/share/doc/fake-kernel": b"fake\n"},
@@ -147,6 +173,12 @@ def raspios_host(edge_hosts: dict[str, str], fake_archive: Path):
     assert prep.rc == 0, prep.out
     yield host
     on_host(host, CLEAN)
+
+
+def _dpkg(host: str, *names: str) -> str:
+    """`<name>=<version> <want> <flag> <status>` of each package, one a line."""
+    query = "dpkg-query -W -f '${Package}=${Version} ${Status}\\n' " + " ".join(names)
+    return on_host(host, query + " 2>&1").out
 
 
 def _play(host: str, artifact: Path, *more: str) -> Result:
@@ -169,13 +201,12 @@ def test_raspios_fake_archive_pinned_held_gen3_versions_matched_verified_against
     assert res.recap()[raspios_host]["failed"] == 0
     # chosen because /etc/rpi-issue exists (hailort_install_method: auto)
     assert f"roles/hailort/tasks/raspios.yml for {raspios_host}" in res.out
-    versions = on_host(
-        raspios_host,
-        "dpkg-query -W -f '${Package}=${Version} ${Status}\\n' "
-        "hailort hailofw hailo-dkms python3-hailort",
-    ).out
+    versions = _dpkg(raspios_host, "hailort", "hailofw", "hailo-dkms", "python3-hailort")
     for name in ("hailort", "hailofw", "hailo-dkms", "python3-hailort"):
         assert f"{name}={DEB_VERSION} hold ok installed" in versions, versions
+    # no in-kernel hailo_pci here: the DKMS driver, so dkms came first (the fake refuses otherwise)
+    dkms = _dpkg(raspios_host, "dkms")
+    assert _installed(dkms, "dkms"), dkms
     boot = on_host(raspios_host, "cat /boot/firmware/config.txt; ls /boot/firmware").out
     assert "dtparam=pciex1_gen=3" in boot and "dtparam=audio=on" in boot, boot
     assert "config.txt." in boot, f"no backup of config.txt was kept: {boot}"
@@ -259,10 +290,7 @@ def test_raspios_fake_upgrade_under_loaded_driver_pending_until_reboot_verified_
     flat = _flat(res)
     assert f"hailo_pci loaded {VERSION}, installed {NEW_VERSION}: reboot {raspios_host}" in flat
     assert "REBOOT PENDING" in flat and "HailoRT packages changed while hailo_pci" in flat
-    versions = on_host(
-        raspios_host,
-        "dpkg-query -W -f '${Package}=${Version} ${Status}\\n' hailort hailofw hailo-dkms",
-    ).out
+    versions = _dpkg(raspios_host, "hailort", "hailofw", "hailo-dkms")
     for name, rev in (("hailort", "1"), ("hailofw", "2"), ("hailo-dkms", "1")):
         assert f"{name}={NEW_VERSION}-{rev} hold ok installed" in versions, versions
     fact = _fact(raspios_host)
@@ -326,3 +354,68 @@ def test_raspios_fake_uninstall_with_hailort_purges_the_stack_verified_against_f
         "getent group hailo && echo LEFT group; true",
     ).out
     assert "installed" not in left and "LEFT" not in left, left
+
+
+def _in_kernel_driver(host: str, version: str, tmp: Path) -> None:
+    """A stand-in in-kernel hailo_pci of `version` where Bookworm kernels ship it, and the device
+    node the kernel driver would create."""
+    ko = tmp / "hailo_pci.ko"
+    ko.write_bytes(fake_hailort.kernel_module(
+        {"version": version, "license": "GPL", "name": "hailo_pci", "description": "FAKE in-tree"}
+    ))  # fmt: skip
+    dest = IN_KERNEL.replace("$(uname -r)", os.uname().release)
+    assert on_host(host, f"mkdir -p {dest}").rc == 0
+    res = ad_hoc(host, "ansible.builtin.copy", f"src={ko} dest={dest}/hailo_pci.ko mode=0644")
+    assert res.rc == 0, res.out
+    res = on_host(host, f"depmod -a && touch {DEVICE} && modinfo --field filename hailo_pci")
+    assert res.rc == 0 and "/kernel/drivers/media/pci/hailo/" in res.out, res.out
+
+
+def _installed(state: str, name: str) -> bool:
+    return any(
+        line.startswith(f"{name}=") and line.endswith(" ok installed")
+        for line in state.splitlines()
+    )
+
+
+def test_raspios_fake_hailo_all_with_in_kernel_driver_installs_no_dkms_verified_against_fake(
+    raspios_host: str, artifact_a: Path, tmp_path: Path
+) -> None:
+    """Verified against a fake, not on hardware: install method hailo-all on a kernel that ships
+    hailo_pci in-tree installs the meta package and what it pulls in, pinned and held, but neither
+    hailo-dkms nor dkms; the in-kernel driver's version is the one compared. Runs after the
+    uninstall test (nothing of HailoRT installed)."""
+    # dkms from the earlier tests stays after uninstall.yml (not HailoRT's): start without it
+    assert on_host(raspios_host, "dpkg --purge dkms").rc == 0
+    _in_kernel_driver(raspios_host, VERSION, tmp_path)
+    res = _play(raspios_host, artifact_a, "-e", "hailort_install_method=hailo-all",
+                "--tags", "hailort")  # fmt: skip
+    assert res.rc == 0, res.out[-5000:]
+    state = _dpkg(
+        raspios_host, "hailort", "hailofw", "python3-hailort", *META, "hailo-dkms", "dkms"
+    )
+    for name in ("hailo-all", "hailort", "hailofw", "python3-hailort"):
+        assert f"{name}={DEB_VERSION} hold ok installed" in state, state
+    for name in META[1:]:
+        assert f"{name}=3.31.0-1 hold ok installed" in state, state
+    for name in ("hailo-dkms", "dkms"):
+        assert not _installed(state, name), f"{name} installed beside the in-kernel driver: {state}"
+    fact = _fact(raspios_host)
+    assert fact["driver_version"] == fact["library_version"] == VERSION, fact
+
+
+def test_raspios_fake_in_kernel_driver_of_another_version_fails_first_verified_against_fake(
+    raspios_host: str, artifact_a: Path, tmp_path: Path
+) -> None:
+    """Verified against a fake, not on hardware: an in-kernel hailo_pci that is not
+    hailort_version fails before apt changes anything, naming both versions and the way out."""
+    _in_kernel_driver(raspios_host, "4.17.0", tmp_path)
+    query = "dpkg-query -W -f '${Package}=${Version}\\n' hailo-all hailort hailofw"
+    before = on_host(raspios_host, query).out
+    res = _play(raspios_host, artifact_a, "-e", "hailort_install_method=hailo-all",
+                "-e", f"hailort_version={NEW_VERSION}", "--tags", "hailort")  # fmt: skip
+    assert res.rc != 0, res.out[-3000:]
+    flat = _flat(res)
+    assert f"the in-kernel hailo_pci 4.17.0 of kernel {os.uname().release}" in flat, flat[-3000:]
+    assert f"is not hailort_version {NEW_VERSION}" in flat and "hailort_driver: dkms" in flat
+    assert on_host(raspios_host, query).out == before, "nothing may change before the check"
