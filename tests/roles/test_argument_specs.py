@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-ROLES = ["hailort", "hailo_inference", "hailo_compiler", "hailo_verify"]
+ROLES = ["hailort", "hailo_inference", "hailo_compiler", "hailo_verify", "offline_venv"]
 
 
 def _load(path: Path) -> dict:
@@ -23,9 +23,12 @@ def _load(path: Path) -> dict:
 def test_defaults_match_argument_specs(role: str) -> None:
     defaults = set(_load(ROOT / "roles" / role / "defaults" / "main.yml"))
     specs = _load(ROOT / "roles" / role / "meta" / "argument_specs.yml")
-    options = set(specs["argument_specs"]["main"]["options"])
+    main = specs["argument_specs"]["main"]["options"]
+    options = {name for name, option in main.items() if not option.get("required")}
+    required = set(main) - options
     assert defaults - options == set(), f"{role}: defaults missing from argument_specs"
     assert options - defaults == set(), f"{role}: argument_specs options without a default"
+    assert required & defaults == set(), f"{role}: a required option with a default"
 
 
 @pytest.mark.parametrize("role", ROLES)
