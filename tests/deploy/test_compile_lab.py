@@ -9,7 +9,9 @@ Debian 12 container with no registry access and no Dataflow Compiler, so:
    arrival);
 2. the rerun changes nothing (content-addressed artifacts, idempotent role);
 3. a third run with the TEST-ONLY fake DFC (tests/fakes/hailo_sdk_client) builds a hailo8l HEF
-   through the same role: verified against a fake, not on hardware;
+   through the same role: verified against a fake, not on hardware; the lab host has no GPU, so
+   the role warns that the DFC would reduce optimization level 2 to 0, and it prunes the DFC work
+   folders to hailo_compiler_keep_work_dirs;
 4. `site.yml` then deploys the fetched artifact (the imported EdgeInfer encoder when present) to
    the edge hosts, which serve it (onnx backend: the lab hosts have no accelerator).
 """
@@ -110,6 +112,19 @@ def playbook(lab: dict, *extra: str) -> subprocess.CompletedProcess:
                           timeout=PLAYBOOK_TIMEOUT_S)  # fmt: skip
 
 
+def on_gpusrv(command: str) -> str:
+    """A shell command as root on the lab's GPU host; its stdout."""
+    ansible = ROOT / ".venv-ctl" / "bin" / "ansible"
+    r = subprocess.run(
+        [str(ansible) if ansible.exists() else "ansible", "gpusrv", "-i", str(INVENTORY), "-b",
+         "-m", "ansible.builtin.shell", "-a", command],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg")),
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
 def recap(out: str, host: str) -> dict[str, int]:
     m = re.search(rf"^{re.escape(host)}\s*:\s*(.*)$", out, re.M)
     assert m, f"no PLAY RECAP line for {host}:\n{out[-3000:]}"
@@ -157,6 +172,12 @@ def test_compile_builds_and_fetches_onnx_artifacts_without_dfc(lab, first_run):
         r = subprocess.run([str(py), "-c", code, str(m.parent)], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
     assert "no HEF was built" in " ".join(first_run.stdout.split())
+    # the compile ran as the unprivileged user: it owns what the compile wrote, root the toolchain
+    owners = on_gpusrv("stat -c '%U %n' /opt/edge-compiler/artifacts/*/*/manifest.json "
+                       "/opt/edge-compiler/venv/bin/python")  # fmt: skip
+    lines = [x for x in owners.splitlines() if x.endswith(("manifest.json", "/python"))]
+    assert all(x.startswith("edge-compiler ") for x in lines if "manifest" in x), owners
+    assert any(x.startswith("root ") and x.endswith("/python") for x in lines), owners
 
 
 def test_compile_imports_the_original_edgeinfer_onnx(lab, first_run):
@@ -186,8 +207,16 @@ def test_compile_with_fake_dfc_adds_a_hailo8l_hef_verified_against_fake_not_hard
     r = playbook(lab, *fake)
     said = " ".join((r.stdout + r.stderr).split())
     assert r.returncode != 0 and "DFC 3.30 for HailoRT 4.20.0" in said, r.stdout[-4000:]
-    r = playbook(lab, *fake, "-e", "hailo_compiler_target_hailort_version=4.23.0")
+    r = playbook(lab, *fake, "-e", "hailo_compiler_target_hailort_version=4.23.0",
+                 "-e", "hailo_compiler_keep_work_dirs=1")  # fmt: skip
     assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-3000:]
+    said = " ".join(r.stdout.split())
+    # no GPU on the lab host: warned before compiling (hailo_compiler_require_gpu would stop it)
+    assert "WARNING: hailo_compiler_optimization_level is 2 but" in said, said[-4000:]
+    assert "reduces the optimization level to 0" in said
+    # one HEF build per source, one work folder each: all but the newest pruned
+    work = on_gpusrv("find /opt/edge-compiler/dfc/work -mindepth 1 -maxdepth 1 -type d")
+    assert len([x for x in work.splitlines() if x.startswith("/opt/")]) == 1, work
     for m in fetched(lab):
         manifest = check_sha256(m.parent)
         hb = manifest["backends"]["hailo"]
