@@ -9,6 +9,7 @@ text/plain for its own errors. Everything here is installed by `make_server`.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import resource
 import socket
@@ -300,40 +301,28 @@ def bind_sockets(cfg: ServerConfig) -> list[socket.socket]:
     with server.workers > 1 the supervisor binds them once and its workers serve them."""
     adj = Adjustments(host=cfg.host, port=cfg.port)
     out: list[socket.socket] = []
-    try:
+    with contextlib.ExitStack() as opened:  # all closed again if one bind fails
         for family, socktype, proto, addr in adj.listen:
-            s = socket.socket(family, socktype, proto)
+            s = opened.enter_context(socket.socket(family, socktype, proto))
             out.append(s)
             if family == socket.AF_INET6:
                 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(addr)
             s.listen(adj.backlog)
-    except OSError:
-        for s in out:
-            s.close()
-        raise
+        opened.pop_all()
     return out
 
 
-def make_server(
-    app: Any,
-    cfg: ServerConfig,
-    guard: Guard,
-    port: int | None = None,
-    sockets: list[socket.socket] | None = None,
-) -> Any:
-    """waitress' server for `cfg` (port: `cfg.port` unless given; `sockets`: serve these
-    pre-bound listening sockets instead) with everything above installed; `server.limits`
-    holds the connection limit and thread count chosen."""
+def make_server(app: Any, cfg: ServerConfig, guard: Guard, **where: Any) -> Any:
+    """waitress' server for `cfg` with everything above installed; `where`: `port=` (instead of
+    `cfg.port`) or `sockets=` (serve these pre-bound listening sockets instead of binding).
+    `server.limits` holds the connection limit and thread count chosen."""
     lim = limits(cfg.max_inflight, cfg.threads)
     dispatcher = SheddingDispatcher(guard)
     dispatcher.set_thread_count(lim.threads)
-    where: dict[str, Any] = (
-        {"sockets": sockets}
-        if sockets
-        else {"host": cfg.host, "port": cfg.port if port is None else port}
-    )
+    if not where.get("sockets"):
+        where = {"host": cfg.host, "port": where.get("port", cfg.port)}
     server = waitress.create_server(
         app,
         **where,

@@ -134,19 +134,21 @@ def notify_socket(path: Path) -> socket.socket:
 
 
 def post_until(url: str, stop, out: list, keepalive: bool = True) -> None:
-    """POST one window to url/infer until `stop` is set; (status, X-Model or error) into `out`
-    (keepalive False: a new connection per request, which may reach another worker)."""
+    """POST one window to url/infer until `stop` is set; (status, X-Model or error, monotonic
+    time the request was sent) into `out` (keepalive False: a new connection per request,
+    which may reach another worker)."""
     body = json.dumps({"x": window()}).encode()
     headers = {"Content-Type": "application/json"}
     if not keepalive:
         headers["Connection"] = "close"
     with requests.Session() as s:
         while not stop.is_set():
+            sent = time.monotonic()
             try:
                 r = s.post(url + "/infer", data=body, headers=headers, timeout=10)
-                out.append((r.status_code, r.headers.get("X-Model")))
+                out.append((r.status_code, r.headers.get("X-Model"), sent))
             except requests.RequestException as exc:
-                out.append((0, repr(exc)))
+                out.append((0, repr(exc), sent))
 
 
 def window(seed: int = 0) -> list[list[float]]:

@@ -119,9 +119,9 @@ def test_sighup_swaps_atomically_under_load_and_refuses_bad_artifacts(
         stop.set()
         for w in workers:
             w.join()
-    statuses = {s for s, _ in results}
+    statuses = {s for s, *_ in results}
     assert statuses == {200}, [r for r in results if r[0] != 200][:3]
-    models = [m for _, m in results]
+    models = [m for _, m, _ in results]
     assert models[0].endswith("1.0.0-aaaa") and models[-1].endswith("2.0.0-bbbb")
     assert not any(m.endswith("3.0.0-bad") for m in models)
     assert len(results) > 50
