@@ -246,12 +246,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--backoff-ms", default="0,20", help="overload: a client's pause after a 503 (runs)"
     )
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server.workers of the daemon (1: one process; N: a supervisor and N workers, whose "
+        "RSS and threads are then the supervisor's only); results go to reliability.json for 1, "
+        "reliability-workers<N>.json otherwise",
+    )
     a = ap.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
     body = orjson.dumps({"x": np.random.default_rng(1).normal(size=(100, 9)).round(6).tolist()})
     res: dict = {"artifact": str(a.artifact)}
     log = Path(tempfile.gettempdir()) / "reliability-daemon.ndjson"  # ~15 MB: not a result
-    proc, port = start_server(a.artifact, 1, log)
+    extra = {"HAILO_INFERENCE_SERVER_WORKERS": str(a.workers)}
+    proc, port = start_server(a.artifact, 1, log, extra_env=extra)
+    res["workers"] = a.workers
     try:
         res["fresh"] = {"rss_mb": rss_mb(proc.pid), "threads": status(proc.pid, "Threads")}
         res["peaks"] = {}
@@ -275,8 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         proc.send_signal(signal.SIGTERM)
         res["daemon_exit"] = proc.wait(30)
-    (a.out / "reliability.json").write_text(json.dumps(res, indent=2))
-    print(f"wrote {a.out / 'reliability.json'} (daemon log: {log})")
+    name = "reliability.json" if a.workers == 1 else f"reliability-workers{a.workers}.json"
+    (a.out / name).write_text(json.dumps(res, indent=2))
+    print(f"wrote {a.out / name} (daemon log: {log})")
     return 0
 
 
