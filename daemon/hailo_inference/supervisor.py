@@ -91,7 +91,7 @@ class Supervisor:
         self.exit_code: int | None = None
         self.ready_sent = False
         self.reload_pending: set[int] = set()
-        self.metrics_dir, self._own_metrics_dir = metrics_dir()
+        self.metrics_dir, self._own_metrics_dir = Path(), False  # chosen once bound
         self._last_status = ""
         self._next_watchdog = 0.0
 
@@ -104,6 +104,7 @@ class Supervisor:
             self.sockets = bind_sockets(s)
         except OSError as exc:
             return log_bind_failed(self.log, s.host, s.port, exc)
+        self.metrics_dir, self._own_metrics_dir = metrics_dir()
         shutil.rmtree(self.metrics_dir, ignore_errors=True)  # no counts of an earlier run
         self.metrics_dir.mkdir(parents=True, mode=0o700)
         wake_r, wake_w = socket.socketpair()
