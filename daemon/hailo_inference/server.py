@@ -108,6 +108,7 @@ class Daemon:
                 hint="the API has no authentication: firewall it",
             )
         if self.worker is not None:
+            self.state.reload_others = lambda: self.notifier.notify("RELOAD_OTHERS=1")
             # A worker takes no connection before its model serves (the others answer them
             # meanwhile): it loads first, with the loop not running yet. A SIGHUP meanwhile may
             # come after the load read current/: it reloads once loaded. SIGTERM ends it.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from hailo_inference.config import Config
@@ -28,6 +29,9 @@ class State:
         self.active = 0  # every request inside the WSGI app (for the SIGTERM drain)
         self.telemetry: Telemetry | None = None  # when telemetry.enabled
         self.worker: int | None = None  # index 1..N when server.workers > 1
+        # A worker's /admin/reload, once its own swap succeeded, asks the supervisor to reload
+        # the other workers too (server.Daemon sets it; None with one process).
+        self.reload_others: Callable[[], None] | None = None
 
     def enter(self) -> None:
         with self._lock:

@@ -200,14 +200,16 @@ class Supervisor:
             w.restart_at = None
             self._kill(w, signal.SIGTERM)
 
-    def _reload(self) -> None:
+    def _reload(self, done: int | None = None) -> None:
+        """SIGHUP to every worker (but `done`, a worker whose /admin/reload already swapped)."""
         if self.stopping:
             self.log.warning("reload_ignored", reason="draining")
             return
         self.notifier.reloading()
-        self.reload_pending = {w.index for w in self.workers if w.proc and w.ready}
-        self.log.info("reload_fanout", workers=sorted(self.reload_pending))
-        for w in self.workers:
+        others = [w for w in self.workers if w.index != done]
+        self.reload_pending = {w.index for w in others if w.proc and w.ready}
+        self.log.info("reload_fanout", workers=sorted(self.reload_pending), source=done or "sighup")
+        for w in others:
             if w.ready:
                 self._kill(w, signal.SIGHUP)
             elif w.proc is not None:  # still loading: SIGHUP it once it serves
@@ -242,6 +244,8 @@ class Supervisor:
         w.alive_at = now
         if "STATUS" in msg:
             w.status = msg["STATUS"]
+        if msg.get("RELOAD_OTHERS") == "1":  # its /admin/reload swapped: the others follow
+            self._reload(done=w.index)
         if msg.get("READY") == "1":
             if not w.ready:
                 w.ready, w.ready_at = True, now

@@ -214,4 +214,6 @@ class Views:
         res = self.svc.reload("admin")
         if not res.ok:
             raise ApiError("artifact_refused", res.error or "refused")
+        if self.state.reload_others is not None:  # several workers: the others swap as on SIGHUP
+            self.state.reload_others()
         return json_response(res.as_dict())

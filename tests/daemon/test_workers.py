@@ -265,3 +265,27 @@ def test_each_worker_writes_its_own_telemetry_files(live, tiny_artifact, tmp_pat
     assert d.stop() == 0
     tags = {p.name.rsplit(".", 2)[-2] for p in folder.glob("events-*.ndjson")}
     assert tags == {"w1", "w2"}
+
+
+def test_admin_reload_on_one_worker_swaps_every_worker(live, tiny_artifact, tmp_path):
+    """POST /admin/reload reaches one worker; it swaps, then the supervisor makes the others swap
+    too (as on SIGHUP), so no worker keeps answering with the old model."""
+    a = copy_artifact(tiny_artifact, tmp_path / "a", version="1.0.0-aaaa")
+    b = copy_artifact(tiny_artifact, tmp_path / "b", version="2.0.0-bbbb")
+    current = tmp_path / "current"
+    current.symlink_to(a)
+    d = live(current, **TWO)
+    all_ready(d)
+    worker_pids(d)
+    tmp_link = tmp_path / "current.new"
+    tmp_link.symlink_to(b)
+    os.replace(tmp_link, current)
+    r = requests.post(d.url + "/admin/reload", timeout=60, headers={"Connection": "close"})
+    assert r.status_code == 200, r.text
+    swapped = lambda: {e["worker"] for e in events(d, "reload_swapped")}  # noqa: E731
+    wait_for(lambda: swapped() == {1, 2}, "both workers swapped")
+    models = set()
+    wait_for(lambda: models.add(health(d)["worker"]) or len(models) == 2, "both answer again")
+    assert {health(d)["model"] for _ in range(10)} == {"tcn-vae-encoder@2.0.0-bbbb"}
+    assert len(events(d, "reload_swapped")) == 2, "each worker swaps exactly once"
+    assert d.stop() == 0
