@@ -57,9 +57,11 @@ class Server:
                 with contextlib.suppress(Exception):
                     c.close()
 
+        # The request threads first: one still writing its answer pulls the trigger, which
+        # must not be closed yet (a pull on a closed trigger raised in the thread at teardown).
+        srv.task_dispatcher.shutdown(timeout=5)
         srv.trigger.pull_trigger(close_all)
         self.thread.join(30)
-        srv.task_dispatcher.shutdown(timeout=5)
         assert not self.thread.is_alive(), "the server loop did not stop"
 
 
