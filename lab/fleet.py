@@ -1,11 +1,13 @@
 """The lab fleet: Debian 12 hosts with systemd as PID 1 under systemd-nspawn, one netns each.
 
     python3 lab/fleet.py up [--hosts "pi-lab-1:edge pi-lab-2:edge gpusrv-lab:gpusrv"]
+    python3 lab/fleet.py up --hosts "pi-lab-1:edge pi-arm-1:edge:arm64"   (name:group[:arch])
     python3 lab/fleet.py down | status [--json] | verify-clean
     python3 lab/fleet.py fault <host> stop|start|cut|restore|reboot
 
 Everything we create carries our prefix: bridge br-edgelab (10.77.0.1/24), netns edgelab-<host>,
-veth el-<host>, host trees under /var/lib/edge-lab/hosts/<host>. Stdlib only, run as root.
+veth el-<host>, host trees under /var/lib/edge-lab/hosts/<host>. A host of another architecture
+(`name:group:arm64`) runs its own arm64 userland under qemu-user (lab/binfmt.py). Stdlib only, root.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import contextlib
 
+import binfmt
 import image
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,6 +45,12 @@ KNOWN_HOSTS = SSH_DIR / "known_hosts"
 DEFAULT_HOSTS = "pi-lab-1:edge pi-lab-2:edge gpusrv-lab:gpusrv"
 GROUP_BASE = {"edge": 11, "gpusrv": 21}
 BOOT_TIMEOUT = 180
+BINFMT_MARKER = LIB / "binfmt.json"  # what lab-up changed in binfmt_misc (lab-down reverts it)
+# Hosts under qemu-user: boot waits this many times longer; the roles get it as edge_time_scale
+# and scale their own time limits (health gate, start timeout, watchdog, request deadline) by it,
+# never their checks. Emulated aarch64 measured ~340x slower for ONNX Runtime, ~10-30x elsewhere;
+# every native limit below has at least 10x headroom (docs/lab.md).
+EMULATED_TIME_SCALE = 30
 
 
 def log(msg: str) -> None:
@@ -54,10 +63,16 @@ def sh(*cmd: str, check: bool = True) -> subprocess.CompletedProcess:
 
 # ---------------------------------------------------------------- host specs and names
 def parse_hosts(text: str) -> list[dict]:
+    """`name[:group[:arch]]` items (group edge, arch amd64 by default) -> host records."""
     hosts, seen = [], {g: 0 for g in GROUP_BASE}
     for item in text.split():
-        name, _, group = item.partition(":")
-        group = group or "edge"
+        name, _, rest = item.partition(":")
+        group, _, arch = rest.partition(":")
+        group, arch = group or "edge", arch or image.DEFAULT_ARCH
+        if arch not in image.ARCHES:
+            raise SystemExit(
+                f"lab: host {name!r}: architecture {arch!r}: use one of {', '.join(image.ARCHES)}"
+            )
         if group not in GROUP_BASE:
             raise SystemExit(f"lab: host {name!r}: group must be one of {sorted(GROUP_BASE)}")
         if not name.replace("-", "").isalnum() or len(name) > 40:
@@ -66,8 +81,14 @@ def parse_hosts(text: str) -> list[dict]:
             raise SystemExit(f"lab: at most 9 hosts in group {group}")
         addr = f"{SUBNET}.{GROUP_BASE[group] + seen[group]}"
         seen[group] += 1
-        hosts.append({"name": name, "group": group, "address": addr})
+        hosts.append({"name": name, "group": group, "address": addr, "arch": arch})
+    if len({h["name"] for h in hosts}) != len(hosts):
+        raise SystemExit(f"lab: a host name appears twice in {text!r}")
     return hosts
+
+
+def time_scale(h: dict) -> int:
+    return EMULATED_TIME_SCALE if binfmt.emulated(h.get("arch", image.DEFAULT_ARCH)) else 1
 
 
 def netns(name: str) -> str:
@@ -243,7 +264,7 @@ def start(h: dict) -> int:
 
 def wait_ready(h: dict, timeout: float = BOOT_TIMEOUT) -> str:
     """Wait until systemd is running (or degraded) and sshd answers; return the state."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout * time_scale(h)
     state = "booting"
     while time.monotonic() < deadline:
         state = system_state(h["name"])
@@ -259,13 +280,23 @@ def wait_ready(h: dict, timeout: float = BOOT_TIMEOUT) -> str:
     raise SystemExit(f"lab: {h['name']} not ready (state {state}); console tail:\n{tail}")
 
 
-def stop(name: str, sup_pid: int | None, timeout: float = 60) -> None:
-    """Clean shutdown (SIGTERM to supervisor -> nspawn), SIGKILL after timeout, by pid only."""
+def stop(name: str, sup_pid: int | None, timeout: float = 60, arch: str = "amd64") -> None:
+    """Clean shutdown (SIGTERM to supervisor -> nspawn), SIGKILL after timeout, by pid only.
+
+    An emulated host is asked to power off from inside first: nspawn's SIGRTMIN+3 reaches a
+    systemd under qemu-user as another real-time signal (qemu keeps the first ones for itself),
+    which systemd takes for "rescue" (seen: the host sat in rescue mode until SIGKILL).
+    """
     pids = [p for p in (sup_pid, nspawn_pid(name)) if p and is_ours(p, name)]
+    deadline = time.monotonic() + timeout * time_scale({"arch": arch})
+    if pids and binfmt.emulated(arch):
+        in_host(name, "systemctl", "poweroff", "--no-block", timeout=60)
+        while any(is_ours(p, name) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.2)
     for p in pids:
         with contextlib.suppress(ProcessLookupError):
             os.kill(p, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
+    deadline = max(deadline, time.monotonic() + timeout)
     while any(is_ours(p, name) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.2)
     for p in pids:
@@ -315,7 +346,7 @@ def cleanup_stale(state: dict, keep: set[str]) -> None:
     alive = {n for n, rec in state["hosts"].items() if n in keep and is_ours(rec.get("pid"), n)}
     for n, rec in list(state["hosts"].items()):
         if n not in alive:
-            stop(n, rec.get("pid"), timeout=30)
+            stop(n, rec.get("pid"), timeout=30, arch=rec.get("arch", image.DEFAULT_ARCH))
             remove_net(n)
             if n not in keep:
                 shutil.rmtree(host_dir(n), ignore_errors=True)
@@ -360,8 +391,14 @@ def write_inventory(hosts: list[dict]) -> None:
             out[-1] = "      hosts: {}"
         for h in members:
             out += [f"        {h['name']}:", f"          ansible_host: {h['address']}"]
+            out.append(f"          lab_arch: {h['arch']}")  # tests/fleet: uname -m must agree
             if group == "edge":
                 out.append("          edge_has_accelerator: false")
+            if binfmt.emulated(h["arch"]):
+                # set by the lab only: the roles relax what cannot work under qemu-user and
+                # stretch their time limits (never on a real Pi: preflight checks PID 1 is qemu)
+                out += ["          edge_emulated: true"]
+                out += [f"          edge_time_scale: {time_scale(h)}"]
     (INV / "hosts.yml").write_text("\n".join(out) + "\n")
 
 
@@ -369,7 +406,11 @@ def cmd_up(spec: str) -> int:
     require_root_and_tools()
     hosts = parse_hosts(spec)
     t0 = time.monotonic()
-    base = image.ensure_image(log)
+    arches = sorted({h["arch"] for h in hosts})
+    for arch in arches:
+        if binfmt.emulated(arch):
+            binfmt.ensure(arch, BINFMT_MARKER, log)
+    bases = {arch: image.ensure_image(log, arch) for arch in arches}
     state = load_state()
     cleanup_stale(state, {h["name"] for h in hosts})
     ensure_key()
@@ -377,10 +418,11 @@ def cmd_up(spec: str) -> int:
     for h in hosts:
         rec = state["hosts"].get(h["name"])
         if rec and is_ours(rec.get("pid"), h["name"]):
-            if rec["address"] != h["address"]:
-                raise SystemExit(f"lab: {h['name']} runs at {rec['address']}: make lab-down first")
+            was = (rec["address"], rec.get("arch", image.DEFAULT_ARCH))
+            if was != (h["address"], h["arch"]):
+                raise SystemExit(f"lab: {h['name']} runs as {was}: make lab-down first")
             continue  # running hosts are left alone
-        provision(h, base)
+        provision(h, bases[h["arch"]])
         state["hosts"][h["name"]] = {**h, "pid": start(h)}
         save_state(state)
     state["spec"] = spec
@@ -398,7 +440,7 @@ def cmd_down() -> int:
     t0 = time.monotonic()
     state = load_state()
     for n, rec in state["hosts"].items():
-        stop(n, rec.get("pid"))
+        stop(n, rec.get("pid"), arch=rec.get("arch", image.DEFAULT_ARCH))
     cleanup_stale({"hosts": state["hosts"]}, keep=set())
     for pid in stray_nspawns():
         os.kill(pid, signal.SIGKILL)
@@ -406,6 +448,7 @@ def cmd_down() -> int:
     shutil.rmtree(LIB / "hosts", ignore_errors=True)
     STATE.unlink(missing_ok=True)
     (INV / "hosts.yml").unlink(missing_ok=True)
+    binfmt.undo(BINFMT_MARKER, log)
     log(f"lab: down in {time.monotonic() - t0:.1f} s")
     return 0 if not leftovers() else 1
 
@@ -416,6 +459,7 @@ def leftovers() -> list[str]:
     left += [f"process {p}" for p in stray_nspawns()]
     mounts = Path("/proc/mounts").read_text().splitlines()
     left += [f"mount {m.split()[1]}" for m in mounts if str(LIB) in m or NETNS_PREFIX in m]
+    left += binfmt.leftovers(BINFMT_MARKER)
     for item in left:
         log(f"lab: left behind: {item}")
     return left
@@ -427,6 +471,7 @@ def status_rows() -> list[dict]:
         link = sh("ip", "-o", "link", "show", veth(n), check=False).stdout
         rows.append({
             "name": n, "group": rec["group"], "address": rec["address"],
+            "arch": rec.get("arch", image.DEFAULT_ARCH),
             "pid": nspawn_pid(n), "state": system_state(n),
             "link": "cut" if link and "state DOWN" in link else ("up" if link else "absent"),
         })  # fmt: skip
@@ -441,11 +486,11 @@ def cmd_status(as_json: bool) -> int:
     if not rows:
         print("lab: no hosts (make lab-up)")
         return 0
-    fmt = "{:<14} {:<7} {:<11} {:>8}  {:<10} {}"
-    print(fmt.format("NAME", "GROUP", "ADDRESS", "PID", "SYSTEMD", "LINK"))
+    fmt = "{:<14} {:<7} {:<6} {:<11} {:>8}  {:<10} {}"
+    print(fmt.format("NAME", "GROUP", "ARCH", "ADDRESS", "PID", "SYSTEMD", "LINK"))
     for r in rows:
-        print(fmt.format(r["name"], r["group"], r["address"], r["pid"] or "-", r["state"],
-                         r["link"]))  # fmt: skip
+        print(fmt.format(r["name"], r["group"], r["arch"], r["address"], r["pid"] or "-",
+                         r["state"], r["link"]))  # fmt: skip
     return 0
 
 
@@ -460,7 +505,7 @@ def cmd_fault(name: str, action: str) -> int:
     elif action == "restore":
         sh("ip", "link", "set", veth(name), "up")
     elif action == "stop":
-        stop(name, rec.get("pid"))
+        stop(name, rec.get("pid"), arch=rec.get("arch", image.DEFAULT_ARCH))
     elif action == "start":
         if not is_ours(rec.get("pid"), name):
             rec["pid"] = start(rec)
@@ -469,7 +514,7 @@ def cmd_fault(name: str, action: str) -> int:
     elif action == "reboot":
         before = leader_pid(name)
         in_host(name, "systemctl", "reboot")
-        deadline = time.monotonic() + BOOT_TIMEOUT
+        deadline = time.monotonic() + BOOT_TIMEOUT * time_scale(rec)
         while leader_pid(name) in (before, None) and time.monotonic() < deadline:
             time.sleep(0.3)
         wait_ready(rec)

@@ -1,8 +1,12 @@
 """The cached base image: a debootstrap of Debian 12 (bookworm) close to Raspberry Pi OS Lite.
 
-Cached outside the repo under /var/cache/edge-lab/base-<hash of the recipe>; rebuilt only when
-the recipe below changes; built under a lock into a temporary folder, then renamed, so a killed
-build never leaves a half image behind.
+One image per architecture, cached outside the repo: amd64 under
+/var/cache/edge-lab/base-<hash of the recipe>, any other (arm64) under
+/var/cache/edge-lab/<arch>/base-<hash>; the architecture is part of the recipe, so of the hash.
+Rebuilt only when the recipe changes; built under a lock into a temporary folder, then renamed,
+so a killed build never leaves a half image behind; older images of the same architecture only
+are removed. A foreign architecture needs its qemu binfmt handler registered first (lab/binfmt.py):
+debootstrap then runs the second stage through it.
 """
 
 from __future__ import annotations
@@ -43,49 +47,89 @@ systemctl mask systemd-networkd-wait-online.service getty@tty1.service >/dev/nul
 apt-get clean
 rm -rf /var/lib/apt/lists/*
 """
+# arm64 only (it runs under qemu-user on the lab machine): qemu-user cannot set up a unit's
+# credentials (systemd: "Failed to set up credentials: Invalid argument", exit 243/CREDENTIALS),
+# so systemd-sysctl, -sysusers, -tmpfiles-setup(-dev) would fail and leave the host degraded. No
+# credentials are ever passed to a lab host: the units' LoadCredential= lists are emptied.
+QEMU_POST = r"""
+for f in $(grep -l '^LoadCredential=' /lib/systemd/system/*.service); do
+  d=/etc/systemd/system/$(basename "$f").d
+  mkdir -p "$d"
+  printf '[Service]\nLoadCredential=\n' > "$d/10-lab-qemu-user.conf"
+done
+"""
 RECIPE = {"suite": "bookworm", "variant": "minbase", "packages": PACKAGES, "post": POST,
           "mirror": MIRROR}  # fmt: skip
+# Debian architecture names; amd64 is the machine's own (its recipe, hash and folder are the ones
+# from before architectures existed, so a cached amd64 image stays valid).
+ARCHES = ("amd64", "arm64")
+DEFAULT_ARCH = "amd64"
+# Emulated arm64 runs dpkg's configure step under qemu-user: about 4 minutes instead of 1.
+BUILD_MINUTES = {"amd64": "1-3", "arm64": "4-8"}
 
 
-def recipe_hash() -> str:
-    return hashlib.sha256(json.dumps(RECIPE, sort_keys=True).encode()).hexdigest()[:12]
+def recipe(arch: str = DEFAULT_ARCH) -> dict:
+    if arch not in ARCHES:
+        raise SystemExit(f"lab: architecture {arch!r}: use one of {', '.join(ARCHES)}")
+    if arch == DEFAULT_ARCH:
+        return RECIPE
+    return {**RECIPE, "arch": arch, "post": POST + QEMU_POST}
 
 
-def image_path() -> Path:
-    return CACHE / f"base-{recipe_hash()}"
+def recipe_hash(arch: str = DEFAULT_ARCH) -> str:
+    return hashlib.sha256(json.dumps(recipe(arch), sort_keys=True).encode()).hexdigest()[:12]
 
 
-def ensure_image(log: Callable[[str], None] = print) -> Path:
-    """Return the base image folder, building it (under a lock, atomically) if absent."""
-    target = image_path()
+def cache_dir(arch: str = DEFAULT_ARCH) -> Path:
+    """The folder holding this architecture's images (and its build lock)."""
+    return CACHE if arch == DEFAULT_ARCH else CACHE / arch
+
+
+def image_path(arch: str = DEFAULT_ARCH) -> Path:
+    return cache_dir(arch) / f"base-{recipe_hash(arch)}"
+
+
+def debootstrap_cmd(arch: str, dest: Path) -> list[str]:
+    return [
+        "debootstrap", f"--arch={arch}", f"--variant={RECIPE['variant']}",
+        "--include=" + ",".join(PACKAGES), RECIPE["suite"], str(dest), MIRROR,
+    ]  # fmt: skip
+
+
+def ensure_image(log: Callable[[str], None] = print, arch: str = DEFAULT_ARCH) -> Path:
+    """Return the base image folder of `arch`, building it (under a lock, atomically) if absent."""
+    target = image_path(arch)
     if (target / ".edge-lab-complete").is_file():
         return target
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / ".lock", "w") as lock:
+    folder = cache_dir(arch)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (target / ".edge-lab-complete").is_file():
             return target
-        for stale in CACHE.glob("tmp-*"):  # left by a killed build
+        for stale in folder.glob("tmp-*"):  # left by a killed build
             shutil.rmtree(stale, ignore_errors=True)
-        tmp = CACHE / f"tmp-{target.name}"
-        log(f"lab: building base image {target} (debootstrap bookworm, about 1-3 minutes)")
+        tmp = folder / f"tmp-{target.name}"
+        log(f"lab: building base image {target} (debootstrap {arch} bookworm, about "
+            f"{BUILD_MINUTES[arch]} minutes)")  # fmt: skip
         t0 = time.monotonic()
-        subprocess.run(
-            ["debootstrap", f"--variant={RECIPE['variant']}",
-             "--include=" + ",".join(PACKAGES), RECIPE["suite"], str(tmp), MIRROR],
-            check=True, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        subprocess.run(["chroot", str(tmp), "/bin/sh", "-c", POST], check=True)
-        (tmp / ".edge-lab-complete").write_text(json.dumps(RECIPE, sort_keys=True))
+        subprocess.run(debootstrap_cmd(arch, tmp), check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["chroot", str(tmp), "/bin/sh", "-c", recipe(arch)["post"]], check=True)
+        (tmp / ".edge-lab-complete").write_text(json.dumps(recipe(arch), sort_keys=True))
         if target.exists():
             shutil.rmtree(target)
         tmp.rename(target)
-        for old in CACHE.glob("base-*"):
-            if old != target:
-                shutil.rmtree(old, ignore_errors=True)
-        log(f"lab: base image built in {time.monotonic() - t0:.0f} s")
+        for old in stale_images(arch):
+            shutil.rmtree(old, ignore_errors=True)
+        log(f"lab: base image {arch} built in {time.monotonic() - t0:.0f} s")
     return target
 
 
+def stale_images(arch: str = DEFAULT_ARCH) -> list[Path]:
+    """Images of this architecture other than the current recipe's (never another arch's)."""
+    return [p for p in cache_dir(arch).glob("base-*") if p != image_path(arch)]
+
+
 if __name__ == "__main__":
-    print(ensure_image(log=lambda m: print(m, file=sys.stderr)))
+    arch = sys.argv[1] if len(sys.argv) > 1 else DEFAULT_ARCH
+    print(ensure_image(log=lambda m: print(m, file=sys.stderr), arch=arch))

@@ -154,9 +154,15 @@ setup_ctl() {  # .venv-ctl: 3.12 (ansible-core 2.21 wants >= 3.12 on the control
   venv_setup .venv-ctl "$py" requirements-ctl.txt
 }
 
+lab_needs_qemu() {  # LAB_HOSTS names an arm64 host ("name:group:arm64") and this machine is not one
+  [[ " ${LAB_HOSTS:-} " =~ :arm64[[:space:]] ]] && [ "$(uname -m)" != aarch64 ]
+}
+
 setup_lab_apt() {
-  local missing=() p
-  for p in "${LAB_APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  local missing=() p pkgs=("${LAB_APT_PACKAGES[@]}")
+  # qemu-user-static: runs an arm64 lab host's userland (lab/binfmt.py registers its handler)
+  if lab_needs_qemu; then pkgs+=(qemu-user-static); fi
+  for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   is_root || die "missing Debian packages for the lab (${missing[*]}); run as root or: sudo apt-get install -y ${missing[*]}"
   apt_install "${missing[@]}"

@@ -31,6 +31,15 @@ def test_systemd_is_pid1_and_running(host) -> None:
     assert state == "running", host.run("systemctl --failed --plain --no-legend").stdout
 
 
+def test_architecture_is_the_one_the_lab_asked_for(host) -> None:
+    """An arm64 lab host runs an aarch64 userland (under qemu-user), an amd64 one x86_64."""
+    lab_arch = host.ansible.get_variables()["lab_arch"]
+    want = {"amd64": "x86_64", "arm64": "aarch64"}[lab_arch]
+    assert host.system_info.arch == want
+    assert host.check_output("dpkg --print-architecture") == lab_arch
+    assert host.check_output("python3 -c 'import platform; print(platform.machine())'") == want
+
+
 def test_sshd_running_and_enabled(host) -> None:
     ssh = host.service("ssh")
     assert ssh.is_running

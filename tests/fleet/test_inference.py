@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -63,7 +64,8 @@ def deployed() -> None:
         text=True,
         cwd=ROOT,
     )
-    if probe.returncode == 0 and '"exists": false' not in probe.stdout:
+    # ansible.cfg prints results as YAML (exists: false), -o or other callbacks as JSON
+    if probe.returncode == 0 and not re.search(r'exists"?: false', probe.stdout):
         return
     subprocess.run([str(ROOT / "scripts/wheelhouse.sh"), "x86_64-cp311"], check=True, cwd=ROOT)
     # an artifact of its own (a fresh clone has none under artifacts/): the untrained recipe
@@ -101,6 +103,11 @@ def _config(host) -> dict:
 
 def _accelerator(host) -> bool:
     return bool(host.ansible.get_variables().get("edge_has_accelerator", True))
+
+
+def _time_scale(host) -> int:
+    """The lab's edge_time_scale: > 1 only on emulated (qemu-user) hosts, 1 on real Pis."""
+    return int(host.ansible.get_variables().get("edge_time_scale", 1))
 
 
 def test_service_active_enabled_and_not_crash_looping(host) -> None:
@@ -174,15 +181,16 @@ def test_healthz_readyz_and_a_real_infer(host) -> None:
     """/healthz names the released model, /readyz is 200, /infer matches golden.npz window 0."""
     server = _config(host)["server"]
     url = f"http://{server['host']}:{server['port']}"
+    t = 5 * _time_scale(host)
     script = f"""
 import json, urllib.request, numpy as np
 art = "{ROOT_DIR}/current/artifact"
-h = json.load(urllib.request.urlopen("{url}/healthz", timeout=5))
-r = urllib.request.urlopen("{url}/readyz", timeout=5).status
+h = json.load(urllib.request.urlopen("{url}/healthz", timeout={t}))
+r = urllib.request.urlopen("{url}/readyz", timeout={t}).status
 g = np.load(art + "/golden.npz")
 req = urllib.request.Request("{url}/infer", data=json.dumps({{"x": g["x"][1].tolist()}}).encode(),
                              headers={{"Content-Type": "application/json"}})
-body = json.load(urllib.request.urlopen(req, timeout=5))
+body = json.load(urllib.request.urlopen(req, timeout={t}))
 lat, want = np.array(body["latent"]), g["latent"][1]
 cos = float(lat @ want / np.linalg.norm(lat) / np.linalg.norm(want))
 print(json.dumps({{"health": h, "ready": r, "cos": cos, "n_latent": len(body["latent"]),
@@ -234,3 +242,22 @@ def test_the_venv_runs_the_wheelhouse_versions(host) -> None:
 
 def _norm(name: str) -> str:
     return name.replace("_", "-").replace(".", "-").lower()
+
+
+def test_venv_binary_wheels_are_for_the_hosts_architecture(host) -> None:
+    """Every platform wheel in the venv was built for this host's machine (aarch64 on the arm64
+    host, x86_64 on amd64 ones): the wheelhouse was chosen from the host's facts."""
+    machine = host.system_info.arch
+    script = (
+        "import glob, json, sysconfig\n"
+        "tags = {}\n"
+        "for w in glob.glob(sysconfig.get_paths()['purelib'] + '/*.dist-info/WHEEL'):\n"
+        "    tags[w.split('/')[-2]] = [ln.split(':', 1)[1].strip() for ln in open(w)\n"
+        "                              if ln.startswith('Tag:')]\n"
+        "print(json.dumps(tags))"
+    )
+    tags = json.loads(_run_on(host, script))
+    binary = {d: t for d, t in tags.items() if any(not x.endswith("-any") for x in t)}
+    assert any(d.startswith(("numpy-", "onnxruntime-")) for d in binary), sorted(tags)
+    wrong = {d: t for d, t in binary.items() if not all(x.endswith(machine) for x in t)}
+    assert not wrong, f"wheels not built for {machine}: {wrong}"

@@ -65,7 +65,7 @@ def test_each_host_has_its_own_host_key(hosts: dict[str, dict]) -> None:
 
 
 def test_lab_up_again_leaves_running_hosts_alone(hosts: dict[str, dict]) -> None:
-    spec = " ".join(f"{n}:{r['group']}" for n, r in hosts.items())
+    spec = " ".join(f"{n}:{r['group']}:{r['arch']}" for n, r in hosts.items())
     lab("up", "--hosts", spec)
     assert {n: r["pid"] for n, r in status().items()} == {n: r["pid"] for n, r in hosts.items()}
 
@@ -113,7 +113,7 @@ def test_unknown_host_is_a_clear_error() -> None:
 
 def test_zz_down_leaves_nothing_then_up_again(hosts: dict[str, dict]) -> None:
     """lab-down removes every netns, veth, bridge, mount, process; then the lab comes back."""
-    spec = " ".join(f"{n}:{r['group']}" for n, r in hosts.items())
+    spec = " ".join(f"{n}:{r['group']}:{r['arch']}" for n, r in hosts.items())
     pids = [r["pid"] for r in status().values()]
     lab("down")
     r = lab("verify-clean", check=False)
