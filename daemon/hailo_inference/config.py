@@ -14,11 +14,11 @@ from typing import Any
 
 import yaml
 
-from hailo_inference.backends import registry
+from hailo_inference.backends.names import BACKENDS as PLUGIN_BACKENDS
 
 ENV_PREFIX = "HAILO_INFERENCE_"
 CONFIG_ENV = "HAILO_INFERENCE_CONFIG"
-BACKENDS = ("auto", *registry.BACKENDS)
+BACKENDS = ("auto", *PLUGIN_BACKENDS)
 LEVELS = ("debug", "info", "warning", "error")
 HAILO_MULTI_PROCESS = ("auto", "true", "false")
 MAX_WORKERS = 32

@@ -12,12 +12,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, mult
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-PREFIX = "edge_sidecar"
-# Several workers (server.workers > 1): the supervisor sets this for its workers, and every metric
-# value lives in a file there (prometheus_client's multiprocess mode); a scrape of any worker
-# reads all of them. Gauges say how the workers' values combine (multiprocess_mode, ignored with
-# one process).
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+from hailo_inference.metric_names import MULTIPROC_ENV, PREFIX
+
 # Fine buckets below 50 ms with exact edges at 0.045 (EdgeInfer's 45 ms read timeout) and 0.05
 # (the 50 ms SLO), so `le="0.045"` / `le="0.05"` ratios are exact.
 LATENCY_BUCKETS = (

@@ -10,7 +10,7 @@ from typing import Any
 
 from hailo_inference import __version__
 from hailo_inference.errors import ERROR_CODES
-from hailo_inference.metrics import PREFIX
+from hailo_inference.metric_names import PREFIX
 
 WINDOW, CHANNELS, LATENT, MOTIFS = 100, 9, 64, 12
 

@@ -37,7 +37,7 @@ from typing import Any
 from hailo_inference.config import Config
 from hailo_inference.http_guard import bind_sockets
 from hailo_inference.logs import configure_logging, get_logger
-from hailo_inference.metrics import MULTIPROC_ENV
+from hailo_inference.metric_names import MULTIPROC_ENV
 from hailo_inference.sdnotify import Notifier, watchdog_interval_s
 from hailo_inference.worker import worker_argv
 
@@ -97,12 +97,13 @@ class Supervisor:
 
     # ---- start --------------------------------------------------------------------------
     def run(self) -> int:
-        from hailo_inference.server import log_bind_failed
-
         s = self.cfg.server
         try:
             self.sockets = bind_sockets(s)
         except OSError as exc:
+            # only now: the server module loads Flask and numpy, which the supervisor never needs
+            from hailo_inference.server import log_bind_failed
+
             return log_bind_failed(self.log, s.host, s.port, exc)
         self.metrics_dir, self._own_metrics_dir = metrics_dir()
         shutil.rmtree(self.metrics_dir, ignore_errors=True)  # no counts of an earlier run

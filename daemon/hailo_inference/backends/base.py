@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
-from edge_artifact import HostTail
+if TYPE_CHECKING:  # annotations only: importing the errors must not load numpy (supervisor)
+    import numpy as np
+    from edge_artifact import HostTail
 
 
 class BackendUnavailable(Exception):

@@ -1,6 +1,7 @@
 """Backends behind a registry, as Frigate's detector plugins: a key per plugin module, imported
 only when that backend is wanted (importing hailo_platform touches the driver; onnxruntime is
-heavy). Each plugin module declares
+heavy). The keys are in backends/names.py (config reads them without numpy). Each plugin
+module declares
 
     KEY = "<kind>"
     def create(artifact: Artifact, cfg: ModelConfig) -> Backend
@@ -16,16 +17,10 @@ from typing import TYPE_CHECKING
 from edge_artifact import Artifact
 
 from hailo_inference.backends.base import Backend, BackendUnavailable
+from hailo_inference.backends.names import BACKENDS, PLUGINS
 
 if TYPE_CHECKING:
     from hailo_inference.config import ModelConfig
-
-PLUGINS: dict[str, str] = {
-    "hailo": "hailo_inference.backends.hailo",
-    "onnx": "hailo_inference.backends.onnx",
-    "stub": "hailo_inference.backends.stub",
-}
-BACKENDS: tuple[str, ...] = tuple(PLUGINS)
 
 
 def plugin(kind: str) -> ModuleType:
