@@ -47,7 +47,8 @@ def run(cmd: list[str], timeout: int = 600) -> Result:
     return Result(p.returncode, p.stdout + p.stderr)
 
 
-def playbook(artifact: Path, *extra: str) -> Result:
+def playbook(artifact: Path, *extra: str, timeout: int = 600) -> Result:
+    """site.yml on the lab inventory with the lab vars and `artifact`; prints its output's tail."""
     res = run(
         [
             str(CTL / "ansible-playbook"),
@@ -59,7 +60,8 @@ def playbook(artifact: Path, *extra: str) -> Result:
             "-e",
             f"hailo_inference_artifact={artifact}",
             *extra,
-        ]
+        ],
+        timeout=timeout,
     )
     print(res.out[-3000:])
     return res

@@ -12,13 +12,11 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from deploylib import INVENTORY, ROOT, ad_hoc, playbook
 
-ROOT = Path(__file__).resolve().parents[2]
-INVENTORY = Path(os.environ.get("DEPLOY_INVENTORY", ROOT / "inventory" / "lab"))
 ROOT_DIR = "/opt/hailo-inference"
 CONFIG = "/etc/hailo-inference/config.yaml"
 SERVICE = "hailo-inference"
@@ -48,24 +46,9 @@ def _q(s: str) -> str:
 @pytest.fixture(scope="module", autouse=True)
 def deployed() -> None:
     """Deploy with site.yml when some edge host has no active release yet."""
-    probe = subprocess.run(
-        [
-            str(ROOT / ".venv-ctl/bin/ansible"),
-            "-i",
-            str(INVENTORY),
-            "edge",
-            "-b",
-            "-m",
-            "ansible.builtin.stat",
-            "-a",
-            f"path={ROOT_DIR}/current/RELEASE.json",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    probe = ad_hoc("edge", "ansible.builtin.stat", f"path={ROOT_DIR}/current/RELEASE.json")
     # ansible.cfg prints results as YAML (exists: false), -o or other callbacks as JSON
-    if probe.returncode == 0 and not re.search(r'exists"?: false', probe.stdout):
+    if probe.rc == 0 and not re.search(r'exists"?: false', probe.out):
         return
     subprocess.run([str(ROOT / "scripts/wheelhouse.sh"), "x86_64-cp311"], check=True, cwd=ROOT)
     # an artifact of its own (a fresh clone has none under artifacts/): the untrained recipe
@@ -74,25 +57,10 @@ def deployed() -> None:
          "--out", str(ROOT / "build" / "fleet-artifacts"), "--no-progress"],
         capture_output=True, text=True, cwd=ROOT, check=True,
     )  # fmt: skip
-    artifact = built.stdout.strip().splitlines()[-1]
-    out = subprocess.run(
-        [
-            str(ROOT / ".venv-ctl/bin/ansible-playbook"),
-            "-i",
-            str(INVENTORY),
-            "site.yml",
-            "-e",
-            "@playbooks/vars/lab.yml",
-            "-e",
-            f"hailo_inference_artifact={artifact}",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    if out.returncode != 0:
-        sys.stdout.write(out.stdout[-4000:])
-        pytest.fail("site.yml failed on the lab; see the output above")
+    artifact = Path(built.stdout.strip().splitlines()[-1])
+    # bounded by pytest-timeout (pytest.ini) anyway; emulated (qemu-user) hosts deploy slowly
+    if playbook(artifact, timeout=900).rc != 0:
+        pytest.fail("site.yml failed on the lab; see its output above")
 
 
 def _config(host) -> dict:
