@@ -6,6 +6,8 @@ Phases (each bounded, each prints its figures; all go to benchmarks/results/reli
   reload   RSS (VmRSS of the daemon, /proc/<pid>/status) fresh, then over 100 sequential and
            5 x 20 concurrent POST /admin/reload
   overload time to the 503 and accepted-request latency at 8, 16 and 64 closed-loop clients
+  paced    the same for 64 hey clients each at a fixed pace (--paced-factors x the capacity)
+  openloop the same for Poisson arrivals (independent clients) over 64 connections
   slow     good /infer requests served while 500 idle + dripping connections are held open
   bad      hostile bodies: count of answers by status, 5xx and `null`s in 200s
 """
@@ -30,6 +32,7 @@ import numpy as np
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import heyclient
 from loadgen import ROOT, pct, start_server
 
 JSON = {"Content-Type": "application/json"}
@@ -128,39 +131,151 @@ async def _client(port: int, req: bytes, stop: float, backoff_s: float, out: lis
         w.close()
 
 
-def overload(port: int, body: bytes, seconds: float, backoff_s: float) -> list[dict]:
-    """Closed loop; after a 503 a client waits `backoff_s` (Retry-After, shortened) first."""
-    req = (
+def _request(body: bytes) -> bytes:
+    return (
         b"POST /infer HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
         + f"Content-Length: {len(body)}\r\n\r\n".encode()
         + body
     )
+
+
+def figures(flat: list[tuple[float, int]], seconds: float) -> dict:
+    """Counts and percentiles of (latency s, status) results: 200s and 503s apart."""
+    ok = [lat for lat, s in flat if s == 200]
+    shed = [lat for lat, s in flat if s == 503]
+    return {
+        "requests": len(flat),
+        "statuses": sorted({s for _, s in flat}),
+        "accepted": len(ok),
+        "accepted_rps": round(len(ok) / seconds),
+        "accepted_p50_ms": pct(ok, 50),
+        "accepted_p99_ms": pct(ok, 99),
+        "shed": len(shed),
+        "time_to_503_p50_ms": pct(shed, 50),
+        "time_to_503_p95_ms": pct(shed, 95),
+        "other": len(flat) - len(ok) - len(shed),
+    }
+
+
+def _python_closed_loop(port: int, body: bytes, conc: int, seconds: float, backoff_s: float):
+    flat: list[tuple[float, int]] = []
+    stop = time.monotonic() + seconds
+
+    async def run() -> None:
+        req = _request(body)
+        await asyncio.gather(*(_client(port, req, stop, backoff_s, flat) for _ in range(conc)))
+
+    asyncio.run(run())
+    return flat
+
+
+class Load:
+    """Closed-loop load on the daemon's /infer from hey (Go) or, for a back-off after a 503 or
+    without hey, from the asyncio client above."""
+
+    def __init__(self, port: int, body: bytes, client: str, workdir: Path) -> None:
+        self.port, self.body, self.workdir = port, body, workdir
+        self.hey = client == "hey" or (client == "auto" and heyclient.available() is not None)
+
+    def run(self, conc: int, seconds: float, backoff_s: float = 0, qps: float = 0) -> dict:
+        if self.hey and not backoff_s:
+            url = f"http://127.0.0.1:{self.port}/infer"
+            cmd, flat = heyclient.run(url, self.body, conc, seconds, self.workdir, qps)
+            return {"client": "hey", "command": cmd} | figures(flat, seconds)
+        if qps:
+            raise SystemExit("paced clients need hey (apt-get install hey)")
+        flat = _python_closed_loop(self.port, self.body, conc, seconds, backoff_s)
+        return {"client": "python-asyncio"} | figures(flat, seconds)
+
+
+class _Conn:
+    """One keep-alive connection of the open-loop client."""
+
+    def __init__(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        self.r, self.w = r, w
+
+
+async def _send(port: int, c: _Conn, req: bytes, due: float, out: list, free: list) -> None:
+    try:
+        c.w.write(req)
+        head = await c.r.readuntil(b"\r\n\r\n")
+        n = int(head.split(b"Content-Length: ", 1)[1].split(b"\r\n", 1)[0])
+        await c.r.readexactly(n)
+        out.append((time.perf_counter() - due, int(head[9:12])))
+        if b"Connection: close" in head:
+            c.w.close()
+            c.r, c.w = await asyncio.open_connection("127.0.0.1", port)
+    finally:
+        free.append(c)
+
+
+async def _open_loop(port: int, req: bytes, rate: float, seconds: float, conns: int) -> dict:
+    """Poisson arrivals at `rate` (independent clients), each sent on a free one of `conns`
+    keep-alive connections at once, or when none is free on the next one freed; latency counts
+    from the arrival (so a wait for a connection counts: no coordinated omission)."""
+    free = [_Conn(*await asyncio.open_connection("127.0.0.1", port)) for _ in range(conns)]
+    gaps = np.random.default_rng(7).exponential(1 / rate, int(rate * seconds))
+    out: list[tuple[float, int]] = []
+    tasks: set[asyncio.Task] = set()
+    late = 0
+    t0 = due = time.perf_counter()
+    for gap in gaps:
+        due += gap
+        if (lag := due - time.perf_counter()) > 0:
+            await asyncio.sleep(lag)
+        if not free:
+            late += 1
+            while not free:
+                await asyncio.sleep(0.0002)
+        t = asyncio.create_task(_send(port, free.pop(), req, due, out, free))
+        tasks.add(t)
+        t.add_done_callback(tasks.discard)
+    await asyncio.gather(*tasks)
+    for c in free:
+        c.w.close()
+    return {"flat": out, "seconds": time.perf_counter() - t0, "no_free_connection": late}
+
+
+def open_loop(port: int, body: bytes, load: Load, seconds: float, factors: list[float]) -> dict:
+    """64 connections, Poisson arrivals at multiples of the capacity (8 closed-loop clients)."""
+    capacity = load.run(8, 3.0)["accepted"] / 3.0
+    print(f"  capacity (8 closed-loop clients): {capacity:.0f} req/s", flush=True)
+    rows = []
+    for f in factors:
+        res = asyncio.run(_open_loop(port, _request(body), f * capacity, seconds, 64))
+        r = {"connections": 64, "offered_x_capacity": f, "offered_rps": round(f * capacity)}
+        r |= figures(res["flat"], res["seconds"])
+        r["no_free_connection"] = res["no_free_connection"]
+        print(f"  open loop {f}x: {json.dumps(r)}", flush=True)
+        rows.append(r)
+    return {"capacity_rps": round(capacity), "rows": rows}
+
+
+def overload(load: Load, seconds: float, backoff_s: float) -> list[dict]:
+    """Closed loop; after a 503 a client waits `backoff_s` (Retry-After, shortened) first."""
     out = []
     for conc in CLIENTS:
-        flat: list[tuple[float, int]] = []
-        stop = time.monotonic() + seconds
-
-        async def run(conc: int = conc, stop: float = stop, flat: list = flat) -> None:
-            await asyncio.gather(*(_client(port, req, stop, backoff_s, flat) for _ in range(conc)))
-
-        asyncio.run(run())
-        ok = [lat for lat, s in flat if s == 200]
-        shed = [lat for lat, s in flat if s == 503]
-        r = {
-            "clients": conc,
-            "backoff_ms": backoff_s * 1000,
-            "requests": len(flat),
-            "statuses": sorted({s for _, s in flat}),
-            "accepted": len(ok),
-            "accepted_p50_ms": pct(ok, 50),
-            "accepted_p99_ms": pct(ok, 99),
-            "shed": len(shed),
-            "time_to_503_p50_ms": pct(shed, 50),
-            "time_to_503_p95_ms": pct(shed, 95),
-        }
+        r = {"clients": conc, "backoff_ms": backoff_s * 1000} | load.run(conc, seconds, backoff_s)
         print(f"  {conc} clients: {json.dumps(r)}", flush=True)
         out.append(r)
     return out
+
+
+def paced(load: Load, seconds: float, factors: list[float], conc: int = 64) -> dict:
+    """`conc` clients, each sending at most a fixed number of requests per second, together a
+    multiple of the capacity measured first (8 closed-loop clients): overload from many
+    independent clients, as a fleet of them behaves, rather than from clients that resend the
+    moment they are refused (whose time to a 503 is bound by Little's law, docs/reliability.md)."""
+    cap = load.run(8, 3.0)
+    capacity = cap["accepted"] / 3.0
+    print(f"  capacity (8 closed-loop clients): {capacity:.0f} req/s", flush=True)
+    rows = []
+    for f in factors:
+        r = {"clients": conc, "offered_x_capacity": f, "offered_rps": round(f * capacity)}
+        r |= load.run(conc, seconds, qps=f * capacity / conc)
+        print(f"  paced {f}x: {json.dumps(r)}", flush=True)
+        rows.append(r)
+    return {"capacity_rps": round(capacity), "rows": rows}
 
 
 def slow_clients(port: int, body: bytes, n: int = 500) -> dict:
@@ -241,10 +356,29 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--artifact", type=Path, required=True)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
-    ap.add_argument("--only", default="bad,overload,slow,reload")
+    ap.add_argument("--only", default="bad,overload,openloop,slow,reload")
     ap.add_argument("--seconds", type=float, default=5.0, help="per overload level")
     ap.add_argument(
         "--backoff-ms", default="0,20", help="overload: a client's pause after a 503 (runs)"
+    )
+    ap.add_argument(
+        "--paced-factors",
+        default="0.5,1,2",
+        help="paced, openloop: offered rates as multiples of the capacity (runs)",
+    )
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="HAILO_INFERENCE_...=VALUE",
+        help="a daemon setting as its environment variable, e.g. "
+        "HAILO_INFERENCE_SERVER_MAX_INFLIGHT=4 (repeatable)",
+    )
+    ap.add_argument(
+        "--client",
+        choices=["auto", "hey", "python"],
+        default="auto",
+        help="closed-loop load from hey (auto: when installed) or the asyncio client",
     )
     ap.add_argument(
         "--workers",
@@ -257,11 +391,17 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
     body = orjson.dumps({"x": np.random.default_rng(1).normal(size=(100, 9)).round(6).tolist()})
-    res: dict = {"artifact": str(a.artifact)}
+    res: dict = {"artifact": str(a.artifact), "settings": a.set}
     log = Path(tempfile.gettempdir()) / "reliability-daemon.ndjson"  # ~15 MB: not a result
     extra = {"HAILO_INFERENCE_SERVER_WORKERS": str(a.workers)}
+    for kv in a.set:
+        k, sep, v = kv.partition("=")
+        if not (sep and k.startswith("HAILO_INFERENCE_")):
+            ap.error(f"--set {kv!r}: expected HAILO_INFERENCE_<SECTION>_<KEY>=VALUE")
+        extra[k] = v
     proc, port = start_server(a.artifact, 1, log, extra_env=extra)
     res["workers"] = a.workers
+    load = Load(port, body, a.client, Path(tempfile.mkdtemp(prefix="reliability-")))
     try:
         res["fresh"] = {"rss_mb": rss_mb(proc.pid), "threads": status(proc.pid, "Threads")}
         res["peaks"] = {}
@@ -274,8 +414,14 @@ def main(argv: list[str] | None = None) -> int:
                 res["overload"] = [
                     r
                     for b in a.backoff_ms.split(",")
-                    for r in overload(port, body, a.seconds, float(b) / 1000)
+                    for r in overload(load, a.seconds, float(b) / 1000)
                 ]
+            elif phase == "paced":
+                factors = [float(f) for f in a.paced_factors.split(",")]
+                res["paced"] = paced(load, a.seconds, factors)
+            elif phase == "openloop":
+                factors = [float(f) for f in a.paced_factors.split(",")]
+                res["openloop"] = open_loop(port, body, load, a.seconds, factors)
             elif phase == "slow":
                 res["slow"] = slow_clients(port, body)
             elif phase == "bad":

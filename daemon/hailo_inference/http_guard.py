@@ -96,14 +96,21 @@ class Guard:
         self._shed_lock = threading.Lock()
         self._shed_since = 0  # sheds not logged yet
         self._shed_logged_at = -SHED_LOG_INTERVAL_S
+        self._shed_metrics: dict[str, tuple[Any, Any, Any]] = {}
 
     def shed(self, req: Any, t0: float, remote: Any) -> None:
         """Count every shed request; log the first one in full, then one `overload_shed` line per
         SHED_LOG_INTERVAL_S with the count: a log write per 503 would feed the overload."""
         route = _route(getattr(req, "path", "") or "")
-        self.metrics.rejections.labels("overloaded").inc()
-        self.metrics.requests.labels(route, "503").inc()
-        self.metrics.latency.labels(route).observe(time.perf_counter() - t0)
+        children = self._shed_metrics.get(route)
+        if children is None:  # labels() looks the child up anew each time: once per route
+            m = self.metrics
+            children = (m.rejections.labels("overloaded"), m.requests.labels(route, "503"))
+            children += (m.latency.labels(route),)
+            self._shed_metrics[route] = children
+        children[0].inc()
+        children[1].inc()
+        children[2].observe(time.perf_counter() - t0)
         now = time.monotonic()
         with self._shed_lock:
             self._shed_since += 1
@@ -184,6 +191,7 @@ class GuardedChannel(HTTPChannel):
     request_t0: float | None = None
 
     def received(self, data: bytes) -> bool:
+        self.server.task_dispatcher.loop_thread = threading.get_ident()  # received: in the loop
         if self.request is None and data:
             # (with a pipelined request still being answered, the deadlines deal with garbage:
             # a 400 now could land in the middle of that answer)
@@ -225,6 +233,8 @@ class SheddingDispatcher(ThreadedTaskDispatcher):
     """Answers an inference request 503 in the event loop when no thread or slot is free for it,
     instead of queueing it behind busy threads (waitress' queue is unbounded)."""
 
+    loop_thread: int | None = None  # the event loop's thread id (GuardedChannel.received)
+
     def __init__(self, guard: Guard) -> None:
         super().__init__()
         self.guard = guard
@@ -263,7 +273,11 @@ class SheddingDispatcher(ThreadedTaskDispatcher):
             channel.close_when_flushed = True
         elif channel.requests:
             self.add_task(channel)  # a pipelined request behind it
-        channel.server.pull_trigger()
+        if threading.get_ident() != self.loop_thread:
+            # From a request thread (a pipelined request after an answer): wake the loop to
+            # flush. In the loop itself, write_soon has sent already and the loop looks at the
+            # channel again before it polls: a trigger would only cost a loop pass per 503.
+            channel.server.pull_trigger()
 
 
 def _maintenance(server: Any, guard: Guard) -> Callable[[float], None]:

@@ -196,3 +196,21 @@ def test_wrk_script_embeds_the_body_and_refuses_what_would_end_it():
     assert "%%" not in lua  # the Python template's escapes are all resolved
     with pytest.raises(ValueError, match="cannot be embedded"):
         wrkclient.script(b'{"x": "]=]"}')
+
+
+heyclient = load("heyclient")
+HEY_CSV = (
+    "response-time,DNS+dialup,DNS,Request-write,Response-delay,Response-read,status-code,offset\n"
+    "0.0031,0.0002,0.0000,0.0000,0.0029,0.0000,200,0.0100\n"
+    "0.0004,0.0000,0.0000,0.0000,0.0003,0.0000,503,0.0120\n"
+    "5.0001,0.0000,0.0000,0.0000,0.0000,0.0000,0,0.0130\n"
+)
+
+
+def test_hey_csv_parsed_per_request_with_no_answer_as_status_0():
+    assert heyclient.parse(HEY_CSV) == [(0.0031, 200), (0.0004, 503), (5.0001, 0)]
+
+
+def test_hey_output_that_is_not_its_csv_is_an_error():
+    with pytest.raises(ValueError, match="not hey's CSV"):
+        heyclient.parse("Summary:\n  Total: 5.0 secs\n")
