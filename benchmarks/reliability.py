@@ -432,7 +432,11 @@ def main(argv: list[str] | None = None) -> int:
         proc.send_signal(signal.SIGTERM)
         res["daemon_exit"] = proc.wait(30)
     name = "reliability.json" if a.workers == 1 else f"reliability-workers{a.workers}.json"
-    (a.out / name).write_text(json.dumps(res, indent=2))
+    path = a.out / name
+    if path.exists():  # a run of some phases keeps the figures of the others
+        old = json.loads(path.read_text())
+        res = old | res | {"peaks": old.get("peaks", {}) | res["peaks"]}
+    path.write_text(json.dumps(res, indent=2))
     print(f"wrote {a.out / name} (daemon log: {log})")
     return 0
 
