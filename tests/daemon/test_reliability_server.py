@@ -10,6 +10,7 @@ import contextlib
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -60,7 +61,17 @@ class Server:
         # The request threads first: one still writing its answer pulls the trigger, which
         # must not be closed yet (a pull on a closed trigger raised in the thread at teardown).
         srv.task_dispatcher.shutdown(timeout=5)
-        srv.trigger.pull_trigger(close_all)
+        try:
+            srv.trigger.pull_trigger(close_all)
+        except OSError as exc:
+            # Seen once in CI (EBADF: the trigger pipe was already closed at teardown, not
+            # reproduced since): the loop cannot be woken, so empty its map from here; it ends
+            # with the map. The test's own assertions ran before this.
+            warnings.warn(
+                f"test server trigger unusable at teardown ({exc}); closed from the test thread",
+                stacklevel=1,
+            )
+            close_all()
         self.thread.join(30)
         assert not self.thread.is_alive(), "the server loop did not stop"
 
