@@ -35,15 +35,18 @@ CLEAN = (
 )
 
 
+def _debs(root: Path, version: str) -> list[Path]:
+    driver = fake_hailort.deb(
+        root, "hailort-pcie-driver", "all", {}, version=version, postinst="touch /run/fake-hailo0"
+    )
+    files = fake_hailort.runtime_files(version)
+    runtime = fake_hailort.deb(root, "hailort", fake_hailort.dpkg_arch(), files, version=version)
+    return [driver, runtime]
+
+
 @pytest.fixture(scope="module")
 def fake_debs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    root = tmp_path_factory.mktemp("fake-hailort")
-    driver = fake_hailort.deb(
-        root, "hailort-pcie-driver", "all", {}, version=VERSION, postinst="touch /run/fake-hailo0"
-    )
-    files = fake_hailort.runtime_files(VERSION)
-    runtime = fake_hailort.deb(root, "hailort", fake_hailort.dpkg_arch(), files, version=VERSION)
-    return [driver, runtime]
+    return _debs(tmp_path_factory.mktemp("fake-hailort"), VERSION)
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +129,37 @@ def test_multi_process_service_enabled_and_started_from_the_fake_deb(fake_debs, 
         one_host, "systemctl is-enabled hailort.service; systemctl is-active hailort.service"
     ).out
     assert state.split(">>")[-1].split() == ["enabled", "active"], state
+
+
+NEWER = "4.20.1"
+SERVICE_ARGS = ("-e", "hailort_device=/run/fake-hailo0", "-e", "hailort_multi_process_service=true")
+
+
+@pytest.fixture(scope="module")
+def newer_debs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    return _debs(tmp_path_factory.mktemp("fake-hailort-newer"), NEWER)
+
+
+def _service_pid(host: str) -> str:
+    out = on_host(host, "systemctl show --property=MainPID,ActiveState hailort.service").out
+    props = dict(line.split("=", 1) for line in out.split(">>")[-1].split() if "=" in line)
+    assert props.get("ActiveState") == "active", out
+    return props["MainPID"]
+
+
+def test_multi_process_service_restarted_after_a_package_upgrade_only(
+    fake_debs, newer_debs, one_host
+) -> None:
+    """Verified against a fake, not on hardware: a running hailort_service of the old version
+    answers a new libhailort with HAILO_RPC_FAILED / a version mismatch (78), so the role
+    restarts hailort.service when this run changed the HailoRT packages, and only then."""
+    _play(one_host, fake_debs, *SERVICE_ARGS, "-e", f"hailort_version={VERSION}")
+    old = _service_pid(one_host)
+    res = _play(one_host, newer_debs, *SERVICE_ARGS, "-e", f"hailort_version={NEWER}")
+    assert "Restart hailort.service after the HailoRT packages changed" in res.out
+    upgraded = _service_pid(one_host)
+    assert upgraded != old, "hailort.service kept the old process after the package upgrade"
+    have = on_host(one_host, "dpkg-query -W -f='${Version}' hailort").out
+    assert have.split(">>")[-1].strip() == NEWER, have
+    _play(one_host, newer_debs, *SERVICE_ARGS, "-e", f"hailort_version={NEWER}")
+    assert _service_pid(one_host) == upgraded, "restarted although no package changed"
