@@ -1,10 +1,11 @@
 """Load from `hey` (Go, Debian package `hey`): every request's latency and status, so a 503 and
 a 200 get their own percentiles (wrk reports one latency curve for all answers).
 
-`hey -c C [-q Q] -z Ss -m POST -D body.json -o csv URL`: C workers, each one keep-alive
-connection, each sending its next request when the previous one is answered (and, with -q, at
-most Q per second: a paced client); -o csv writes one line per request. A Go client spends far
-less CPU per request than a Python one, which matters when client and server share 2 cores.
+`hey -c C -z Ss -m POST -D body.json -o csv URL`: C workers, each one keep-alive connection,
+each sending its next request when the previous one is answered; -o csv writes one line per
+request. A Go client spends far less CPU per request than a Python one, which matters when
+client and server share 2 cores. (Not hey's -q pacing: its workers start together, so their
+ticks come in bursts of C; reliability.py's open loop is the paced load.)
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def parse(stdout: str) -> list[tuple[float, int]]:
 
 
 def run(
-    url: str, body: bytes, conc: int, seconds: float, workdir: Path, qps_per_client: float = 0
+    url: str, body: bytes, conc: int, seconds: float, workdir: Path
 ) -> tuple[str, list[tuple[float, int]]]:
     """One hey run: the command line (body file abbreviated) and the per-request results."""
     exe = available()
@@ -40,8 +41,6 @@ def run(
     data = workdir / "body.json"
     data.write_bytes(body)
     cmd = [exe, "-c", str(conc), "-z", f"{seconds:g}s", "-t", "5", "-m", "POST"]
-    if qps_per_client:
-        cmd += ["-q", f"{qps_per_client:g}"]
     cmd += ["-T", "application/json", "-D", str(data), "-o", "csv", url]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=False)
     if p.returncode != 0:

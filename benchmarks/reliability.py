@@ -6,7 +6,6 @@ Phases (each bounded, each prints its figures; all go to benchmarks/results/reli
   reload   RSS (VmRSS of the daemon, /proc/<pid>/status) fresh, then over 100 sequential and
            5 x 20 concurrent POST /admin/reload
   overload time to the 503 and accepted-request latency at 8, 16 and 64 closed-loop clients
-  paced    the same for 64 hey clients each at a fixed pace (--paced-factors x the capacity)
   openloop the same for Poisson arrivals (independent clients) over 64 connections
   slow     good /infer requests served while 500 idle + dripping connections are held open
   bad      hostile bodies: count of answers by status, 5xx and `null`s in 200s
@@ -177,13 +176,11 @@ class Load:
         self.port, self.body, self.workdir = port, body, workdir
         self.hey = client == "hey" or (client == "auto" and heyclient.available() is not None)
 
-    def run(self, conc: int, seconds: float, backoff_s: float = 0, qps: float = 0) -> dict:
+    def run(self, conc: int, seconds: float, backoff_s: float = 0) -> dict:
         if self.hey and not backoff_s:
             url = f"http://127.0.0.1:{self.port}/infer"
-            cmd, flat = heyclient.run(url, self.body, conc, seconds, self.workdir, qps)
+            cmd, flat = heyclient.run(url, self.body, conc, seconds, self.workdir)
             return {"client": "hey", "command": cmd} | figures(flat, seconds)
-        if qps:
-            raise SystemExit("paced clients need hey (apt-get install hey)")
         flat = _python_closed_loop(self.port, self.body, conc, seconds, backoff_s)
         return {"client": "python-asyncio"} | figures(flat, seconds)
 
@@ -259,23 +256,6 @@ def overload(load: Load, seconds: float, backoff_s: float) -> list[dict]:
         print(f"  {conc} clients: {json.dumps(r)}", flush=True)
         out.append(r)
     return out
-
-
-def paced(load: Load, seconds: float, factors: list[float], conc: int = 64) -> dict:
-    """`conc` clients, each sending at most a fixed number of requests per second, together a
-    multiple of the capacity measured first (8 closed-loop clients): overload from many
-    independent clients, as a fleet of them behaves, rather than from clients that resend the
-    moment they are refused (whose time to a 503 is bound by Little's law, docs/reliability.md)."""
-    cap = load.run(8, 3.0)
-    capacity = cap["accepted"] / 3.0
-    print(f"  capacity (8 closed-loop clients): {capacity:.0f} req/s", flush=True)
-    rows = []
-    for f in factors:
-        r = {"clients": conc, "offered_x_capacity": f, "offered_rps": round(f * capacity)}
-        r |= load.run(conc, seconds, qps=f * capacity / conc)
-        print(f"  paced {f}x: {json.dumps(r)}", flush=True)
-        rows.append(r)
-    return {"capacity_rps": round(capacity), "rows": rows}
 
 
 def slow_clients(port: int, body: bytes, n: int = 500) -> dict:
@@ -362,9 +342,9 @@ def main(argv: list[str] | None = None) -> int:
         "--backoff-ms", default="0,20", help="overload: a client's pause after a 503 (runs)"
     )
     ap.add_argument(
-        "--paced-factors",
+        "--open-factors",
         default="0.5,1,2",
-        help="paced, openloop: offered rates as multiples of the capacity (runs)",
+        help="openloop: offered rates as multiples of the capacity (runs)",
     )
     ap.add_argument(
         "--set",
@@ -416,11 +396,8 @@ def main(argv: list[str] | None = None) -> int:
                     for b in a.backoff_ms.split(",")
                     for r in overload(load, a.seconds, float(b) / 1000)
                 ]
-            elif phase == "paced":
-                factors = [float(f) for f in a.paced_factors.split(",")]
-                res["paced"] = paced(load, a.seconds, factors)
             elif phase == "openloop":
-                factors = [float(f) for f in a.paced_factors.split(",")]
+                factors = [float(f) for f in a.open_factors.split(",")]
                 res["openloop"] = open_loop(port, body, load, a.seconds, factors)
             elif phase == "slow":
                 res["slow"] = slow_clients(port, body)
