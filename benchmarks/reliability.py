@@ -108,26 +108,48 @@ def reload_storm(pid: int, port: int, body: bytes) -> dict:
     }
 
 
+class _Conn:
+    """One keep-alive connection to the daemon on loopback (asyncio: no client threads fighting
+    over a GIL, so the figures are the server's, not the load generator's)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.r: asyncio.StreamReader | None = None
+        self.w: asyncio.StreamWriter | None = None
+
+    async def open(self) -> _Conn:
+        self.r, self.w = await asyncio.open_connection("127.0.0.1", self.port)
+        return self
+
+    async def exchange(self, req: bytes) -> int:
+        """Send `req`, read the whole answer, reconnect when the server closes: the status."""
+        assert self.r is not None and self.w is not None
+        self.w.write(req)
+        head = await self.r.readuntil(b"\r\n\r\n")
+        n = int(head.split(b"Content-Length: ", 1)[1].split(b"\r\n", 1)[0])
+        await self.r.readexactly(n)
+        if b"Connection: close" in head:
+            self.close()
+            await self.open()
+        return int(head[9:12])
+
+    def close(self) -> None:
+        if self.w is not None:
+            self.w.close()
+
+
 async def _client(port: int, req: bytes, stop: float, backoff_s: float, out: list) -> None:
-    """One keep-alive connection in a closed loop (asyncio: no client threads fighting over a
-    GIL, so the figures are the server's, not the load generator's)."""
-    r, w = await asyncio.open_connection("127.0.0.1", port)
+    """One connection in a closed loop; after a 503 it pauses `backoff_s`."""
+    c = await _Conn(port).open()
     try:
         while time.monotonic() < stop:
             t0 = time.perf_counter()
-            w.write(req)
-            head = await r.readuntil(b"\r\n\r\n")
-            n = int(head.split(b"Content-Length: ", 1)[1].split(b"\r\n", 1)[0])
-            await r.readexactly(n)
-            st = int(head[9:12])
+            st = await c.exchange(req)
             out.append((time.perf_counter() - t0, st))
-            if b"Connection: close" in head:
-                w.close()
-                r, w = await asyncio.open_connection("127.0.0.1", port)
             if st == 503 and backoff_s:
                 await asyncio.sleep(backoff_s)
     finally:
-        w.close()
+        c.close()
 
 
 def _request(body: bytes) -> bytes:
@@ -185,23 +207,9 @@ class Load:
         return {"client": "python-asyncio"} | figures(flat, seconds)
 
 
-class _Conn:
-    """One keep-alive connection of the open-loop client."""
-
-    def __init__(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
-        self.r, self.w = r, w
-
-
-async def _send(port: int, c: _Conn, req: bytes, due: float, out: list, free: list) -> None:
+async def _send(c: _Conn, req: bytes, due: float, out: list, free: list) -> None:
     try:
-        c.w.write(req)
-        head = await c.r.readuntil(b"\r\n\r\n")
-        n = int(head.split(b"Content-Length: ", 1)[1].split(b"\r\n", 1)[0])
-        await c.r.readexactly(n)
-        out.append((time.perf_counter() - due, int(head[9:12])))
-        if b"Connection: close" in head:
-            c.w.close()
-            c.r, c.w = await asyncio.open_connection("127.0.0.1", port)
+        out.append((time.perf_counter() - due, await c.exchange(req)))
     finally:
         free.append(c)
 
@@ -210,7 +218,7 @@ async def _open_loop(port: int, req: bytes, rate: float, seconds: float, conns: 
     """Poisson arrivals at `rate` (independent clients), each sent on a free one of `conns`
     keep-alive connections at once, or when none is free on the next one freed; latency counts
     from the arrival (so a wait for a connection counts: no coordinated omission)."""
-    free = [_Conn(*await asyncio.open_connection("127.0.0.1", port)) for _ in range(conns)]
+    free = [await _Conn(port).open() for _ in range(conns)]
     gaps = np.random.default_rng(7).exponential(1 / rate, int(rate * seconds))
     out: list[tuple[float, int]] = []
     tasks: set[asyncio.Task] = set()
@@ -224,12 +232,12 @@ async def _open_loop(port: int, req: bytes, rate: float, seconds: float, conns: 
             late += 1
             while not free:
                 await asyncio.sleep(0.0002)
-        t = asyncio.create_task(_send(port, free.pop(), req, due, out, free))
+        t = asyncio.create_task(_send(free.pop(), req, due, out, free))
         tasks.add(t)
         t.add_done_callback(tasks.discard)
     await asyncio.gather(*tasks)
     for c in free:
-        c.w.close()
+        c.close()
     return {"flat": out, "seconds": time.perf_counter() - t0, "no_free_connection": late}
 
 
