@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-LAB_INVENTORY = Path(os.environ.get("DEPLOY_INVENTORY", ROOT / "inventory" / "lab"))
 # the controller-side Ansible runs (site.yml, ad-hoc modules) are tests/deploy/deploylib.py's;
 # `make test-lab-arm64` collects tests/fleet alone, so its folder is not on sys.path otherwise
 if str(ROOT / "tests" / "deploy") not in sys.path:

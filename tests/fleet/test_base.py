@@ -6,23 +6,10 @@ StrictHostKeyChecking with the lab known_hosts), exactly as with inventory/produ
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from fleetlib import hosts, lab_marks
 
-import pytest
-
-LAB_INVENTORY = Path(
-    os.environ.get("DEPLOY_INVENTORY", Path(__file__).resolve().parents[2] / "inventory" / "lab")
-)
-
-pytestmark = [
-    pytest.mark.lab,
-    pytest.mark.skipif(
-        not (LAB_INVENTORY / "hosts.yml").exists(),
-        reason=f"no lab inventory at {LAB_INVENTORY}: run `make lab-up` (or `make test-lab`)",
-    ),
-]
-testinfra_hosts = [f"ansible://all?ansible_inventory={LAB_INVENTORY}"]
+pytestmark = lab_marks()
+testinfra_hosts = hosts("all", sudo=False)
 
 
 def test_systemd_is_pid1_and_running(host) -> None:

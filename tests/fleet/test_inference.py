@@ -9,29 +9,21 @@ Lab hosts have no accelerator: the hailo device checks only run where one is dec
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
-from deploylib import INVENTORY, ROOT, ad_hoc, playbook
+from deploylib import ROOT, ad_hoc, playbook
+from fleetlib import hosts, lab_marks
 
 ROOT_DIR = "/opt/hailo-inference"
 CONFIG = "/etc/hailo-inference/config.yaml"
 SERVICE = "hailo-inference"
 GOOD_LEVELS = ("PERFECT", "SAFE", "OK")
-# testinfra's Ansible backend shells out to ansible-inventory: use the controller venv's
-os.environ["PATH"] = f"{ROOT / '.venv-ctl' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
 
-pytestmark = [
-    pytest.mark.lab,
-    pytest.mark.skipif(
-        not (INVENTORY / "hosts.yml").exists(),
-        reason=f"no lab inventory at {INVENTORY}: run `make lab-up` (or `make test-lab`)",
-    ),
-]
-testinfra_hosts = [f"ansible://edge?ansible_inventory={INVENTORY}&sudo=true"]
+pytestmark = lab_marks()
+testinfra_hosts = hosts("edge")
 
 
 def _run_on(host, script: str) -> str:

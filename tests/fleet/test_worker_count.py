@@ -6,27 +6,15 @@ Runs after test_inference.py (which deploys when nothing is deployed yet).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pytest
 import yaml
-
-ROOT = Path(__file__).resolve().parents[2]
-LAB_INVENTORY = Path(os.environ.get("DEPLOY_INVENTORY", ROOT / "inventory" / "lab"))
+from fleetlib import hosts, lab_marks
 
 CONFIG = "/etc/hailo-inference/config.yaml"
 SERVICE = "hailo-inference"
 AUTO_WORKERS_CAP = 4  # hailo_inference.config.AUTO_WORKERS_CAP
 
-pytestmark = [
-    pytest.mark.lab,
-    pytest.mark.skipif(
-        not (LAB_INVENTORY / "hosts.yml").exists(),
-        reason=f"no lab inventory at {LAB_INVENTORY}: run `make lab-up` (or `make test-lab`)",
-    ),
-]
-testinfra_hosts = [f"ansible://edge?ansible_inventory={LAB_INVENTORY}&sudo=true"]
+pytestmark = lab_marks()
+testinfra_hosts = hosts("edge")
 
 
 def _configured_workers(host) -> int:

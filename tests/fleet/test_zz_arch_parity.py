@@ -11,25 +11,16 @@ from __future__ import annotations
 
 import json
 import math
-import os
-from pathlib import Path
 
 import pytest
+from fleetlib import hosts, lab_marks
 
 testinfra = pytest.importorskip("testinfra")  # the controller venv's (make test-lab-arm64)
 
-ROOT = Path(__file__).resolve().parents[2]
-INVENTORY = Path(os.environ.get("DEPLOY_INVENTORY", ROOT / "inventory" / "lab"))
 CURRENT = "/opt/hailo-inference/current"
 CHUNK = 16  # windows per request: ~5 s of emulated ONNX Runtime, inside the scaled deadline
 
-pytestmark = [
-    pytest.mark.lab,
-    pytest.mark.skipif(
-        not (INVENTORY / "hosts.yml").exists(),
-        reason=f"no lab inventory at {INVENTORY}: run `make lab-up` (or `make test-lab-arm64`)",
-    ),
-]
+pytestmark = lab_marks("make test-lab-arm64")
 
 SCRIPT = """
 import json, urllib.request, numpy as np, yaml
@@ -50,7 +41,7 @@ print(json.dumps({{"latent": out, "golden": ready["golden"],
 
 
 def _edge_hosts() -> list:
-    return testinfra.get_hosts([f"ansible://edge?ansible_inventory={INVENTORY}&sudo=true"])
+    return testinfra.get_hosts(hosts("edge"))
 
 
 def _encode(host) -> dict:
