@@ -7,6 +7,9 @@ Phases (each bounded, each prints its figures; all go to benchmarks/results/reli
            5 x 20 concurrent POST /admin/reload
   overload time to the 503 and accepted-request latency at 8, 16 and 64 closed-loop clients
   openloop the same for Poisson arrivals (independent clients) over 64 connections
+  floor    the overload load on servers that only answer 503 (benchmarks/floor.py: bare
+           Waitress, the daemon's own shed path always shedding, raw asyncio): the least time
+           to a 503 a Waitress daemon, this one, and any Python server have here
   slow     good /infer requests served while 500 idle + dripping connections are held open
   bad      hostile bodies: count of answers by status, 5xx and `null`s in 200s
 """
@@ -20,6 +23,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -31,8 +35,9 @@ import numpy as np
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import floor as floorservers
 import heyclient
-from loadgen import ROOT, pct, start_server
+from loadgen import ROOT, free_port, pct, start_server, wait_ready
 
 JSON = {"Content-Type": "application/json"}
 CLIENTS = [int(c) for c in os.environ.get("RELIABILITY_CLIENTS", "8,16,64").split(",")]
@@ -223,7 +228,8 @@ async def _open_loop(port: int, req: bytes, rate: float, seconds: float, conns: 
     out: list[tuple[float, int]] = []
     tasks: set[asyncio.Task] = set()
     late = 0
-    t0 = due = time.perf_counter()
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    due = t0
     for gap in gaps:
         due += gap
         if (lag := due - time.perf_counter()) > 0:
@@ -238,22 +244,59 @@ async def _open_loop(port: int, req: bytes, rate: float, seconds: float, conns: 
     await asyncio.gather(*tasks)
     for c in free:
         c.close()
-    return {"flat": out, "seconds": time.perf_counter() - t0, "no_free_connection": late}
+    wall = time.perf_counter() - t0
+    cpu = (time.process_time() - cpu0) / wall  # the client's own CPU, in cores
+    return {"flat": out, "seconds": wall, "no_free_connection": late, "client_cpu_cores": cpu}
 
 
-def open_loop(port: int, body: bytes, load: Load, seconds: float, factors: list[float]) -> dict:
-    """64 connections, Poisson arrivals at multiples of the capacity (8 closed-loop clients)."""
-    capacity = load.run(8, 3.0)["accepted"] / 3.0
-    print(f"  capacity (8 closed-loop clients): {capacity:.0f} req/s", flush=True)
+CAPACITY_CLIENTS = (8, 16, 32)
+
+
+def capacity_rps(load: Load) -> float:
+    """The most 200s per second of 3 s closed loops at 8, 16 and 32 clients. One level alone is
+    noisy and low: 8 clients may sit unevenly on the workers' slots, 64 feed a 503 storm."""
+    return max(load.run(c, 3.0)["accepted"] / 3.0 for c in CAPACITY_CLIENTS)
+
+
+def open_loop(
+    port: int, body: bytes, load: Load, seconds: float, factors: list[float], capacity: float
+) -> dict:
+    """64 connections, Poisson arrivals at multiples of the capacity (measured when 0)."""
+    how = "given"
+    if not capacity:
+        capacity, how = capacity_rps(load), f"most 200/s of {CAPACITY_CLIENTS} closed-loop clients"
+    print(f"  capacity ({how}): {capacity:.0f} req/s", flush=True)
     rows = []
     for f in factors:
         res = asyncio.run(_open_loop(port, _request(body), f * capacity, seconds, 64))
         r = {"connections": 64, "offered_x_capacity": f, "offered_rps": round(f * capacity)}
         r |= figures(res["flat"], res["seconds"])
         r["no_free_connection"] = res["no_free_connection"]
+        r["client_cpu_cores"] = round(res["client_cpu_cores"], 2)
         print(f"  open loop {f}x: {json.dumps(r)}", flush=True)
         rows.append(r)
-    return {"capacity_rps": round(capacity), "rows": rows}
+    return {"capacity_rps": round(capacity), "capacity_from": how, "rows": rows}
+
+
+def floor(body: bytes, client: str, seconds: float, workdir: Path) -> dict:
+    """The closed-loop overload levels against benchmarks/floor.py's 503-only servers."""
+    out: dict = {}
+    for kind in floorservers.KINDS:
+        port = free_port()
+        script = Path(__file__).resolve().parent / "floor.py"
+        proc = subprocess.Popen([sys.executable, str(script), kind, str(port)])
+        try:
+            wait_ready(proc, port, "/", f"floor server {kind}")
+            load = Load(port, body, client, workdir)
+            out[kind] = []
+            for c in CLIENTS:
+                r = {"clients": c} | load.run(c, seconds)
+                print(f"  {kind} (503 only), {c} clients: {json.dumps(r)}", flush=True)
+                out[kind].append(r)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    return out
 
 
 def overload(load: Load, seconds: float, backoff_s: float) -> list[dict]:
@@ -344,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--artifact", type=Path, required=True)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
-    ap.add_argument("--only", default="bad,overload,openloop,slow,reload")
+    ap.add_argument("--only", default="bad,overload,openloop,floor,slow,reload")
     ap.add_argument("--seconds", type=float, default=5.0, help="per overload level")
     ap.add_argument(
         "--backoff-ms", default="0,20", help="overload: a client's pause after a 503 (runs)"
@@ -353,6 +396,12 @@ def main(argv: list[str] | None = None) -> int:
         "--open-factors",
         default="0.5,1,2",
         help="openloop: offered rates as multiples of the capacity (runs)",
+    )
+    ap.add_argument(
+        "--capacity",
+        type=float,
+        default=0,
+        help="openloop: the capacity in req/s the factors multiply (default: measured)",
     )
     ap.add_argument(
         "--set",
@@ -406,7 +455,9 @@ def main(argv: list[str] | None = None) -> int:
                 ]
             elif phase == "openloop":
                 factors = [float(f) for f in a.open_factors.split(",")]
-                res["openloop"] = open_loop(port, body, load, a.seconds, factors)
+                res["openloop"] = open_loop(port, body, load, a.seconds, factors, a.capacity)
+            elif phase == "floor":
+                res["floor"] = floor(body, a.client, a.seconds, load.workdir)
             elif phase == "slow":
                 res["slow"] = slow_clients(port, body)
             elif phase == "bad":
