@@ -46,6 +46,11 @@ class ServerConfig:
     max_body_bytes: int = 65536
     max_batch_windows: int = 64
     max_inflight: int = 8
+    # Of those, how many parse and infer at once; the rest wait their turn asleep. 0 = auto:
+    # min(max_inflight, the cores this process may run on). More threads than cores in Python
+    # work starve the event loop of the GIL and a CPU, and its 503s stop being immediate
+    # (docs/reliability.md, "Overload").
+    max_executing: int = 0
     request_timeout_s: float = 0.5
     drain_timeout_s: float = 10.0
     workers: int = 1  # 1: one process (no supervisor); "auto" in YAML/env: auto_workers()
@@ -112,13 +117,22 @@ def _types(cls: type) -> dict[str, type]:
     return out
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, as systemd's CPUAffinity= sets it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def auto_workers() -> int:
     """server.workers: auto = the cores this process may run on, capped at AUTO_WORKERS_CAP."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, AUTO_WORKERS_CAP))
+    return min(usable_cores(), AUTO_WORKERS_CAP)
+
+
+def executing_places(s: ServerConfig) -> int:
+    """server.max_executing, its auto (0) resolved: min(max_inflight, usable cores)."""
+    return s.max_executing or min(s.max_inflight, usable_cores())
 
 
 def _coerce(key: str, value: Any, want: type, nullable: bool) -> Any:
@@ -164,6 +178,11 @@ def _validate(cfg: Config) -> None:
             f"server.max_batch_windows: {s.max_batch_windows} must be between 1 and 4096",
         ),
         (1 <= s.max_inflight <= 256, f"server.max_inflight: {s.max_inflight} must be 1..256"),
+        (
+            0 <= s.max_executing <= s.max_inflight,
+            f"server.max_executing: {s.max_executing} must be 0 (auto: one per core) .. "
+            f"server.max_inflight ({s.max_inflight})",
+        ),
         (
             0 < s.request_timeout_s <= 60,
             f"server.request_timeout_s: {s.request_timeout_s} must be > 0 and <= 60",

@@ -7,10 +7,35 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from hailo_inference.config import Config
+from hailo_inference.config import Config, executing_places
 from hailo_inference.metrics import Metrics
 from hailo_inference.service import ModelService
 from hailo_inference.telemetry import Telemetry
+
+
+class Turns:
+    """At most `places` holders at once; the others sleep in `enter` (off the CPU and the GIL)
+    until one leaves or `timeout` passes. `waiting`: how many sleep now."""
+
+    def __init__(self, places: int) -> None:
+        self.places = places
+        self._sem = threading.Semaphore(places)
+        self._lock = threading.Lock()
+        self.waiting = 0
+
+    def enter(self, timeout: float) -> bool:
+        if self._sem.acquire(blocking=False):
+            return True
+        with self._lock:
+            self.waiting += 1
+        try:
+            return self._sem.acquire(timeout=timeout)
+        finally:
+            with self._lock:
+                self.waiting -= 1
+
+    def leave(self) -> None:
+        self._sem.release()
 
 
 class State:
@@ -25,6 +50,7 @@ class State:
         self.draining = threading.Event()
         self.load_error: str | None = None
         self.slots = threading.BoundedSemaphore(cfg.server.max_inflight)
+        self.executing = Turns(executing_places(cfg.server))
         self._lock = threading.Lock()
         self.active = 0  # every request inside the WSGI app (for the SIGTERM drain)
         self.telemetry: Telemetry | None = None  # when telemetry.enabled

@@ -82,6 +82,16 @@ class Views:
                 {"Retry-After": "1"},
             )
         m.inflight.inc()
+        if not state.executing.enter(cfg.request_timeout_s):
+            m.inflight.dec()
+            state.slots.release()
+            m.rejections.labels("overloaded").inc()
+            raise ApiError(
+                "overloaded",
+                f"no turn among {state.executing.places} executing requests within "
+                f"{cfg.request_timeout_s} s (server.max_executing); retry",
+                {"Retry-After": "1"},
+            )
         try:
             request.max_content_length = limit
             raw = request.get_data(cache=False)
@@ -110,6 +120,7 @@ class Views:
             except NonFiniteOutput as exc:  # logged and counted by the service
                 raise ApiError("non_finite_output", str(exc)) from exc
         finally:
+            state.executing.leave()
             m.inflight.dec()
             state.slots.release()
         g.backend = used.backend.kind

@@ -1,0 +1,112 @@
+"""server.max_executing (issue 14, item 4): of the admitted inference requests only so many parse
+and infer at once, the others sleep until a turn frees (or 503 after request_timeout_s), so the
+event loop keeps a CPU and the GIL to shed the overload at once. In-process, stub backend; the
+held inference waits on an event the test sets, and every wait is bounded."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import orjson
+import pytest
+from daemon_helpers import make_app, window
+from hailo_inference.config import ConfigError, build_config, executing_places, usable_cores
+from hailo_inference.state import Turns
+
+
+def test_auto_is_one_turn_per_core_within_max_inflight():
+    assert executing_places(build_config({}, env={}).server) == min(8, usable_cores())
+    one = build_config({"server": {"max_inflight": 1}}, env={}).server
+    assert executing_places(one) == 1
+    env = {"HAILO_INFERENCE_SERVER_MAX_EXECUTING": "3"}
+    assert executing_places(build_config({}, env=env).server) == 3
+
+
+@pytest.mark.parametrize("bad", [-1, 9])
+def test_max_executing_outside_0_to_max_inflight_is_refused(bad):
+    with pytest.raises(ConfigError, match=r"server\.max_executing"):
+        build_config({"server": {"max_executing": bad, "max_inflight": 8}}, env={})
+
+
+def test_turns_beyond_the_places_wait_and_time_out():
+    t = Turns(1)
+    assert t.enter(0.0) is True
+    assert t.enter(0.01) is False and t.waiting == 0
+    t.leave()
+    assert t.enter(0.0) is True
+
+
+def _wait_until(cond, what: str, limit_s: float = 10.0) -> None:
+    end = time.monotonic() + limit_s
+    while not cond():
+        assert time.monotonic() < end, what
+        time.sleep(0.005)
+
+
+class _Held:
+    """Wraps ModelService.infer: counts callers inside, holds each until `release` is set."""
+
+    def __init__(self, svc) -> None:
+        self.orig, self.release = svc.infer, threading.Event()
+        self.lock, self.inside, self.most = threading.Lock(), 0, 0
+
+    def __call__(self, x, timeout_s):
+        with self.lock:
+            self.inside += 1
+            self.most = max(self.most, self.inside)
+        try:
+            assert self.release.wait(10), "test never released the held inference"
+            return self.orig(x, timeout_s)
+        finally:
+            with self.lock:
+                self.inside -= 1
+
+
+def _post_in_threads(app, n: int, out: list) -> list[threading.Thread]:
+    def one() -> None:
+        r = app.test_client().post(
+            "/infer", data=orjson.dumps({"x": window()}), content_type="application/json"
+        )
+        out.append((r.status_code, r.get_json()))
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def test_admitted_requests_beyond_max_executing_wait_their_turn(tiny_artifact):
+    app, state = make_app(tiny_artifact, "stub", server={"max_inflight": 4, "max_executing": 1})
+    held = state.service.infer = _Held(state.service)
+    out: list = []
+    threads = _post_in_threads(app, 3, out)
+    _wait_until(lambda: held.inside == 1 and state.executing.waiting == 2, "1 inside, 2 waiting")
+    held.release.set()
+    for t in threads:
+        t.join(10)
+    assert [s for s, _ in out] == [200, 200, 200]
+    assert held.most == 1  # never two inferences at once
+    assert state.executing.waiting == 0 and state.slots._value == 4
+
+
+def test_no_turn_within_request_timeout_is_503_overloaded(tiny_artifact):
+    app, state = make_app(
+        tiny_artifact,
+        "stub",
+        server={"max_inflight": 4, "max_executing": 1, "request_timeout_s": 0.05},
+    )
+    held = state.service.infer = _Held(state.service)
+    out: list = []
+    first = _post_in_threads(app, 1, out)
+    _wait_until(lambda: held.inside == 1, "the first request inside")
+    r = app.test_client().post(
+        "/infer", data=orjson.dumps({"x": window()}), content_type="application/json"
+    )
+    held.release.set()
+    first[0].join(10)
+    assert r.status_code == 503 and r.headers["Retry-After"] == "1"
+    assert r.get_json()["error"] == "overloaded"
+    assert "server.max_executing" in r.get_json()["detail"]
+    assert out[0][0] == 200
+    assert state.slots._value == 4  # the refused request gave its slot back
