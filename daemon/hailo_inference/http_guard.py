@@ -191,7 +191,6 @@ class GuardedChannel(HTTPChannel):
     request_t0: float | None = None
 
     def received(self, data: bytes) -> bool:
-        self.server.task_dispatcher.loop_thread = threading.get_ident()  # received: in the loop
         if self.request is None and data:
             # (with a pipelined request still being answered, the deadlines deal with garbage:
             # a 400 now could land in the middle of that answer)
@@ -233,7 +232,7 @@ class SheddingDispatcher(ThreadedTaskDispatcher):
     """Answers an inference request 503 in the event loop when no thread or slot is free for it,
     instead of queueing it behind busy threads (waitress' queue is unbounded)."""
 
-    loop_thread: int | None = None  # the event loop's thread id (GuardedChannel.received)
+    loop_thread: int | None = None  # the event loop's thread id (set as make_server's run starts)
 
     def __init__(self, guard: Guard) -> None:
         super().__init__()
@@ -352,6 +351,13 @@ def make_server(app: Any, cfg: ServerConfig, guard: Guard, **where: Any) -> Any:
         _dispatcher=dispatcher,
     )
     server.channel_class = type("Channel", (GuardedChannel,), {"guard": guard})
+    loop = server.run
+
+    def run() -> None:  # the thread that runs the event loop: a 503 shed there needs no trigger
+        dispatcher.loop_thread = threading.get_ident()
+        loop()
+
+    server.run = run
     server.maintenance = _maintenance(server, guard)
     server.limits = lim
     return server
