@@ -210,13 +210,15 @@ def wait_ready(
     """Poll GET `path` on 127.0.0.1:`port` until it answers 200; SystemExit if `proc` dies."""
     t0 = time.monotonic()
     while time.monotonic() - t0 < limit_s:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
         try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
             c.request("GET", path)
             if c.getresponse().status == 200:
                 return
         except OSError:
             pass
+        finally:
+            c.close()
         if proc.poll() is not None:
             raise SystemExit(f"{what} exited with {proc.returncode}")
         time.sleep(0.1)

@@ -30,9 +30,12 @@ def floor_server(request: pytest.FixtureRequest):
         proc.wait(10)
 
 
-def test_floor_servers_answer_the_daemons_503_on_one_keep_alive_connection(floor_server):
+def test_floor_servers_answer_the_daemons_503_on_one_keep_alive_connection(
+    floor_server, request: pytest.FixtureRequest
+):
     kind, port = floor_server
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    request.addfinalizer(c.close)
     body = json.dumps({"x": [[0.5] * 9] * 100}).encode()
     for _ in range(3):  # the same connection: each request's body consumed, not taken as next
         c.request("POST", "/infer", body, {"Content-Type": "application/json"})
