@@ -84,6 +84,12 @@ class Metrics:
             registry=r,
             multiprocess_mode="livesum",
         )
+        self.waiting = Gauge(
+            f"{p}_waiting_requests",
+            "Admitted inference requests waiting for a turn to run (server.max_executing)",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
         self.rejections = Counter(
             f"{p}_rejections",
             "Requests refused before inference, by reason (overloaded, draining, not_ready, "

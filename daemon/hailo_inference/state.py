@@ -15,10 +15,11 @@ from hailo_inference.telemetry import Telemetry
 
 class Turns:
     """At most `places` holders at once; the others sleep in `enter` (off the CPU and the GIL)
-    until one leaves or `timeout` passes. `waiting`: how many sleep now."""
+    until one leaves or `timeout` passes. `waiting`: how many sleep now (also on `gauge`)."""
 
-    def __init__(self, places: int) -> None:
+    def __init__(self, places: int, gauge: Any = None) -> None:
         self.places = places
+        self.gauge = gauge
         self._sem = threading.Semaphore(places)
         self._lock = threading.Lock()
         self.waiting = 0
@@ -28,11 +29,15 @@ class Turns:
             return True
         with self._lock:
             self.waiting += 1
+        if self.gauge is not None:
+            self.gauge.inc()
         try:
             return self._sem.acquire(timeout=timeout)
         finally:
             with self._lock:
                 self.waiting -= 1
+            if self.gauge is not None:
+                self.gauge.dec()
 
     def leave(self) -> None:
         self._sem.release()
@@ -50,7 +55,7 @@ class State:
         self.draining = threading.Event()
         self.load_error: str | None = None
         self.slots = threading.BoundedSemaphore(cfg.server.max_inflight)
-        self.executing = Turns(executing_places(cfg.server))
+        self.executing = Turns(executing_places(cfg.server), metrics.waiting)
         self._lock = threading.Lock()
         self.active = 0  # every request inside the WSGI app (for the SIGTERM drain)
         self.telemetry: Telemetry | None = None  # when telemetry.enabled

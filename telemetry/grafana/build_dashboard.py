@@ -174,8 +174,11 @@ def build() -> dict[str, Any]:
         "percentunit", thresholds((None, "red"), (0.95, "green"))), w=12, h=8)  # fmt: skip
     lay.add(timeseries(
         "Requests in flight",
-        "Beyond server.max_inflight the daemon answers 503 at once.",
-        [target(f"sum by (instance) ({P}_inflight_requests{{{SEL}}})", "{{instance}}", "A")],
+        "Beyond server.max_inflight the daemon answers 503 at once. Waiting: admitted, but "
+        "waiting for one of server.max_executing turns (one per core by default).",
+        [target(f"sum by (instance) ({P}_inflight_requests{{{SEL}}})", "{{instance}}", "A"),
+         target(f"sum by (instance) ({P}_waiting_requests{{{SEL}}})", "waiting {{instance}}",
+                "B")],
         "short"), w=12, h=8)  # fmt: skip
 
     lay.row("Traffic and errors")

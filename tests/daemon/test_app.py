@@ -145,6 +145,7 @@ def test_metrics_prefix_and_bucket_edges(client):
         "edge_sidecar_requests_total",
         "edge_sidecar_backend_compute_seconds_bucket",
         "edge_sidecar_inflight_requests",
+        "edge_sidecar_waiting_requests",
         "edge_sidecar_model_info",
         "edge_sidecar_stub_backend",
     ):

@@ -82,12 +82,14 @@ def test_admitted_requests_beyond_max_executing_wait_their_turn(tiny_artifact):
     out: list = []
     threads = _post_in_threads(app, 3, out)
     _wait_until(lambda: held.inside == 1 and state.executing.waiting == 2, "1 inside, 2 waiting")
+    assert state.metrics.waiting._value.get() == 2
     held.release.set()
     for t in threads:
         t.join(10)
     assert [s for s, _ in out] == [200, 200, 200]
     assert held.most == 1  # never two inferences at once
     assert state.executing.waiting == 0 and state.slots._value == 4
+    assert state.metrics.waiting._value.get() == 0
 
 
 def test_no_turn_within_request_timeout_is_503_overloaded(tiny_artifact):
