@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -14,33 +15,54 @@ from hailo_inference.telemetry import Telemetry
 
 
 class Turns:
-    """At most `places` holders at once; the others sleep in `enter` (off the CPU and the GIL)
-    until one leaves or `timeout` passes. `waiting`: how many sleep now (also on `gauge`)."""
+    """At most `places` holders at once; the others sleep in `enter` (off the CPU and the GIL),
+    first come first served, until a leaving holder hands them its turn or `timeout` passes.
+    `waiting`: how many sleep now (also on `gauge`). A hand-off, not a semaphore: a request that
+    has just arrived never takes the turn of one that has been waiting."""
 
     def __init__(self, places: int, gauge: Any = None) -> None:
         self.places = places
         self.gauge = gauge
-        self._sem = threading.Semaphore(places)
         self._lock = threading.Lock()
-        self.waiting = 0
+        self._free = places
+        self._queue: deque[threading.Lock] = deque()  # one locked lock per sleeper, oldest first
+
+    @property
+    def waiting(self) -> int:
+        return len(self._queue)
 
     def enter(self, timeout: float) -> bool:
-        if self._sem.acquire(blocking=False):
-            return True
         with self._lock:
-            self.waiting += 1
+            if self._free:  # free turns only while nobody waits (leave hands them over)
+                self._free -= 1
+                return True
+            me = threading.Lock()
+            me.acquire()
+            self._queue.append(me)
         if self.gauge is not None:
             self.gauge.inc()
         try:
-            return self._sem.acquire(timeout=timeout)
-        finally:
+            if self._sleep(me, timeout):
+                return True
             with self._lock:
-                self.waiting -= 1
+                if me in self._queue:
+                    self._queue.remove(me)
+                    return False
+            return True  # handed the turn as the wait ran out: it is ours
+        finally:
             if self.gauge is not None:
                 self.gauge.dec()
 
+    @staticmethod
+    def _sleep(me: threading.Lock, timeout: float) -> bool:
+        return me.acquire(timeout=timeout)
+
     def leave(self) -> None:
-        self._sem.release()
+        with self._lock:
+            if self._queue:
+                self._queue.popleft().release()
+            else:
+                self._free += 1
 
 
 class State:

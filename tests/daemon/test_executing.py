@@ -37,6 +37,47 @@ def test_turns_beyond_the_places_wait_and_time_out():
     assert t.enter(0.0) is True
 
 
+def test_turns_are_handed_to_the_oldest_waiter_first():
+    t, order = Turns(1), []
+    assert t.enter(0.0)
+
+    def wait(name: str) -> None:
+        assert t.enter(10.0)
+        order.append(name)
+
+    a = threading.Thread(target=wait, args=("a",))
+    a.start()
+    _wait_until(lambda: t.waiting == 1, "a waiting")
+    b = threading.Thread(target=wait, args=("b",))
+    b.start()
+    _wait_until(lambda: t.waiting == 2, "b waiting")
+    t.leave()  # to a, though b could be scheduled first
+    a.join(10)
+    assert order == ["a"] and t.waiting == 1
+    assert t.enter(0.0) is False  # the turn went to a, not to whoever asks next
+    t.leave()
+    b.join(10)
+    assert order == ["a", "b"] and t.waiting == 0
+
+
+def test_a_turn_handed_over_as_the_wait_runs_out_is_kept_not_lost():
+    class Racing(Turns):
+        raced = False
+
+        def _sleep(self, me, timeout):
+            if not self.raced:  # once: the holder leaves after the wait ran out, before it looks
+                self.raced = True
+                self.leave()
+            return False
+
+    t = Racing(1)
+    assert t.enter(0.0)
+    assert t.enter(0.0) is True  # handed over: the caller holds the turn
+    assert t.waiting == 0 and t.enter(0.0) is False  # one holder, no turn leaked or lost
+    t.leave()
+    assert t.enter(0.0) is True
+
+
 def _wait_until(cond, what: str, limit_s: float = 10.0) -> None:
     end = time.monotonic() + limit_s
     while not cond():
