@@ -2,8 +2,9 @@
 
     python benchmarks/floor.py waitress|guard|asyncio PORT
 
-Both answer every POST with the daemon's 503 `overloaded` answer (same headers and JSON body,
-no inference, no logging, no metrics) and GET with 200 (a readiness probe for the benchmark):
+All three answer every POST with the daemon's 503 `overloaded` answer (same headers and JSON body,
+no inference; only `guard` counts and logs, as the daemon does) and GET with 200 (a readiness
+probe for the benchmark):
 
   waitress  a bare WSGI app on Waitress (4 threads): what any Flask-on-Waitress daemon, this
             one included, pays before its own code runs
