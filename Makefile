@@ -17,7 +17,7 @@ export PATH := $(CTL)/bin:$(PATH)
 
 .PHONY: help setup setup-dev lint test test-unit test-lab
 help: ## list the targets
-	@grep -hE '^[a-z][a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9][a-zA-Z0-9_.-]*:([^=].*)?## ' $(MAKEFILE_LIST) | LC_ALL=C sort -t: -k1,1 | awk -F':.*## ' '{n[NR] = $$1; d[NR] = $$2; if (length($$1) > w) w = length($$1)} END {for (i = 1; i <= NR; i++) printf "  make %-" w "s  %s\n", n[i], d[i]}'
 
 setup: ## everything: the lab's Debian packages (root) and both virtualenvs (.venv 3.11, .venv-ctl 3.12)
 	@bash scripts/setup.sh lab
