@@ -317,9 +317,13 @@ def _telemetry(raw: Any, env: Mapping[str, str]) -> dict[str, Any]:
     for var, value in env.items():
         if var.startswith(prefix):
             try:
-                section[var[len(prefix) :].lower()] = yaml.safe_load(value)
+                parsed = yaml.safe_load(value)
             except yaml.YAMLError as exc:
                 raise ConfigError(f"{var}: cannot parse {value!r} ({exc})") from exc
+            # "1"/"0" as edge_telemetry reads them (a bool too: ..._TELEMETRY_ENABLED=1)
+            section[var[len(prefix) :].lower()] = (
+                value.strip() if value.strip() in ("0", "1") else parsed
+            )
     if not section:
         return section
     try:
@@ -331,10 +335,12 @@ def _telemetry(raw: Any, env: Mapping[str, str]) -> dict[str, Any]:
             ) from exc
         return section
     try:
-        TelemetryConfig.from_dict(section)
+        checked = TelemetryConfig.from_dict(section)
     except (ValueError, TypeError) as exc:
         msg = str(exc)
         raise ConfigError(msg if msg.startswith("telemetry") else f"telemetry: {msg}") from exc
+    if "enabled" in section:
+        section["enabled"] = checked.enabled  # a bool, whatever spelling it was given in
     return section
 
 

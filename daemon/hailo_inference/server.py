@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import _thread
 import contextlib
+import errno
 import http.client
 import os
 import platform
 import signal
+import socket
 import threading
 import time
 from typing import Any
@@ -38,13 +40,44 @@ def _probe_host(host: str) -> str:
     return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
 
 
+# How to choose another address: the environment, the config file, the Ansible role.
+PORT_CHOICE = (
+    "HAILO_INFERENCE_SERVER_PORT=<port> (config key server.port; "
+    "on a deployed host the role variable hailo_inference_port)"
+)
+HOST_CHOICE = (
+    "HAILO_INFERENCE_SERVER_HOST=<address> (config key server.host; "
+    "on a deployed host the role variable hailo_inference_listen_host)"
+)
+
+
+def bind_hint(host: str, port: int, exc: OSError) -> str:
+    """What to do about a failed bind, naming the setting that chooses another port/address."""
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"another process holds port {port}: stop it, or choose another port with {PORT_CHOICE}"
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            f"port {port} needs privileges this process lacks (below 1024?): "
+            f"choose another port with {PORT_CHOICE}"
+        )
+    if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) or isinstance(exc, socket.gaierror):
+        return f"{host} is not an address of this machine: choose another with {HOST_CHOICE}"
+    return (
+        f"cannot listen on {host}:{port}: choose another port with {PORT_CHOICE}, "
+        f"or another address with {HOST_CHOICE}"
+    )
+
+
 def log_bind_failed(log: Any, host: str, port: int, exc: OSError) -> int:
+    """The daemon (server.workers 1) and the supervisor (> 1) stop here with exit 4."""
     log.error(
         "bind_failed",
         host=host,
         port=port,
         error=str(exc),
-        hint="another process holds the port, or the address is not local",
+        hint=bind_hint(host, port, exc),
     )
     return EXIT_BIND
 

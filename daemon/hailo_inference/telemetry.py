@@ -2,17 +2,23 @@
 
 `Telemetry.start(section, registry, log)` is None when telemetry is off; `record(...)` never
 blocks or raises; dropped events are counted (edge_sidecar_telemetry_*) and logged
-(`telemetry_dropped`, at most one line per reason per DROP_LOG_INTERVAL_S). The motif
+(`telemetry_dropped`, at most one line per reason per DROP_LOG_INTERVAL_S). A folder that
+cannot be written at start is reported once (`telemetry_dir_unwritable`, naming the folder and
+HAILO_INFERENCE_TELEMETRY_DIR / telemetry.dir) and the daemon serves on: telemetry is optional,
+the writer retries each batch, so a folder fixed later (mounted, chowned) is written. The motif
 prototypes the novelty figure needs are prepared once per served model (a reload brings a new
 one), here rather than in a module-level cache.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,9 +30,11 @@ if TYPE_CHECKING:
 
 
 DROP_LOG_INTERVAL_S = 60.0
+DIR_CHOICE = "HAILO_INFERENCE_TELEMETRY_DIR=<folder> (config key telemetry.dir)"
 _DROP_HINTS = {
     "disk_full": "the telemetry disk is full: free space or lower telemetry.max_total_bytes",
-    "io_error": "cannot write telemetry.dir: check that it exists and is writable",
+    "io_error": "cannot write the telemetry folder: check that it exists and is writable by "
+    f"the daemon's user, or choose another with {DIR_CHOICE}",
     "queue_full": "the writer cannot keep up: lower telemetry.sample_rate or use a faster disk",
     "encode_error": "an event could not be encoded: a bug, report it with this line",
     "closed": "events submitted while shutting down",
@@ -37,10 +45,17 @@ class LoggedDrops:
     """The telemetry metrics object, plus one log line per drop reason (then at most one per
     DROP_LOG_INTERVAL_S with the count since), so a failing telemetry disk shows in the log."""
 
-    def __init__(self, metrics: Any, log: Any, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        metrics: Any,
+        log: Any,
+        clock: Callable[[], float] = time.monotonic,
+        folder: Path | None = None,
+    ):
         self.metrics = metrics
         self.log = log
         self.clock = clock
+        self.folder = folder
         self._lock = threading.Lock()
         self._pending: dict[str, int] = {}
         self._last: dict[str, float] = {}
@@ -56,15 +71,29 @@ class LoggedDrops:
                 return
             self._last[reason] = now
             events = self._pending.pop(reason)
+        where = {} if self.folder is None else {"dir": str(self.folder)}
         self.log.warning(
             "telemetry_dropped",
             reason=reason,
             events=events,
+            **where,
             hint=_DROP_HINTS.get(reason, "see docs/telemetry.md"),
         )
 
     def __getattr__(self, name: str) -> Any:  # on_written, watch: the metrics object's
         return getattr(self.metrics, name)
+
+
+def unwritable(folder: Path) -> str | None:
+    """Why telemetry files cannot be written in `folder` now (created if missing), else None."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 @dataclass
@@ -76,11 +105,26 @@ class Telemetry:
     @classmethod
     def start(cls, section: Any, registry: Any, log: Any, writer_tag: str = "") -> Telemetry | None:
         """`writer_tag`: each worker (server.workers > 1) writes its own files in the folder."""
+        from edge_telemetry.config import TelemetryConfig
         from edge_telemetry.daemon_hook import start_telemetry
         from edge_telemetry.metrics import TelemetryMetrics
 
-        metrics = LoggedDrops(TelemetryMetrics(registry), log)
-        sink = start_telemetry(section, None, registry, metrics=metrics, writer_tag=writer_tag)
+        cfg = TelemetryConfig.from_dict(dict(section))
+        if not cfg.enabled:
+            return None
+        metrics = LoggedDrops(TelemetryMetrics(registry), log, folder=cfg.dir)
+        why = unwritable(cfg.dir)
+        if why is not None:
+            log.error(
+                "telemetry_dir_unwritable",
+                dir=str(cfg.dir),
+                error=why,
+                hint=f"every telemetry event is dropped (edge_sidecar_telemetry_dropped_total"
+                f'{{reason="io_error"}}) until {cfg.dir} can be written; inference is not '
+                f"affected. Make it writable by the daemon's user, choose another folder with "
+                f"{DIR_CHOICE}, or turn telemetry off (HAILO_INFERENCE_TELEMETRY_ENABLED=0)",
+            )
+        sink = start_telemetry(cfg, None, registry, metrics=metrics, writer_tag=writer_tag)
         return None if sink is None else cls(sink)
 
     def _prototypes(self, served: Served) -> Any:
