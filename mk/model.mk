@@ -7,6 +7,10 @@ EDGEINFER_ONNX ?= $(ROOT)/../shared/models/edgeinfer-tcn-encoder/tcn_encoder_for
 model-import: model-import-file setup-dev ## import a trained EdgeInfer ONNX (EDGEINFER_ONNX=path) into artifacts/, 0.99999 gate
 	$(PY) -m edge_compiler build --from-onnx "$(EDGEINFER_ONNX)" --out $(ARTIFACTS)
 
+model-check: setup-dev ## Hailo compatibility check of an ONNX file (ONNX=path)
+	if [ -z "$(ONNX)" ]; then echo "model-check: name the file: make model-check ONNX=path/to/model.onnx" >&2; exit 2; fi
+	$(PY) -m edge_compiler check-onnx "$(ONNX)"
+
 # The file is checked first (before setup-dev), naming the variable that chooses it.
 .PHONY: model-import-file
 model-import-file:
