@@ -6,12 +6,11 @@ Helpers live in deploylib.py: a unique module name, since tests/fleet has its ow
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
 import pytest
-from deploylib import CTL, INVENTORY, PORT, ROOT, _build, run
+from deploylib import INVENTORY, PORT, ROOT, _build, inventory_hosts
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -27,11 +26,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def edge_hosts() -> dict[str, str]:
     """{inventory name: lab address} of the edge group."""
-    res = run([str(CTL / "ansible-inventory"), "-i", str(INVENTORY), "--list"])
-    assert res.rc == 0, res.out
-    data = json.loads(res.out[res.out.index("{") :])
-    hosts = data["edge"]["hosts"]
-    return {h: data["_meta"]["hostvars"][h]["ansible_host"] for h in hosts}
+    return inventory_hosts("edge")
 
 
 @pytest.fixture(scope="session")

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
+from tool_output import json_from_stdout, play_recap, run_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 INVENTORY = Path(os.environ.get("DEPLOY_INVENTORY", ROOT / "inventory" / "lab"))
@@ -28,23 +29,41 @@ PORT = 9000
 
 @dataclass
 class Result:
+    """A finished controller command: its exit code and its two streams, kept apart.
+
+    Parse `stdout` only (`recap()`, `json()`, `on_host(...).stdout`): stderr carries whatever
+    the controller's libraries say (a CryptographyDeprecationWarning, Ansible's [WARNING]s).
+    `out` is both, for people and for finding a message that may be on either stream."""
+
     rc: int
-    out: str
+    stdout: str
+    stderr: str
+    cmd: tuple[str, ...] = ()
+
+    @property
+    def out(self) -> str:
+        """stdout then stderr: for assertion messages and substring searches, never parsed."""
+        return self.stdout + self.stderr
 
     def recap(self) -> dict[str, dict[str, int]]:
-        """PLAY RECAP counters per host."""
-        rows = {}
-        for m in re.finditer(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$", self.out, re.M):
-            rows[m.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
-        return rows
+        """PLAY RECAP counters per host (from stdout)."""
+        return play_recap(self.stdout)
+
+    def json(self) -> Any:
+        """stdout as one JSON document (`ansible-inventory --list`); raises with both streams."""
+        return json_from_stdout(self.cmd, self.rc, self.stdout, self.stderr)
 
 
 def run(cmd: list[str], timeout: int = 600) -> Result:
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    p = subprocess.run(
-        cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
-    return Result(p.returncode, p.stdout + p.stderr)
+    p = run_tool(cmd, cwd=ROOT, env=env, timeout=timeout)
+    return Result(p.returncode, p.stdout, p.stderr, tuple(str(c) for c in cmd))
+
+
+def inventory_hosts(group: str) -> dict[str, str]:
+    """{inventory name: ansible_host} of one group of INVENTORY, from `ansible-inventory --list`."""
+    data = run([str(CTL / "ansible-inventory"), "-i", str(INVENTORY), "--list"]).json()
+    return {h: data["_meta"]["hostvars"][h]["ansible_host"] for h in data[group]["hosts"]}
 
 
 def playbook(artifact: Path, *extra: str, timeout: int = 600) -> Result:
@@ -74,7 +93,12 @@ def ad_hoc(host: str, module: str, args: str, timeout: int = 600) -> Result:
 
 
 def on_host(host: str, command: str) -> Result:
-    """Run a shell command as root on one lab host."""
+    """Run a shell command as root on one lab host.
+
+    The Result's stdout is Ansible's ad-hoc report: a `HOST | CHANGED | rc=N >>` line, then the
+    remote command's stdout, then its stderr glued on without a newline (the minimal callback);
+    where the remote stdout is parsed and the command may complain, redirect its stderr on the
+    host (`2>/dev/null`, or `2>&1` to keep it as lines of its own)."""
     return ad_hoc(host, "ansible.builtin.shell", command)
 
 

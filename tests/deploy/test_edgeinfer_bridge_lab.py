@@ -132,10 +132,10 @@ def test_bridge_mode_serves_the_container_network_only(
     props = on_host(
         bridge_host, "systemctl show hailo-inference -p IPAddressAllow -p IPAddressDeny"
     )
-    assert f"{GATEWAY}/32" in props.out and SUBNET in props.out, props.out
-    deny = props.out.split("IPAddressDeny=")[1].split()  # systemd lists them in either order
+    assert f"{GATEWAY}/32" in props.stdout and SUBNET in props.stdout, props.out
+    deny = props.stdout.split("IPAddressDeny=")[1].split()  # systemd lists them in either order
     assert {"0.0.0.0/0", "::/0"} <= set(deny), props.out
-    assert "10.77.0." not in props.out.split("IPAddressAllow=")[1], (
+    assert "10.77.0." not in props.stdout.split("IPAddressAllow=")[1], (
         "the lab subnet is still allowed"
     )
     env = on_host(bridge_host, f"cat {ENV_FILE}; test -e {MARK} && echo RECREATED").out

@@ -178,7 +178,9 @@ def raspios_host(edge_hosts: dict[str, str], fake_archive: Path):
 def _dpkg(host: str, *names: str) -> str:
     """`<name>=<version> <want> <flag> <status>` of each package, one a line."""
     query = "dpkg-query -W -f '${Package}=${Version} ${Status}\\n' " + " ".join(names)
-    return on_host(host, query + " 2>&1").out
+    # 2>&1 on the host: "no packages found matching" (stderr) as a line of its own; Ansible's
+    # ad-hoc report would glue the remote stderr to the last stdout line otherwise
+    return on_host(host, query + " 2>&1").stdout
 
 
 def _play(host: str, artifact: Path, *more: str) -> Result:
@@ -213,13 +215,13 @@ def test_raspios_fake_archive_pinned_held_gen3_versions_matched_verified_against
     # the container cannot load a kernel module and the play may not reboot: reported, not done
     flat = _flat(res)
     assert "REBOOT PENDING" in flat and "PCIe Gen3 set in /boot/firmware/config.txt" in flat
-    fact = on_host(raspios_host, "cat /etc/ansible/facts.d/hailort.fact").out
+    fact = on_host(raspios_host, "cat /etc/ansible/facts.d/hailort.fact").stdout
     fact = json.loads(fact[fact.index("{") :])
     assert fact["library_version"] == fact["driver_version"] == VERSION, fact
     assert fact["firmware_version"] == VERSION and fact["architecture"] == "HAILO8L", fact
     assert fact["device"] == DEVICE and fact["reboot_pending"] is True, fact
     # the daemon on an accelerator host: in the hailo group, serving (onnx: no HEF), gate passed
-    groups = on_host(raspios_host, "id -nG hailo-inference").out
+    groups = on_host(raspios_host, "id -nG hailo-inference").stdout
     assert "hailo" in groups.split(), groups
     # apt's (fake, older) numpy came with python3-hailort; the venv sees system site-packages,
     # yet runs the wheelhouse's numpy (every wheel's version is a pip constraint)
@@ -260,7 +262,7 @@ def test_raspios_fake_hold_kernel_holds_the_running_kernel_verified_against_fake
 
 
 def _fact(host: str) -> dict:
-    out = on_host(host, "cat /etc/ansible/facts.d/hailort.fact").out
+    out = on_host(host, "cat /etc/ansible/facts.d/hailort.fact").stdout
     return json.loads(out[out.index("{") :])
 
 
@@ -322,7 +324,7 @@ def test_raspios_fake_unknown_pin_fails_naming_the_available_versions_verified_a
     installs anything (after a cache refresh) and names the versions the archive does offer;
     what is installed stays as it was. Runs last: the earlier tests need a never-seen archive."""
     query = "dpkg-query -W -f '${Package}=${Version}\\n' hailort hailofw"
-    before = on_host(raspios_host, query).out
+    before = on_host(raspios_host, query).stdout
     pins = json.dumps({"hailort_apt_packages": ["hailort=9.9.9-1", f"hailofw={DEB_VERSION}"]})
     res = _play(raspios_host, artifact_a, "-e", pins)
     assert res.rc != 0, res.out[-3000:]
@@ -331,7 +333,7 @@ def test_raspios_fake_unknown_pin_fails_naming_the_available_versions_verified_a
     assert f"hailort=9.9.9-1 (available: {NEW_VERSION}-1 {DEB_VERSION})" in flat, flat[-3000:]
     named = flat.split("pinned versions:")[1].split("Set hailort_apt_packages")[0]
     assert "hailofw" not in named, f"only the unknown pin is named: {named}"
-    assert on_host(raspios_host, query).out == before, "what is installed must stay as it was"
+    assert on_host(raspios_host, query).stdout == before, "what is installed must stay as it was"
 
 
 def test_raspios_fake_uninstall_with_hailort_purges_the_stack_verified_against_fake(
@@ -352,7 +354,7 @@ def test_raspios_fake_uninstall_with_hailort_purges_the_stack_verified_against_f
         "/etc/ansible/facts.d/hailort.fact /opt/hailo-inference; do "
         "[ -e $p ] && echo LEFT $p; done; "
         "getent group hailo && echo LEFT group; true",
-    ).out
+    ).stdout
     assert "installed" not in left and "LEFT" not in left, left
 
 
@@ -411,11 +413,11 @@ def test_raspios_fake_in_kernel_driver_of_another_version_fails_first_verified_a
     hailort_version fails before apt changes anything, naming both versions and the way out."""
     _in_kernel_driver(raspios_host, "4.17.0", tmp_path)
     query = "dpkg-query -W -f '${Package}=${Version}\\n' hailo-all hailort hailofw"
-    before = on_host(raspios_host, query).out
+    before = on_host(raspios_host, query).stdout
     res = _play(raspios_host, artifact_a, "-e", "hailort_install_method=hailo-all",
                 "-e", f"hailort_version={NEW_VERSION}", "--tags", "hailort")  # fmt: skip
     assert res.rc != 0, res.out[-3000:]
     flat = _flat(res)
     assert f"the in-kernel hailo_pci 4.17.0 of kernel {os.uname().release}" in flat, flat[-3000:]
     assert f"is not hailort_version {NEW_VERSION}" in flat and "hailort_driver: dkms" in flat
-    assert on_host(raspios_host, query).out == before, "nothing may change before the check"
+    assert on_host(raspios_host, query).stdout == before, "nothing may change before the check"

@@ -25,7 +25,7 @@ def _flat(res: Result) -> str:
 
 
 def _current(host: str) -> str:
-    return on_host(host, f"readlink {ROOT_DIR}/current").out.strip().splitlines()[-1]
+    return on_host(host, f"readlink {ROOT_DIR}/current").stdout.strip().splitlines()[-1]
 
 
 def _play(name: str, host: str, *extra: str) -> Result:
@@ -61,7 +61,7 @@ def test_a_bad_config_only_change_is_rolled_back_with_its_release(
         host,
         "readlink -f /etc/hailo-inference/config.yaml; grep backend: "
         "/etc/hailo-inference/config.yaml",
-    ).out
+    ).stdout
     assert f"{before}/config.yaml" in config and "backend: hailo" not in config, config
     wait_ready(url, timeout=60)
     assert healthz(url).get("model") == model_ref(artifact_a)
@@ -110,7 +110,7 @@ def test_uninstall_leaves_nothing_behind_then_the_host_deploys_again(
         "systemctl list-units --all --no-legend 'hailo-inference*' | grep -q . && echo LEFT unit; "
         "ss -ltn | grep -q ':9000 ' && echo LEFT port; true",
     )
-    assert "LEFT" not in left.out, left.out
+    assert "LEFT" not in left.stdout, left.out
     again = _play("uninstall.yml", host)
     assert again.rc == 0 and again.recap()[host]["changed"] == 0, again.out[-3000:]
     res = playbook(artifact_a, "--limit", host)

@@ -40,13 +40,13 @@ def _serving(urls: dict[str, str]) -> dict[str, str | None]:
 def _current(host: str) -> str:
     res = on_host(host, "readlink /opt/hailo-inference/current")
     assert res.rc == 0, res.out
-    return res.out.strip().splitlines()[-1]
+    return res.stdout.strip().splitlines()[-1]
 
 
 def _releases(host: str) -> list[str]:
     res = on_host(host, f"ls -1 {RELEASES}")
     assert res.rc == 0, res.out
-    return [ln for ln in res.out.splitlines()[1:] if ln.strip()]
+    return [ln for ln in res.stdout.splitlines()[1:] if ln.strip()]
 
 
 def test_1_cold_deploy(artifact_a: Path, urls: dict[str, str]) -> None:
@@ -157,14 +157,14 @@ def test_5_failing_health_gate_rolls_back(artifact_b: Path, urls: dict[str, str]
 
 def test_6_sigkill_restarts_within_seconds(artifact_b: Path, urls: dict[str, str]) -> None:
     host, url = next(iter(urls.items()))
-    n0 = on_host(host, "systemctl show -P NRestarts hailo-inference").out.split()[-1]
+    n0 = on_host(host, "systemctl show -P NRestarts hailo-inference").stdout.split()[-1]
     # kill -9 the main process, as a crash would (systemctl kill also signals the cgroup)
     res = on_host(host, "kill -KILL $(systemctl show -P MainPID hailo-inference)")
     assert res.rc == 0, res.out
     time.sleep(0.3)
     took = wait_ready(url, timeout=30) + 0.3
     print(f"{host}: ready again {took:.1f} s after SIGKILL")
-    n1 = on_host(host, "systemctl show -P NRestarts hailo-inference").out.split()[-1]
+    n1 = on_host(host, "systemctl show -P NRestarts hailo-inference").stdout.split()[-1]
     assert int(n1) == int(n0) + 1, (n0, n1)
     assert healthz(url).get("model") == model_ref(artifact_b)
 

@@ -59,7 +59,7 @@ def test_traffic_becomes_a_selection_collected_on_the_controller(telemetry_on, u
     time.sleep(2.5)  # the writer flushes off the request path (flush_interval_s 1.0)
     for host in urls:
         res = on_host(host, "cat /var/lib/hailo-inference/telemetry/*.ndjson | wc -l")
-        assert res.rc == 0 and int(res.out.split()[-1]) >= REQUESTS_PER_HOST, res.out
+        assert res.rc == 0 and int(res.stdout.split()[-1]) >= REQUESTS_PER_HOST, res.out
 
     res = run(
         [

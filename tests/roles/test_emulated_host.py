@@ -71,7 +71,7 @@ def test_role_refuses_emulated_where_pid1_is_not_qemu_and_scales_limits(tmp_path
     out = r.stdout + r.stderr
     flat = " ".join(out.split())
     assert "edge_emulated) is true for notqemu" in flat and "not qemu-user" in flat, out[-3000:]
-    shown = [ln.split() for ln in out.splitlines() if ln.strip().startswith("msg: LIMITS")]
+    shown = [ln.split() for ln in r.stdout.splitlines() if ln.strip().startswith("msg: LIMITS")]
     limits = {w[2]: w[3:6] for w in shown}
     assert limits == {
         "real": ["60", "10", "0.5"],

@@ -131,27 +131,29 @@ def merge_report(host: str, parts: dict[str, dict]) -> dict:
 
 
 # ---- host I/O --------------------------------------------------------------------------------
-def _run(argv: list[str]) -> tuple[int, str]:
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of a host tool: stdout is what gets parsed; stderr (a
+    library's warning, a modinfo complaint naming the kernel's x.y.z) is only ever shown."""
     if shutil.which(argv[0]) is None:
-        return 127, f"{argv[0]}: not installed"
+        return 127, "", f"{argv[0]}: not installed"
     try:
         p = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return 1, str(exc)
-    return p.returncode, (p.stdout + p.stderr).strip()
+        return 1, "", str(exc)
+    return p.returncode, p.stdout.strip(), p.stderr.strip()
 
 
 def stack() -> dict[str, Any]:
-    rc_lib, lib = _run(["hailortcli", "--version"])
-    rc_drv, drv = _run(["modinfo", "-F", "version", "hailo_pci"])
-    rc_id, ident = _run(["hailortcli", "fw-control", "identify"])
+    rc_lib, lib, _ = _run(["hailortcli", "--version"])
+    rc_drv, drv, _ = _run(["modinfo", "-F", "version", "hailo_pci"])
+    rc_id, ident, ident_err = _run(["hailortcli", "fw-control", "identify"])
     out: dict[str, Any] = {
         "library_version": parse_version(lib) if rc_lib == 0 else None,
         "driver_version": parse_version(drv) if rc_drv == 0 else None,
         **(parse_identify(ident) if rc_id == 0 else parse_identify("")),
         "device_node": Path("/dev/hailo0").exists(),
     }
-    out["identify_output"] = ident[-2000:]
+    out["identify_output"] = "\n".join(t for t in (ident, ident_err) if t)[-2000:]  # for people
     return out
 
 
