@@ -15,7 +15,7 @@ ARTIFACTS ?= $(ROOT)/artifacts
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export PATH := $(CTL)/bin:$(PATH)
 
-.PHONY: help setup setup-dev lint test test-unit test-lab
+.PHONY: help setup setup-dev setup-ctl lint test test-unit test-lab
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9][a-zA-Z0-9_.-]*:([^=].*)?## ' $(MAKEFILE_LIST) | LC_ALL=C sort -t: -k1,1 | awk -F':.*## ' '{n[NR] = $$1; d[NR] = $$2; if (length($$1) > w) w = length($$1)} END {for (i = 1; i <= NR; i++) printf "  make %-" w "s  %s\n", n[i], d[i]}'
 
@@ -24,6 +24,9 @@ setup: ## everything: the lab's Debian packages (root) and both virtualenvs (.ve
 
 setup-dev: ## only .venv (3.11): what model, serve, bench and test-unit need; no root (docs/setup.md)
 	@bash scripts/setup.sh dev
+
+setup-ctl: ## only .venv-ctl (3.12: ansible, testinfra): what deploy, wheelhouse, verify need; no root, no lab
+	@bash scripts/setup.sh ctl
 
 lint: setup ## ruff on all Python, ansible-lint (production profile), actionlint + zizmor on .github/workflows
 	$(VENV)/bin/ruff check .

@@ -23,10 +23,8 @@ bench: bench-deps ## benchmark the daemon on loopback (~4.5 min): bare backend v
 	$(PY) benchmarks/loadgen.py --artifact "$${art%/}" --out $(BENCH_OUT)
 	$(PY) benchmarks/vs_peer.py --artifact "$${art%/}" --out $(BENCH_OUT) $(BENCH_PEER_ARGS)
 
-bench-deps: setup-dev ## the bench-only packages (FastAPI peer) into .venv; make test-unit runs the peer's smoke test with them
-	# The peer's packages (bench only, never the daemon's), with every package already in .venv
-	# pinned as it is (numpy<2 included).
-	mkdir -p $(ROOT)/build
-	$(PY) -m pip freeze --exclude-editable >$(ROOT)/build/bench-constraints.txt
-	$(PY) -m pip install -q -r benchmarks/requirements-bench.txt -c $(ROOT)/build/bench-constraints.txt \
+bench-deps: setup-dev ## the bench-only packages (FastAPI peer) into .venv from locks/bench.txt; make test-unit runs the peer's smoke test with them
+	# The peer's packages (bench only, never the daemon's), locked with hashes and constrained to
+	# the dev lock's versions (numpy<2 included), so nothing already in .venv moves.
+	PIP_CONSTRAINT= $(PY) -m pip install -q --require-hashes --no-deps -r locks/bench.txt \
 	  2> >(grep -v -e "is ignored: it is neither a file nor a directory" >&2)

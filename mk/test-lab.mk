@@ -11,7 +11,7 @@ define lab_tests
 	python3 lab/fleet.py verify-clean || rc=$$?
 	exit $$rc
 endef
-.PHONY: test-lab-arm64
+.PHONY: test-lab-arm64 test-lab-smoke
 test-lab: setup ## lab fleet tests (root, systemd-nspawn): harness, fleet checks, deployment scenarios
 	$(call lab_tests,$(LAB_HOSTS),tests/deploy tests/fleet tests/lab)
 
@@ -22,3 +22,9 @@ test-lab: setup ## lab fleet tests (root, systemd-nspawn): harness, fleet checks
 LAB_HOSTS_ARM64 ?= pi-lab-1:edge pi-arm-1:edge:arm64
 test-lab-arm64: setup ## opt-in lab tests on a mixed amd64 + emulated arm64 fleet (qemu-user; slow, docs/lab.md)
 	$(call lab_tests,$(LAB_HOSTS_ARM64),tests/fleet)
+
+# The lab smoke subset (make upstream-check runs it with freshly resolved packages): a site.yml
+# run on the default lab and the fleet checks on every host.
+LAB_SMOKE_TESTS ?= tests/fleet
+test-lab-smoke: setup ## lab smoke subset: site.yml on the lab, then the fleet checks (root; LAB_SMOKE_TESTS)
+	$(call lab_tests,$(LAB_HOSTS),$(LAB_SMOKE_TESTS))

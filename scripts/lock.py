@@ -5,6 +5,7 @@
     scripts/lock.py check              offline: each lock was made from today's inputs (lock-check)
     scripts/lock.py fresh DIR          resolve every input afresh into DIR (no pins kept), then diff
     scripts/lock.py diff DIR           versions in DIR's locks against locks/ (what upstream moved)
+    scripts/lock.py verify-venv PY LOCK  PY's environment holds LOCK's versions and nothing unlocked
     scripts/lock.py list               the environments, their Python, platform and lock file
 
 Resolver: `uv pip compile --generate-hashes` (uv from locks/tools.txt). uv, not pip-tools: it
@@ -328,6 +329,34 @@ def cmd_diff(other: Path) -> int:
     return changed
 
 
+def installed(python: str) -> dict[str, str]:
+    """name -> version in python's environment (pip's JSON on stdout; its stderr is not data)."""
+    import json
+
+    cmd = [python, "-m", "pip", "list", "--format", "json", "--disable-pip-version-check"]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True)
+    return {canonical(d["name"]): d["version"] for d in json.loads(r.stdout)}
+
+
+def cmd_verify_venv(python: str, lock: Path, allow: list[Path]) -> None:
+    """Every package of the lock at its version; nothing else but the project's own, pip and
+    what an --allow lock names (at its version)."""
+    want, have = locked_versions(lock), installed(python)
+    extra_ok = {n: v for a in allow for n, v in locked_versions(a).items()}
+    bad = [f"{n}: locked {v}, installed {have.get(n, 'nothing')}" for n, v in sorted(want.items())
+           if have.get(n) != v]  # fmt: skip
+    for n, v in sorted(have.items()):
+        if n in want or n in PROJECT or n == "pip":
+            continue
+        if extra_ok.get(n) != v:
+            bad.append(f"{n} {v}: installed, but in no lock")
+    for line in bad:
+        print(f"lock: {python}: {line}", file=sys.stderr)
+    if bad:
+        die(f"{python} does not match {lock}")
+    print(f"lock: {python}: {len(want)} packages at their locked versions ({lock.name})")
+
+
 def cmd_fresh(dest: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     for n in order(list(ENVS)):
@@ -347,6 +376,10 @@ def main() -> None:
     d = sub.add_parser("diff")
     d.add_argument("dir", type=Path)
     sub.add_parser("list")
+    v = sub.add_parser("verify-venv")
+    v.add_argument("python")
+    v.add_argument("lock", type=Path)
+    v.add_argument("--allow", type=Path, action="append", default=[])
     a = ap.parse_args()
     if a.cmd == "compile":
         cmd_compile(a.envs)
@@ -356,6 +389,8 @@ def main() -> None:
         cmd_fresh(a.dir)
     elif a.cmd == "diff":
         cmd_diff(a.dir)
+    elif a.cmd == "verify-venv":
+        cmd_verify_venv(a.python, a.lock, a.allow)
     else:
         for e in ENVS.values():
             print(

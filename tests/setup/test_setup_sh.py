@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ("dirname", "id", "cat", "sha256sum", "cut", "ls", "awk", "grep", "rm", "mkdir", "chmod")
-TOOLS += ("env",)
+TOOLS += ("env", "mktemp", "touch", "cp", "sed", "head", "tr")
 
 GOOD = "#!/bin/sh\n# a usable interpreter: every check passes, records how it was called\n" \
     'echo "$0 $*" >> "$CALLS"\nexit 0\n'  # fmt: skip
@@ -39,6 +39,7 @@ def box(tmp_path: Path):
     shutil.copy(ROOT / "scripts/setup.sh", repo / "scripts/setup.sh")
     for f in ("requirements.txt", "requirements-ctl.txt"):
         shutil.copy(ROOT / f, repo / f)
+    shutil.copytree(ROOT / "locks", repo / "locks")
     tools = tmp_path / "tools"
     tools.mkdir()
     for t in TOOLS:
@@ -114,19 +115,61 @@ def test_nothing_found_names_the_fix(box) -> None:
     assert "uv python install 3.12" in r.stderr
 
 
-def test_dev_without_311_falls_back_with_a_warning(box) -> None:
-    # 3.12 only: .venv is made from it with a warning (the fake's "-m venv" records the call)
-    no_venv = GOOD.replace("exit 0", 'case "$*" in *"-m venv"*) exit 3;; esac\nexit 0')
-    _exe(box.fake / "python3.12", no_venv)
-    r = box.run("dev")
-    assert r.returncode != 0  # the fake cannot really make a venv
-    assert "WARNING: .venv uses" in r.stderr and "python3.12" in r.stderr
-    assert f"-m venv {'.venv'}" in Path(box.env["CALLS"]).read_text()
-    # nothing at all: the error names the fix for 3.11
-    (box.fake / "python3.12").unlink()
+def test_dev_without_311_refuses_at_once_naming_the_fix(box) -> None:
+    # 3.12 only: the dev lock is resolved for cp311 (the Pi's), so no venv is made from 3.12
+    _exe(box.fake / "python3.12", GOOD)
     r = box.run("dev")
     assert r.returncode == 1
     assert "Python 3.11 not found" in r.stderr and "python3.11-venv" in r.stderr
+    assert "3.10 or 3.12 will not do" in r.stderr
+    calls = Path(box.env["CALLS"])
+    assert not calls.exists() or "-m venv" not in calls.read_text()
+
+
+PY311 = """#!/bin/sh
+# a fake Python 3.11: answers the set-up's version questions, makes a venv holding a copy of itself
+echo "$0 $*" >> "$CALLS"
+case "$*" in
+  *"sys.version_info[:2]"*) echo 3.11 ;;
+  *"python_version()"*) echo 3.11.9 ;;
+  *"-m venv "*) for a; do last=$a; done; mkdir -p "$last/bin"; cp "$0" "$last/bin/python" ;;
+esac
+exit 0
+"""
+
+
+def test_a_venv_made_by_another_python_is_rebuilt_from_the_lock(box) -> None:
+    _exe(box.fake / "python3.11", PY311)
+    _exe(box.repo / ".venv/bin/python", GOOD.replace("exit 0", "echo 3.10; exit 0"))
+    r = box.run("dev")
+    assert r.returncode == 0, r.stderr
+    assert ".venv was made by Python 3.10, not 3.11: rebuilding it" in r.stdout
+    assert "3.11" in (box.repo / ".venv/bin/python").read_text()  # the new interpreter's venv
+    calls = Path(box.env["CALLS"]).read_text()
+    assert "-m pip install -q --require-hashes --no-deps -r" in calls
+    assert "-e ./artifact -e ./daemon -e ./models -e ./compiler -e ./telemetry" in calls
+    assert "lock.py verify-venv" in calls and "locks/dev-cpu.txt" in calls
+    assert (box.repo / ".venv/.setup-stamp").exists()
+    # up to date now: a second run changes nothing
+    before = calls.count("-m pip install")
+    assert box.run("dev").returncode == 0
+    assert Path(box.env["CALLS"]).read_text().count("-m pip install") == before
+
+
+def test_the_torch_entry_is_split_from_the_rest_of_a_lock(tmp_path: Path) -> None:
+    # install_lock tries torch's CPU build apart (PyTorch's own index): the split must keep every
+    # other entry, with its hashes, and only torch's in the torch file
+    fn = ROOT / "scripts/setup.sh"
+    text = fn.read_text()
+    body = text[text.index("split_lock() {") : text.index("install_lock() {")]
+    rest, one = tmp_path / "rest.txt", tmp_path / "torch.txt"
+    script = f"{body}\nsplit_lock {ROOT / 'locks/dev-cpu.txt'} torch {rest} {one}\n"
+    subprocess.run(["bash", "-c", script], check=True)
+    assert one.read_text().startswith("torch==2.13.0+cpu")
+    assert one.read_text().count("--hash=sha256:") >= 1
+    assert "torch==" not in rest.read_text() and "numpy==1.26.4" in rest.read_text()
+    lock_hashes = (ROOT / "locks/dev-cpu.txt").read_text().count("--hash=")
+    assert rest.read_text().count("--hash=") + one.read_text().count("--hash=") == lock_hashes
 
 
 def test_missing_interpreter_is_installed_with_uv(box) -> None:
