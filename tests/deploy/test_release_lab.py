@@ -105,6 +105,7 @@ def test_uninstall_leaves_nothing_behind_then_the_host_deploys_again(
         "/etc/systemd/system/hailo-inference.service "
         "/etc/systemd/system/hailo-inference-select.service "
         "/etc/systemd/system/hailo-inference-select.timer; do [ -e $p ] && echo LEFT $p; done; "
+        "[ -L /usr/local/bin/hailo-inference ] && echo LEFT PATH link; "
         "getent passwd hailo-inference && echo LEFT user; "
         "getent group hailo-inference && echo LEFT group; "
         "systemctl list-units --all --no-legend 'hailo-inference*' | grep -q . && echo LEFT unit; "
