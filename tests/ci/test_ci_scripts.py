@@ -1,4 +1,5 @@
-"""The workflows' helper scripts (.github/scripts): gate summary, compile inputs, HEF gate.
+"""The workflows' helper scripts (.github/scripts): gate summary, compile inputs, HEF gate, the
+release step (immutable releases) and the ref guard of the self-hosted jobs (with a fake `gh`).
 The HEF gate's inputs mirror compile_report.json/manifest.json as the DFC step writes them;
 verified against a fake, not on hardware (no DFC here)."""
 
@@ -6,6 +7,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -80,3 +83,88 @@ def test_hef_gate_passes_a_good_hef_and_refuses_below_tolerance(tmp_path):
     _artifact(tmp_path / "nohef", 0.999, hef=False)
     with pytest.raises(hg.GateError, match=r"no encoder\.hef"):
         hg.check(hg.find_artifact(tmp_path / "nohef"))
+
+
+def _fake_gh(tmp_path: Path, script_body: str) -> dict[str, str]:
+    """A `gh` on PATH that logs its arguments to tmp_path/gh.log and runs script_body."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    gh = bin_dir / "gh"
+    gh.write_text(f'#!/usr/bin/env bash\necho "$*" >>"{tmp_path}/gh.log"\n{script_body}\n')
+    gh.chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GH_REPO": "o/r"}
+
+
+def _run(name: str, env: dict[str, str], *args: str, cwd: Path | None = None):
+    return subprocess.run(
+        ["bash", str(SCRIPTS / name), *args],
+        env=env, cwd=cwd, capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+
+
+def _bundle(tmp_path: Path) -> Path:
+    out = tmp_path / "bundle"
+    out.mkdir()
+    (out / "enc-1.0.0.tar.gz").write_bytes(b"tgz")
+    subprocess.run("sha256sum enc-1.0.0.tar.gz >enc-1.0.0.tar.gz.sha256", shell=True, cwd=out,
+                   check=True)  # fmt: skip
+    return out
+
+
+def test_publish_release_creates_a_new_release_and_never_touches_an_existing_one(tmp_path):
+    """Releases are immutable once published: a fleet may run their files (docs/ci.md)."""
+    out = _bundle(tmp_path)
+    base = {"BUNDLE": "enc-1.0.0", "SHA": "a" * 40, "REF_TYPE": "tag", "REF_NAME": "hef-enc-1"}
+    env = {**_fake_gh(tmp_path, 'case "$1 $2" in "release view") exit 1 ;; esac'), **base}
+    res = _run("publish_release.sh", env, cwd=out)
+    assert res.returncode == 0, res.stderr
+    log = (tmp_path / "gh.log").read_text()
+    assert "release create hef-enc-1 enc-1.0.0.tar.gz enc-1.0.0.tar.gz.sha256" in log
+    assert "upload" not in log and "clobber" not in log
+
+    (tmp_path / "gh.log").unlink()
+    (tmp_path / "bin" / "gh").write_text(
+        f'#!/usr/bin/env bash\necho "$*" >>"{tmp_path}/gh.log"\nexit 0\n'
+    )  # the release exists
+    res = _run("publish_release.sh", env, cwd=out)
+    assert res.returncode != 0 and "hef-enc-1" in res.stderr and "immutable" in res.stderr
+    assert "create" not in (tmp_path / "gh.log").read_text()
+
+    dispatched = {**env, "REF_TYPE": "branch", "REF_NAME": "main", "TAG_INPUT": ""}
+    (tmp_path / "bin" / "gh").write_text(
+        f'#!/usr/bin/env bash\necho "$*" >>"{tmp_path}/gh.log"\n[ "$2" != view ]\n'
+    )
+    assert _run("publish_release.sh", dispatched, cwd=out).returncode == 0
+    assert "release create hef-enc-1.0.0 " in (tmp_path / "gh.log").read_text()
+    (out / "enc-1.0.0.tar.gz").write_bytes(b"changed")
+    assert _run("publish_release.sh", dispatched, cwd=out).returncode != 0  # sha256 mismatch
+
+
+@pytest.mark.parametrize(
+    ("ref", "status", "allowed", "ok"),
+    [
+        ("refs/heads/main", None, ["main"], True),
+        ("refs/heads/feature", None, ["main"], False),
+        ("refs/heads/feature", None, ["main", "hef-*"], False),
+        ("refs/tags/hef-enc-1", "behind", ["main"], False),
+        ("refs/tags/hef-enc-1", "ahead", ["main", "hef-*"], True),
+        ("refs/tags/hef-enc-1", "identical", ["main", "hef-*"], True),
+        ("refs/tags/hef-enc-1", "diverged", ["main", "hef-*"], False),
+        ("refs/tags/v1.0.0", "ahead", ["main", "hef-*"], False),
+        ("refs/heads/hef-x", None, ["main", "hef-*"], False),
+    ],
+)
+def test_ref_guard_lets_only_main_and_release_tags_on_main_through(tmp_path, ref, status, allowed,
+                                                                   ok):  # fmt: skip
+    """A tag can point at any commit: a release tag's commit must be on main (the compare API's
+    status of <sha>...main is ahead or identical)."""
+    env = _fake_gh(tmp_path, f'echo "{status}"')
+    env.update(GITHUB_REF=ref, GITHUB_SHA="b" * 40)
+    res = _run("ref_guard.sh", env, *allowed)
+    assert (res.returncode == 0) is ok, (res.stdout, res.stderr)
+    if not ok:
+        assert ref in res.stderr or "main" in res.stderr
+    calls = (tmp_path / "gh.log").read_text() if (tmp_path / "gh.log").exists() else ""
+    assert ("compare/" + "b" * 40 + "...main" in calls) is (status is not None and
+                                                         ref.startswith("refs/tags/hef-") and
+                                                         "hef-*" in allowed)  # fmt: skip
