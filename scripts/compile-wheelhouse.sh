@@ -21,7 +21,7 @@ DFC_WHEEL=${DFC_WHEEL:-}
 PYVER=${COMPILE_PYTHON_VERSION:-}
 RESOLVE_ONLY=${COMPILE_RESOLVE_ONLY:-}
 REQS=roles/hailo_compiler/files/toolchain-requirements.txt
-PACKAGES=(artifact models compiler daemon)
+PACKAGES=(artifact models compiler)  # the daemon is not installed on the GPU server
 die() { echo "compile-wheelhouse: $*" >&2; exit 1; }
 [ -x "$PY" ] || die "$PY not found; run make setup first"
 
@@ -38,9 +38,9 @@ PYEOF
   exit 0
 fi
 want=$( { cat "$LOCK"; echo "$DFC_WHEEL $PYVER"
-  find artifact/edge_artifact models/edge_models compiler/edge_compiler daemon/hailo_inference models/*.yaml \
+  find artifact/edge_artifact models/edge_models compiler/edge_compiler models/*.yaml \
     -name '*.py' -o -name '*.yaml' | LC_ALL=C sort | xargs cat
-  cat artifact/pyproject.toml models/pyproject.toml compiler/pyproject.toml daemon/pyproject.toml; } | sha256sum | cut -c1-16)
+  cat artifact/pyproject.toml models/pyproject.toml compiler/pyproject.toml; } | sha256sum | cut -c1-16)
 if [ -f "$OUT/.stamp" ] && [ "$(cat "$OUT/.stamp")" = "$want" ]; then
   echo "compile-wheelhouse: $OUT is up to date"; exit 0; fi
 echo "compile-wheelhouse: building $OUT (Python $pyname, $LOCK)"

@@ -63,7 +63,7 @@ class Env:
 
 
 _PKGS = ("artifact", "daemon", "models", "compiler", "telemetry")
-_COMPILE_PKGS = ("-e ./artifact", "-e ./models", "-e ./compiler", "-e ./daemon")
+_COMPILE_PKGS = ("-e ./artifact", "-e ./models", "-e ./compiler")  # no daemon on the GPU server
 _TOOLCHAIN = "roles/hailo_compiler/files/toolchain-requirements.txt"
 _TOOLCHAIN_OWN = ("onnxruntime", "matplotlib")  # pinned per Python by the toolchain's markers
 

@@ -49,17 +49,34 @@ def load_artifact(path: str | Path, verify: bool = True) -> Artifact:
     return art
 
 
-def verify_files(art: Artifact) -> None:
+def file_problems(art: Artifact, manifest_sha256: str | None = None) -> list[str]:
+    """Every way the folder differs from its manifest, one line each ([] when intact). With
+    `manifest_sha256`, manifest.json itself must have that sha256 (the copy the sender read)."""
     files = art.manifest.files
     if not files:
-        raise ArtifactError(f"{art.path}/{MANIFEST} lists no files")
+        return [f"{art.path}/{MANIFEST} lists no files; rebuild the artifact"]
+    out: list[str] = []
+    if manifest_sha256 is not None and art.manifest_sha256 != manifest_sha256:
+        out.append(
+            f"{art.path / MANIFEST} has sha256 {art.manifest_sha256} but the sender's copy has "
+            f"{manifest_sha256}: it changed in transfer; re-copy the artifact"
+        )
     for name, meta in sorted(files.items()):
         p = art.path / name
         if not p.is_file():
-            raise ArtifactError(f"{p} is listed in {MANIFEST} but missing; re-copy the artifact")
+            out.append(f"{p} is listed in {MANIFEST} but missing; re-copy the artifact")
+            continue
         got = sha256_file(p)
-        if got != meta["sha256"]:
-            raise ArtifactError(
-                f"{p}: sha256 {got} does not match the manifest ({meta['sha256']}); the file is "
-                "corrupt or was changed after the build: re-copy or rebuild the artifact"
+        if got != meta.get("sha256"):
+            out.append(
+                f"{p}: sha256 {got} does not match the manifest ({meta.get('sha256')}); the file "
+                "is corrupt or was changed after the build: re-copy or rebuild the artifact"
             )
+    return out
+
+
+def verify_files(art: Artifact, manifest_sha256: str | None = None) -> None:
+    """Raise ArtifactError naming every file that differs from the manifest."""
+    problems = file_problems(art, manifest_sha256)
+    if problems:
+        raise ArtifactError("; ".join(problems))

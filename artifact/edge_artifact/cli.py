@@ -1,0 +1,143 @@
+"""`python -m edge_artifact`: the artifact rules as one command, so Ansible, CI and the scripts
+call them instead of re-implementing them in Jinja or shell (standard library only: runs with
+.venv-ctl's Python on the controller, the release venv's on a host).
+
+    verify DIR [--manifest-sha256 HEX]   every listed file against its sha256 (exit 1 names each)
+    newest ROOT [--one]                  the newest complete artifact folder (store.py's rule)
+    describe DIR                         what the manifest says, as one JSON object
+    check-pair (DIR | --hailo-json JSON) --hailort VERSION
+                                         does this HailoRT load the HEF (hailo_pairs.load_refusal)
+
+Exit 0 yes, 1 no (the reason on stderr; check-pair prints its JSON verdict on stdout either way),
+2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from edge_artifact import hailo_pairs
+from edge_artifact.folder import Artifact, file_problems, load_artifact
+from edge_artifact.manifest import ArtifactError
+from edge_artifact.store import complete_artifacts
+
+
+def _verify(a: argparse.Namespace) -> int:
+    art = load_artifact(a.dir, verify=False)
+    problems = file_problems(art, a.manifest_sha256)
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{art.ref}: {len(art.manifest.files)} files, every sha256 matches the manifest")
+    return 0
+
+
+def _newest(a: argparse.Namespace) -> int:
+    found = complete_artifacts(a.root)
+    if a.one and len(found) != 1:
+        listed = ", ".join(str(p) for p in found) or "none"
+        print(f"want exactly one complete artifact under {a.root}, found {len(found)}: {listed}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    if not found:
+        print(f"no complete artifact under {a.root} (artifacts/<model>/<version>/manifest.json); "
+              "build one with `make model`", file=sys.stderr)  # fmt: skip
+        return 1
+    print(found[-1])
+    return 0
+
+
+def describe(art: Artifact) -> dict[str, Any]:
+    m = art.manifest
+    return {
+        "path": str(art.path),
+        "ref": m.ref,
+        "name": m.name,
+        "version": m.version,
+        "schema": m.get("schema"),
+        "manifest_sha256": art.manifest_sha256,
+        "files": sorted(m.files),
+        "backends": sorted(m.get("backends") or {}),
+        "tolerance": dict(m.get("tolerance") or {}),
+        "parity": dict(m.get("parity") or {}),
+    }
+
+
+def _describe(a: argparse.Namespace) -> int:
+    print(json.dumps(describe(load_artifact(a.dir, verify=False)), indent=2, sort_keys=True))
+    return 0
+
+
+def pair_verdict(hailo: dict[str, Any] | None, hailort: str) -> dict[str, Any]:
+    """The pair rule's answer for a manifest's backends.hailo entry and a host's HailoRT."""
+    hb = hailo or {}
+    refusal = hailo_pairs.load_refusal(hb, hailort)
+    verdict: dict[str, Any] = {
+        "ok": refusal is None,
+        "hailort": hailort,
+        "dfc_version": hb.get("dfc_version"),
+        "hailort_min_version": hb.get("hailort_min_version"),
+        "hailort_below_version": hb.get("hailort_below_version") or hailo_pairs.HAILORT_BELOW,
+        "reason": "",
+        "message": refusal or "",
+    }
+    if refusal is not None:
+        low = hailo_pairs.minor(str(hb["hailort_min_version"]))
+        too_old = hailo_pairs.minor(hailort) < low
+        verdict["reason"] = "hailort_too_old" if too_old else "hailort_too_new"
+    return verdict
+
+
+def _check_pair(a: argparse.Namespace) -> int:
+    if a.hailo_json is not None:
+        hailo = json.loads(a.hailo_json) or None
+    elif a.dir is not None:
+        hailo = load_artifact(a.dir, verify=False).backend("hailo")
+    else:
+        raise ArtifactError("check-pair needs an artifact folder or --hailo-json")
+    try:
+        verdict = pair_verdict(hailo, a.hailort)
+    except ValueError as exc:
+        raise ArtifactError(f"--hailort {a.hailort!r}: {exc}") from exc
+    print(json.dumps(verdict, sort_keys=True))
+    if not verdict["ok"]:
+        print(verdict["message"], file=sys.stderr)
+        return 1
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m edge_artifact", description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("verify", help="check every listed file's sha256")
+    v.add_argument("dir", type=Path)
+    v.add_argument("--manifest-sha256", help="manifest.json itself must have this sha256")
+    v.set_defaults(run=_verify)
+    n = sub.add_parser("newest", help="print the newest complete artifact folder")
+    n.add_argument("root", type=Path)
+    n.add_argument("--one", action="store_true", help="refuse unless exactly one exists")
+    n.set_defaults(run=_newest)
+    d = sub.add_parser("describe", help="the manifest's summary as JSON")
+    d.add_argument("dir", type=Path)
+    d.set_defaults(run=_describe)
+    c = sub.add_parser("check-pair", help="does this HailoRT load the artifact's HEF")
+    c.add_argument("dir", type=Path, nargs="?")
+    c.add_argument("--hailo-json", help="the manifest's backends.hailo entry (instead of DIR)")
+    c.add_argument("--hailort", required=True, help="the host's HailoRT version, e.g. 4.23.0")
+    c.set_defaults(run=_check_pair)
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    a = parser().parse_args(argv)
+    try:
+        return int(a.run(a))
+    except (ArtifactError, OSError, ValueError) as exc:
+        print(f"edge_artifact {a.command}: {exc}", file=sys.stderr)
+        return 1
