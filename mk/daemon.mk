@@ -1,6 +1,6 @@
 # hailo-inference on this machine: serve and benchmark (docs/daemon.md).
 .PHONY: serve bench bench-deps
-# The newest complete artifacts/<model>/<version>/ folder (by modification time; never *.failed/).
+# The newest complete artifacts/<model>/<version>/ folder (edge_artifact newest: store.py's rule).
 DAEMON_ARTIFACT ?= $(shell bash $(ROOT)/scripts/newest-artifact.sh $(ARTIFACTS))
 BENCH_OUT ?= $(ROOT)/benchmarks/results
 BENCH_PEER_ARGS ?= # e.g. --workers 4 (default: the CPU count); benchmarks/vs_peer.py --help

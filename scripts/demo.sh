@@ -15,12 +15,14 @@ step "1/5 Lab fleet: Debian 12 hosts with systemd, reached over SSH like the Pis
 if [ -z "${DEMO_INVENTORY:-}" ]; then make --no-print-directory lab-up; else echo "using $INV"; fi
 
 step "2/5 Artifact: the encoder the daemon serves"
-if ls artifacts/*/*/manifest.json >/dev/null 2>&1; then
-  echo "using the newest existing artifact: $(dirname "$(ls -t artifacts/*/*/manifest.json | head -1)")"
+# the newest complete artifact, by edge_artifact's rule (the one site.yml's role picks)
+art=$(bash scripts/newest-artifact.sh artifacts)
+if [ -n "$art" ]; then
+  echo "using the newest existing artifact: $art"
 else
   make --no-print-directory model
+  art=$(bash scripts/newest-artifact.sh artifacts)
 fi
-art=$(dirname "$(ls -t artifacts/*/*/manifest.json | head -1)")
 
 step "3/5 Wheelhouse: the daemon and its dependencies, built here for the hosts (they have no registry)"
 make --no-print-directory wheelhouse WHEELHOUSE_TARGETS=x86_64-cp311
@@ -40,8 +42,9 @@ echo; echo "One real /infer from this machine: the first golden window of $art"
 .venv/bin/python - "$addr" "$art" <<'PY'
 import json, sys, urllib.request
 import numpy as np
+from edge_artifact import read_golden
 addr, art = sys.argv[1], sys.argv[2]
-x = np.load(f"{art}/golden.npz")["x"][0]
+x = read_golden(art).x[0]
 req = urllib.request.Request(f"http://{addr}:9000/infer", data=json.dumps({"x": x.tolist()}).encode(),
                              headers={"Content-Type": "application/json"})
 with urllib.request.urlopen(req, timeout=10) as r:

@@ -1,13 +1,9 @@
 #!/usr/bin/env bash
-# Print the newest complete artifact folder ARTIFACTS_DIR/<model>/<version>/ (by modification
-# time), or nothing. Complete = holds manifest.json; kept failed builds (<version>.failed/) and
-# in-progress builds (.<version>.tmp/) never count. Used by `make serve` and `make bench`.
+# Print the newest complete artifact folder under ARTIFACTS_DIR, or nothing. The rule (complete,
+# newest) is edge_artifact's: `python -m edge_artifact newest` (artifact/edge_artifact/store.py),
+# run from the source tree with any python3 (it needs only the standard library).
+# Used by `make serve`, `make bench` and `make demo`.
 set -euo pipefail
 root=${1:?usage: newest-artifact.sh ARTIFACTS_DIR}
-while IFS= read -r dir; do
-  case "$dir" in *.failed/ | */.*) continue ;; esac
-  if [ -f "${dir}manifest.json" ]; then
-    printf '%s\n' "$dir"
-    exit 0
-  fi
-done < <(ls -dt -- "$root"/*/*/ 2>/dev/null || true)
+here=$(cd "$(dirname "$0")/.." && pwd)
+PYTHONPATH="$here/artifact" "${PYTHON:-python3}" -m edge_artifact newest "$root" 2>/dev/null || true

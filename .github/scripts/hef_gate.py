@@ -4,8 +4,10 @@
 The compile already refuses a HEF below the parity gate (hailo_compiler_hef: require); this
 checks the outcome the release will carry: exactly one artifact folder, `encoder.hef` in it,
 compile_report.json with HEF status built/up-to-date, and the quantized parity (DFC emulator vs
-PyTorch) at or above the manifest's `tolerance.hailo`. Prints the folder path on stdout and
-Markdown for $GITHUB_STEP_SUMMARY to the file given with --summary. Exit 1 names what failed.
+PyTorch) at or above the manifest's `tolerance.hailo`. "Complete artifact" and the tolerance rule
+are edge_artifact's (store.complete_artifacts, Tolerance), run with the repo's .venv. Prints the
+folder path on stdout and Markdown for $GITHUB_STEP_SUMMARY to the file given with --summary.
+Exit 1 names what failed.
 
     hef_gate.py FETCH_DEST [--summary FILE]
 """
@@ -17,6 +19,10 @@ import json
 import sys
 from pathlib import Path
 
+from edge_artifact.names import COMPILE_REPORT, HEF, MANIFEST
+from edge_artifact.store import complete_artifacts
+from edge_artifact.tolerance import Tolerance
+
 OK_STATUS = ("built", "up-to-date")
 
 
@@ -25,10 +31,8 @@ class GateError(RuntimeError):
 
 
 def find_artifact(dest: Path) -> Path:
-    """The one artifacts/<model>/<version>/ folder (with manifest.json) under `dest`."""
-    found = sorted(
-        p.parent for p in dest.glob("*/*/manifest.json") if ".failed" not in p.parent.name
-    )
+    """The one complete artifacts/<model>/<version>/ folder under `dest` (edge_artifact's rule)."""
+    found = complete_artifacts(dest)
     if len(found) != 1:
         raise GateError(
             f"want exactly one artifact folder under {dest}, found {len(found)}: {found}"
@@ -38,10 +42,10 @@ def find_artifact(dest: Path) -> Path:
 
 def check(art: Path) -> dict:
     """Gate figures of `art`; raises GateError naming the first failure."""
-    if not (art / "encoder.hef").is_file():
-        raise GateError(f"{art} has no encoder.hef: the DFC built no HEF")
-    report = json.loads((art / "compile_report.json").read_text())
-    manifest = json.loads((art / "manifest.json").read_text())
+    if not (art / HEF).is_file():
+        raise GateError(f"{art} has no {HEF}: the DFC built no HEF")
+    report = json.loads((art / COMPILE_REPORT).read_text())
+    manifest = json.loads((art / MANIFEST).read_text())
     status = report["hef"]["status"]
     if status not in OK_STATUS:
         raise GateError(
@@ -51,12 +55,11 @@ def check(art: Path) -> dict:
     tol = (manifest.get("tolerance") or {}).get("hailo") or {}
     if not parity or not tol:
         raise GateError(
-            "compile_report.json has no quantized parity or the manifest no tolerance.hailo"
+            f"{COMPILE_REPORT} has no quantized parity or the manifest no tolerance.hailo"
         )
-    if parity["min_cosine"] < tol["min_cosine"]:
-        raise GateError(f"quantized min cosine {parity['min_cosine']} < {tol['min_cosine']}")
-    if "min_snr_db" in tol and parity["min_snr_db"] < tol["min_snr_db"]:
-        raise GateError(f"quantized min SNR {parity['min_snr_db']} dB < {tol['min_snr_db']} dB")
+    failures = Tolerance.from_dict(tol).failures(parity, "quantized latent")
+    if failures:
+        raise GateError("; ".join(failures))
     return {"status": status, "hw_arch": report["hef"].get("hw_arch"), **parity, "tolerance": tol}
 
 

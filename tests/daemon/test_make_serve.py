@@ -24,8 +24,9 @@ def _newest(root: Path) -> str:
 def _folder(root: Path, name: str, mtime: int, manifest: bool = True) -> Path:
     d = root / "tcn" / name
     d.mkdir(parents=True)
-    if manifest:
+    if manifest:  # edge_artifact's rule: the newest manifest.json (written last) wins
         (d / "manifest.json").write_text("{}")
+        os.utime(d / "manifest.json", (mtime, mtime))
     os.utime(d, (mtime, mtime))
     return d
 
@@ -37,7 +38,7 @@ def test_newest_artifact_skips_failed_tmp_and_incomplete_folders(tmp_path):
     _folder(tmp_path, "v3.failed", 3_000)
     _folder(tmp_path, ".v4.tmp", 4_000)
     _folder(tmp_path, "v5", 5_000, manifest=False)
-    assert _newest(tmp_path) == f"{tmp_path}/tcn/v2/"
+    assert _newest(tmp_path) == f"{tmp_path}/tcn/v2"
 
 
 def test_make_serve_names_the_configured_port_and_a_complete_artifact(tmp_path, tiny_artifact):
@@ -45,7 +46,7 @@ def test_make_serve_names_the_configured_port_and_a_complete_artifact(tmp_path, 
     good = arts / "tcn" / "v1"
     shutil.copytree(tiny_artifact, good)
     failed = _folder(arts, "v2.failed", 2_000_000_000)
-    os.utime(good, (1_000, 1_000))
+    os.utime(good / "manifest.json", (1_000, 1_000))
     with socket.socket() as busy:  # the daemon then stops with "cannot listen" (exit 4)
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -61,5 +62,5 @@ def test_make_serve_names_the_configured_port_and_a_complete_artifact(tmp_path, 
             timeout=120,
         )
     first = r.stdout.splitlines()[0]
-    assert f"serve: {good}/ on http://127.0.0.1:{port} " in first, r.stdout + r.stderr
+    assert f"serve: {good} on http://127.0.0.1:{port} " in first, r.stdout + r.stderr
     assert str(failed) not in r.stdout and ":9000" not in first
