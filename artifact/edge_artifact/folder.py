@@ -69,8 +69,8 @@ def file_problems(art: Artifact, manifest_sha256: str | None = None) -> list[str
         got = sha256_file(p)
         if got != meta.get("sha256"):
             out.append(
-                f"{p}: sha256 {got} does not match the manifest ({meta.get('sha256')}); the file "
-                "is corrupt or was changed after the build: re-copy or rebuild the artifact"
+                f"{p} has sha256 {got} but the manifest says {meta.get('sha256')}: the file is "
+                "corrupt or was changed after the build; re-copy or rebuild the artifact"
             )
     return out
 

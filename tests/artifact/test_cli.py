@@ -49,7 +49,7 @@ def test_verify_refuses_a_tampered_file_and_names_every_one(art: Path) -> None:
     (art / "encoder_cpu.onnx").unlink()
     r = cli("verify", str(art))
     assert r.returncode == 1, r.stdout
-    assert f"{art / GOLDEN}: sha256" in r.stderr and "does not match the manifest" in r.stderr
+    assert f"{art / GOLDEN} has sha256" in r.stderr and "but the manifest says" in r.stderr
     assert "encoder_cpu.onnx is listed in manifest.json but missing" in r.stderr
 
 
