@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,9 +19,28 @@ def art(tiny_artifact: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def hailo_art(tiny_artifact: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """tiny_artifact + encoder.hef from the FAKE DFC (verified against a fake, not hardware)."""
-    dst = copy_artifact(tiny_artifact, tmp_path_factory.mktemp("hailo") / "artifact")
+    """tiny_artifact + encoder.hef from the FAKE DFC (verified against a fake, not hardware),
+    built as the fleet builds it: with the DFC paired with the HailoRT the fleet pins (the fake
+    hailo_platform runs that HailoRT by default; both read roles/hailort/defaults/main.yml)."""
+    from edge_artifact import hailo_pairs
+
+    runtime = hailo_pairs.minor(fake_hailort_version())
+    pair = next(p for p in hailo_pairs.pairs() if hailo_pairs.minor(p.hailort) == runtime)
+    return build_hailo_art(tiny_artifact, tmp_path_factory, f"{pair.dfc}.0+fake")
+
+
+@pytest.fixture(scope="session")
+def hailo_art_dfc_3_33(tiny_artifact: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tiny_artifact + a fake HEF from DFC 3.33 (HailoRT 4.23's pair; header version 3)."""
+    return build_hailo_art(tiny_artifact, tmp_path_factory, "3.33.0+fake")
+
+
+def build_hailo_art(tiny: Path, factory: pytest.TempPathFactory, dfc_version: str) -> Path:
+    dst = copy_artifact(tiny, factory.mktemp("hailo") / "artifact")
     sys.path.insert(0, str(FAKES))
+    purge("hailo_sdk_client")
+    saved = os.environ.get("FAKE_DFC_VERSION")
+    os.environ["FAKE_DFC_VERSION"] = dfc_version  # read by the fake DFC at import
     try:
         from edge_compiler.hef import dfc
 
@@ -28,9 +49,24 @@ def hailo_art(tiny_artifact: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         )
         assert res.status == "built", res.reason
     finally:
+        if saved is None:
+            os.environ.pop("FAKE_DFC_VERSION", None)
+        else:
+            os.environ["FAKE_DFC_VERSION"] = saved
         sys.path.remove(str(FAKES))
         purge("hailo_sdk_client")
     return dst
+
+
+def fake_hailort_version() -> str:
+    """The fake hailo_platform's default version (tests/fakes/hailo_platform/_version.py), read
+    without importing the fake package (it must not stay importable for the non-fake tests)."""
+    path = FAKES / "hailo_platform" / "_version.py"
+    spec = importlib.util.spec_from_file_location("_fake_hailort_version", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return str(module.default())
 
 
 @pytest.fixture()

@@ -187,7 +187,7 @@ def test_service_cannot_take_a_device_held_directly_verified_against_a_fake_not_
 
 
 def test_service_of_another_version_is_refused_verified_against_a_fake_not_on_hardware(lab):
-    lab.service(f"--device-dir={lab.root / 'dev'}", "--version=4.20.0")
+    lab.service(f"--device-dir={lab.root / 'dev'}", "--version=4.19.0")  # not the fake's
     assert lab.vdevice("service").endswith("78 (HAILO_INVALID_SERVICE_VERSION)")
 
 

@@ -1,7 +1,7 @@
 """HailoRT's async queue, status mapping and device handles — verified against a fake, not on
 hardware.
 
-tests/fakes/hailo_platform models pyhailort 4.23 (github hailo-ai/hailort, branch hailo8):
+tests/fakes/hailo_platform models pyhailort 4.20-4.23 (github hailo-ai/hailort, v4.20.0-v4.23.0):
 ConfiguredInferModel.run() is run_async + wait without wait_for_async_ready (pyhailort.py), a
 binding beyond the async queue fails with HAILO_QUEUE_IS_FULL (async_infer_runner.cpp
 AsyncInferRunnerImpl::run) and shuts the model down (infer_model.cpp ConfiguredInferModel::
@@ -57,7 +57,7 @@ def bindings(cim, im, n: int) -> list:
 def test_fake_refuses_run_beyond_async_queue_like_hailort_verified_against_fake(
     fake_hailo, hailo_art
 ):
-    """The fake is as strict as pyhailort/libhailort 4.23 about the async queue."""
+    """The fake is as strict as pyhailort/libhailort (v4.20.0-v4.23.0) about the async queue."""
     from hailo_platform.pyhailort.pyhailort import HailoRTStreamAborted, HailoRTTimeout
 
     hp = fake_hailo
@@ -71,9 +71,17 @@ def test_fake_refuses_run_beyond_async_queue_like_hailort_verified_against_fake(
                 ("timeout_ms", 1000),
                 ("frames_count", 1),
             ]
-            cim.run(bindings(cim, im, 8), 1000)  # exactly the queue size: fine
+            # the real signature (pyhailort.py v4.20.0 line 3173): input buffers first
+            sig = inspect.signature(cim.create_bindings)
+            assert [(p.name, p.default) for p in sig.parameters.values()] == [
+                ("input_buffers", None),
+                ("output_buffers", None),
+            ]
+            # libhailort's output pool holds 2Q buffers and refuses at `in_pool + 1 < 2Q`
+            # (edge_elements.cpp v4.20.0 lines 179, 232-235): 2Q - 1 = 15 frames fit at once
+            cim.run(bindings(cim, im, 15), 1000)
             with pytest.raises(hp.HailoRTException) as ei:
-                cim.run(bindings(cim, im, 9), 1000)  # run() never waits for room
+                cim.run(bindings(cim, im, 16), 1000)  # run() never waits for room
             # a plain HailoRTException with the generic message (no class of its own in
             # pyhailort's ExceptionWrapper.create_exception_from_status)
             assert type(ei.value) is hp.HailoRTException
@@ -132,6 +140,56 @@ def test_batches_larger_than_the_queue_run_in_chunks_verified_against_fake(
     np.testing.assert_array_equal(y, one)
 
 
+def test_fake_queue_checks_are_libhailorts_strict_ones_verified_against_fake(
+    fake_hailo, hailo_art, monkeypatch
+):
+    """can_push_buffers as libhailort v4.20.0 computes it (async_infer_runner.cpp 224-241): the
+    output pool `in_pool + n < 2Q` (edge_elements.cpp 179, 232-235) and the entry queue
+    `size + n < ceilToPow2(2Q + 1) - 1` (queue_elements.cpp 418-421, 617-620; readerwriterqueue
+    v1.0.3 readerwriterqueue.h 102-110, 503-513). Fails on the old fake (no such checks)."""
+    from hailo_platform import _api
+
+    # ReaderWriterQueue(size).max_capacity() for sizes on both sides of a power of two and
+    # beyond one block (MAX_BLOCK_SIZE 512: SpscQueue in common/thread_safe_queue.hpp)
+    assert [_api.rwq_max_capacity(n) for n in (1, 2, 3, 7, 8, 14, 15, 16, 1022, 1023, 1024)] == [
+        1, 3, 3, 7, 15, 15, 15, 31, 1023, 1023, 2044
+    ]  # fmt: skip
+    hp = fake_hailo
+    for q in (1, 2, 3, 7, 8, 15, 16, 31):
+        monkeypatch.setenv("FAKE_HAILO_ASYNC_QUEUE_SIZE", str(q))
+        vd, im = open_model(hp, str(hailo_art / "encoder.hef"))
+        try:
+            with im.configure() as cim:
+                fits = [n for n in range(1, 4 * q) if cim.can_push_buffers(n)]
+                assert fits == list(range(1, 2 * q)), q  # empty pipeline: up to 2Q - 1
+                cim.wait_for_async_ready(1000, frames_count=q)  # Q itself always fits
+                job = cim.run_async(bindings(cim, im, q))
+                assert cim.can_push_buffers(q - 1) and not cim.can_push_buffers(q), q
+                job.wait(1000)
+        finally:
+            vd.release()
+
+
+@pytest.mark.parametrize("queue", [1, 2, 3, 7, 8, 15, 31])
+def test_no_queue_size_deadlocks_the_chunks_verified_against_fake(
+    fake_hailo, hailo_art, monkeypatch, queue
+):
+    """Issue 27 item 4: every chunk's wait_for_async_ready can succeed whatever Q is, including
+    the sizes where Q + 1 is a power of two (1, 3, 7, 15, 31): chunks of at most Q frames meet
+    the strict checks once earlier frames finish (the fake times out where they never could)."""
+    monkeypatch.setenv("FAKE_HAILO_ASYNC_QUEUE_SIZE", str(queue))
+    s = service(hailo_art, backend="hailo", fallback_to_onnx=False).start()
+    be = s.backend
+    assert be.kind == "hailo" and s.golden.ok and be.queue_size == queue
+    fake_hailo.CALLS.clear()
+    x = windows(be.input_shape, 3 * queue + 2)
+    y = be.run(x, 10.0)
+    runs = [int(c.split(":")[1]) for c in fake_hailo.CALLS if c.startswith("run_async:")]
+    assert sum(runs) == len(x) and max(runs) <= queue
+    one = np.concatenate([be.run(x[i : i + 1], 10.0) for i in range(len(x))])
+    np.testing.assert_array_equal(y, one)
+
+
 def test_chunks_follow_the_reported_queue_size_verified_against_fake(
     fake_hailo, hailo_art, monkeypatch
 ):
@@ -160,7 +218,10 @@ def test_device_error_in_callback_is_raised_verified_against_fake(
 def test_hef_from_newer_dfc_names_the_dfc_verified_against_fake(fake_hailo, hailo_art, monkeypatch):
     from hailo_platform import _api
 
-    monkeypatch.setitem(_api.PAIRED_DFC, (4, 23), (3, 32))  # this "HailoRT" predates DFC 3.33
+    # the fixture's HEF comes from the DFC paired with the role's HailoRT; this "HailoRT 4.23"
+    # predates that DFC, so it reads the HEF as one from a newer DFC (92 from 4.21 on)
+    monkeypatch.setattr(fake_hailo, "__version__", "4.23.0")
+    monkeypatch.setitem(_api.PAIRED_DFC, (4, 23), (3, 29))
     with pytest.raises(LoadError, match=r"error: 92 \(HAILO_HEF_NOT_SUPPORTED\).*DFC 3\.33"):
         service(hailo_art, backend="hailo", fallback_to_onnx=False).start()
 

@@ -25,10 +25,11 @@ def service(artifact, **kw) -> ModelService:
 
 
 def test_hailort_older_than_the_hef_names_the_upgrade_verified_against_fake(
-    fake_hailo, hailo_art, monkeypatch
+    fake_hailo, hailo_art_dfc_3_33, monkeypatch
 ):
-    """The fake DFC is 3.33 (HailoRT >= 4.23); the host runs 4.20. Fails on the old backend,
-    which only passed on HailoRT's own HAILO_INVALID_HEF."""
+    """The HEF comes from DFC 3.33 (HailoRT >= 4.23); the host runs 4.20. Fails on the old
+    backend, which only passed on HailoRT's own HAILO_INVALID_HEF."""
+    hailo_art = hailo_art_dfc_3_33
     monkeypatch.setattr(fake_hailo, "__version__", "4.20.0")
     with pytest.raises(
         LoadError, match=r"needs HailoRT >= 4\.23.*HailoRT 4\.20\.0: upgrade hailort"
@@ -40,15 +41,16 @@ def test_hailort_older_than_the_hef_names_the_upgrade_verified_against_fake(
 
 
 def test_pre_table_manifest_is_refused_by_the_runtime_with_a_hint_verified_against_fake(
-    fake_hailo, hailo_art, tmp_path, monkeypatch
+    fake_hailo, hailo_art_dfc_3_33, tmp_path, monkeypatch
 ):
     """A manifest without the HailoRT range still loads where it can; where the runtime is too
     old, the fake HailoRT 4.20 refuses the header (HAILO_INVALID_HEF) and the hint names the DFC."""
-    art = copy_artifact(hailo_art, tmp_path / "old")
+    art = copy_artifact(hailo_art_dfc_3_33, tmp_path / "old")
     data = Manifest.read(art).as_dict()
     for key in ("hailort_min_version", "hailort_below_version", "hailort_pair_source"):
         data["backends"]["hailo"].pop(key)
     Manifest(data).write(art)
+    monkeypatch.setattr(fake_hailo, "__version__", "4.23.0")  # the DFC's own HailoRT loads it
     assert service(art, backend="hailo", fallback_to_onnx=False).start().backend.kind == "hailo"
     from hailo_inference.backends.hailo import VDEVICE
 

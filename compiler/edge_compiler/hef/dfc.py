@@ -35,18 +35,24 @@ from pathlib import Path
 import numpy as np
 import onnx
 from edge_artifact import ArtifactError, Manifest, hailo_pairs, load_artifact, sha256_file
-from edge_artifact.names import ACCEL_ONNX, CALIBRATION, GOLDEN, HEF
+from edge_artifact.golden import read_golden
+from edge_artifact.names import (
+    ACCEL_ONNX,
+    ALLS,
+    CALIBRATION,
+    GOLDEN,
+    HAILO_PARITY_JSON,
+    HAILO_PARITY_PNG,
+    HAR,
+    HEF,
+)
 
 from . import gate as hef_gate
 from .script import ScriptOptions, model_script
 
 HW_ARCHS = ("hailo8", "hailo8l")
 HEF_MODES = ("auto", "require", "skip")
-HAR = "encoder.har"
-ALLS = "encoder.alls"
-PARITY_JSON = "hailo_parity.json"
-PARITY_PNG = "hailo_parity.png"
-NEW_FILES = (HEF, HAR, ALLS, PARITY_JSON, PARITY_PNG)
+NEW_FILES = (HEF, HAR, ALLS, HAILO_PARITY_JSON, HAILO_PARITY_PNG)
 PACKAGE = Path(__file__).parent  # edge_compiler/hef/: its source is part of the HEF key
 FP_MIN_COSINE = 0.9999  # the float model with the on-chip normalization must match PyTorch
 
@@ -234,14 +240,14 @@ def _calibration(art_dir: Path, manifest: dict, opts: HefOptions) -> tuple[np.nd
 
 
 def _golden_input(art_dir: Path, manifest: dict, opts: HefOptions) -> tuple[np.ndarray, np.ndarray]:
-    g = np.load(art_dir / GOLDEN)
-    x = np.asarray(g["x"], np.float32)  # (N, T, C) raw units
+    g = read_golden(art_dir, manifest)
+    x = np.asarray(g.x, np.float32)  # (N, T, C) raw units
     if not opts.script.normalization_on_chip:
         mean = np.asarray(manifest["normalization"]["mean"], np.float32)
         std = np.asarray(manifest["normalization"]["std"], np.float32)
         x = (x - mean) / std
     nhwc = np.ascontiguousarray(x.reshape(len(x), 1, x.shape[1], x.shape[2]), np.float32)
-    return nhwc, np.asarray(g["latent"], np.float32).reshape(len(x), -1)
+    return nhwc, np.asarray(g.latent, np.float32).reshape(len(x), -1)
 
 
 def _up_to_date(art_dir: Path, manifest: dict, key: str) -> bool:
@@ -405,7 +411,7 @@ def _attempt(
         f"{manifest['model']['name']} {manifest['model']['version']} {opts.hw_arch} "
         f"DFC {version}\n{script.describe()} (SDK_QUANTIZED emulator vs PyTorch)"
     )
-    hef_gate.plot(cos, snr, opts.thresholds, work / PARITY_PNG, title)
+    hef_gate.plot(cos, snr, opts.thresholds, work / HAILO_PARITY_PNG, title)
     report = {
         "context": "SDK_QUANTIZED emulator vs PyTorch golden latents",
         "hw_arch": opts.hw_arch,
@@ -423,7 +429,7 @@ def _attempt(
             "snr_db": [round(float(s), 3) for s in snr],
         },
     }
-    (work / PARITY_JSON).write_text(json.dumps(report, indent=2) + "\n")
+    (work / HAILO_PARITY_JSON).write_text(json.dumps(report, indent=2) + "\n")
     return Attempt(script, par.as_dict(), fp_par.as_dict(), failures, timings)
 
 
@@ -449,7 +455,7 @@ def _accept(
     for name in NEW_FILES:
         shutil.copyfile(work / name, art_dir / f".{name}.tmp")
         os.replace(art_dir / f".{name}.tmp", art_dir / name)
-    x_shape = np.load(art_dir / GOLDEN)["x"].shape[1:]
+    x_shape = read_golden(art_dir).x.shape[1:]
     hailo = {
         "file": HEF,
         "layout": "NHWC",

@@ -10,7 +10,9 @@ import json
 import platform
 from pathlib import Path
 
-REPORT_JSON = "compile_report.json"
+from edge_artifact.names import COMPILE_REPORT
+
+REPORT_JSON = COMPILE_REPORT
 REPORT_MD = "compile_report.md"
 
 

@@ -29,8 +29,23 @@ from hailo_inference.backends.base import BackendError, BackendTimeout, BackendU
 if TYPE_CHECKING:
     from hailo_inference.config import ModelConfig
 
+# HAILO_INVALID_HEF (26) means three things on HailoRT <= 4.20 (hailo-ai/hailort v4.20.0): a file
+# that is no HEF or is damaged, a HEF from a newer DFC (hef.cpp parse_hef_file and
+# validate_hef_extensions), and a HEF for another chip (device_internal.cpp
+# check_hef_is_compatible line 604). From 4.21 the last two have their own codes, 92 and 93.
+INVALID_HEF_HINT = (
+    "HAILO_INVALID_HEF: HailoRT refused the HEF; on HailoRT <= 4.20 this status means one of "
+    "three things (hailort.log names which): (1) the HEF was compiled for another chip "
+    '("HEF format is not compatible with device"): a Hailo-8L runs only hailo8l HEFs, compare '
+    "the manifest's backends.hailo.hw_arch with `hailortcli fw-control identify` and rebuild "
+    "with the right --hw-arch; (2) the HEF comes from a newer DFC (Dataflow Compiler) than "
+    "this HailoRT reads: rebuild it with the DFC Hailo ships with the device's HailoRT "
+    "(edge_artifact/hailo_pairs.json: DFC 3.30 for HailoRT 4.20) or upgrade hailort; (3) the "
+    "file is damaged: check the artifact's sha256"
+)
 # HailoRT status codes (include/hailo/hailort.h) -> what the operator should do.
 STATUS_HINTS: dict[int, str] = {
+    26: INVALID_HEF_HINT,
     73: "HAILO_DEVICE_IN_USE: another process holds the Hailo device; stop it "
     "(`sudo lsof /dev/hailo0`) or run hailort.service with multi_process_service",
     74: "HAILO_OUT_OF_PHYSICAL_DEVICES: no free Hailo device; another process holds it or "
@@ -51,13 +66,12 @@ STATUS_HINTS: dict[int, str] = {
     "HailoRT supports (make sure the DFC version is compatible); rebuild it with the DFC that "
     "Hailo ships with the device's HailoRT (edge_artifact/hailo_pairs.json: DFC 3.30 for "
     "HailoRT 4.20, DFC 3.33 for 4.23) or upgrade hailort on the host",
-    93: "HAILO_HEF_NOT_COMPATIBLE_WITH_DEVICE: the HEF was compiled for another hw_arch "
-    "(a Hailo-8L runs only hailo8l HEFs); rebuild with the right --hw-arch",
+    93: "HAILO_HEF_NOT_COMPATIBLE_WITH_DEVICE (HailoRT >= 4.21; 4.20 says HAILO_INVALID_HEF): "
+    "the HEF was compiled for another hw_arch (a Hailo-8L runs only hailo8l HEFs); rebuild with "
+    "the right --hw-arch",
 }
 CLASS_HINTS: dict[str, str] = {
-    "HailoRTInvalidHEFException": "the HEF file is invalid (HAILO_INVALID_HEF; HailoRT <= 4.20 "
-    "also says so for a HEF from a newer DFC); rebuild it with the DFC Hailo ships with the "
-    "device's HailoRT (edge_artifact/hailo_pairs.json) and check the artifact's sha256",
+    "HailoRTInvalidHEFException": INVALID_HEF_HINT,
     "HailoRTStreamAborted": "HailoRT shut the model's pipeline down after an earlier error "
     "(HAILO_STREAM_ABORT); restart the daemon and look for the first error in the log",
     "HailoRTHEFNotCompatibleWithDevice": STATUS_HINTS[93],
@@ -263,7 +277,9 @@ class HailoBackend:
             raise
         except Exception as exc:
             self._stack.close()
-            raise BackendUnavailable(f"cannot load {hef} on the device: {explain(exc)}") from exc
+            raise BackendUnavailable(
+                f"cannot load {hef} (hw_arch {self.hw_arch}) on the device: {explain(exc)}"
+            ) from exc
         self.im = im
         self.output_name = im.output_names[0]
         self.input_shape = tuple(im.input().shape)  # (H, W, C), no batch axis

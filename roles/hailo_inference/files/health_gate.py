@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+from edge_artifact.golden import read_golden
 from edge_artifact.names import GOLDEN, MANIFEST
 from edge_artifact.tolerance import check
 
@@ -46,7 +47,7 @@ def compare(latent: np.ndarray, golden: np.ndarray, tol: dict) -> tuple[bool, di
     """Latent vs golden within `tol` (a manifest tolerance entry)."""
     c = check(golden, latent, tol)
     figures = {"cosine": c.figures["min_cosine"], "max_abs": c.figures["max_abs"]}
-    return c.ok, {**figures, "snr_db": c.figures["min_snr_db"]}
+    return c.ok, {**figures, "min_snr_db": c.figures["min_snr_db"]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     code, _ = _get(f"{args.url}/readyz", args.timeout)
     if code != 200:
         return fail(f"/readyz answered {code}: the daemon did not reproduce its golden vectors")
-    with np.load(args.artifact / GOLDEN) as g:
-        x, golden = g["x"][0], g["latent"][0].astype(np.float64)
+    g = read_golden(args.artifact, manifest)  # the one reader: shapes checked
+    x, golden = g.x[0], g.latent[0].astype(np.float64)
     code, body = _post(f"{args.url}/infer", {"x": x.tolist()}, args.timeout)
     if code != 200 or len(body.get("latent", [])) != golden.size:
         return fail(f"/infer answered {code}: {str(body)[:300]}")

@@ -1,4 +1,4 @@
-"""A FAKE of HailoRT's Python package `hailo_platform` (hailort 4.23, hailo8 branch), tests only.
+"""A FAKE of HailoRT's Python package `hailo_platform` (hailort 4.x, hailo8 branch), tests only.
 
 HailoRT cannot be installed here. This fake follows the API documented in
 shared/reference/hailo.md section 1 (pyhailort.py) and enforces what the daemon must get right:
@@ -16,17 +16,24 @@ shared/reference/hailo.md section 1 (pyhailort.py) and enforces what the daemon 
   buffer on an AUTO/UINT8 stream fails with a size mismatch.
 - `Bindings.input().set_buffer(x)` requires a C-contiguous ndarray of the stream's dtype and
   exact NHWC shape (no batch axis); `run(bindings, timeout)` takes the timeout positionally.
-- HEF compatibility: a HAILO8L device runs only hailo8l HEFs (error 93).
+- HEF compatibility, checked at InferModel.configure(): a HAILO8L device runs only hailo8l HEFs;
+  the status is HAILO_INVALID_HEF (26) up to 4.20 and HAILO_HEF_NOT_COMPATIBLE_WITH_DEVICE (93)
+  from 4.21 (device_internal.cpp check_hef_is_compatible, per tag; _api.py cites the lines).
 - status codes and exception classes as in pyhailort's ExceptionWrapper (_errors.py); the
   specific classes live in hailo_platform.pyhailort.pyhailort, not at the top level.
-- the async queue: at most get_async_queue_size() frames in flight (FAKE_HAILO_ASYNC_QUEUE_SIZE,
-  default 8); `run(bindings, timeout)` is run_async + job.wait WITHOUT wait_for_async_ready, so
-  more bindings than the queue fail with HAILO_QUEUE_IS_FULL (82) and shut the model down; a job
-  that fails on the device does not raise from wait(), only via the run_async callback.
+- the async queue: get_async_queue_size() is Q (FAKE_HAILO_ASYNC_QUEUE_SIZE, default 8) and the
+  pipeline's two strict checks are modelled with their real capacities (_api.py cites
+  edge_elements.cpp, queue_elements.cpp, async_pipeline_builder.cpp and readerwriterqueue):
+  frames in flight + frames_count < 2Q (the output pool) and < ceilToPow2(2Q + 1) - 1 (the entry
+  queue); wait_for_async_ready(frames_count > Q) times out as pyhailort documents.
+  `run(bindings, timeout)` is run_async + job.wait WITHOUT wait_for_async_ready, so a binding the
+  checks refuse fails with HAILO_QUEUE_IS_FULL (82) and shuts the model down; a job that fails on
+  the device does not raise from wait(), only via the run_async callback.
 - a HEF this HailoRT cannot read (its header version is newer than the runtime reads, or it
   comes from a newer DFC than the runtime's pair) is refused as the real one refuses it:
   HAILO_HEF_NOT_SUPPORTED (92) from HailoRT 4.21, HAILO_INVALID_HEF (26) up to 4.20. The runtime
-  version is FAKE_HAILORT_VERSION (default 4.23.0), read at import.
+  version is FAKE_HAILORT_VERSION, else the fleet's pin (hailort_version in
+  roles/hailort/defaults/main.yml, _version.py), read at import.
 - Device() construction is counted in CALLS (the real one runs gc.collect() each time).
 
 Outputs are computed by running the HEF's payload: a FAKE HEF written by the fake DFC
@@ -42,8 +49,6 @@ Everything exercised with it is verified against a fake, not on hardware.
 # Top-level names exactly as the real hailo_platform/__init__.py exports them (those of them the
 # fake implements): the specific exception classes (HailoRTTimeout, HailoRTInvalidHEFException,
 # ...) are NOT top-level in the real package, only in hailo_platform.pyhailort.pyhailort.
-import os
-
 from ._api import (
     HEF,
     AsyncInferJob,
@@ -59,8 +64,9 @@ from ._api import (
     VDevice,
 )
 from ._errors import HailoCommunicationClosedException, HailoRTException
+from ._version import default as _default_version
 
-__version__ = os.environ.get("FAKE_HAILORT_VERSION", "4.23.0")
+__version__ = _default_version()  # FAKE_HAILORT_VERSION, else the role's hailort_version
 FAKE = True
 CALLS: list[str] = []  # every API call, in order, for tests that check the call sequence
 

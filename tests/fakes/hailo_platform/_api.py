@@ -257,12 +257,22 @@ class VDevice:
             raise E.HailoRTException("VDevice was released")
         if os.getpid() != self._pid:
             raise E.HailoRTException("create_infer_model called from a PID other than the creator")
-        hef = _load_hef(hef_source)
-        arch = hef.header["hw_arch"]
+        return InferModel(self, _load_hef(hef_source))
+
+    def check_hef_is_compatible(self, hef: Any) -> None:
+        """Called by InferModel.configure(), where HailoRT checks the chip: infer_model.cpp
+        InferModelBase::configure (v4.20.0 line 348) -> vdevice.cpp VDeviceBase::configure ->
+        create_local_config_params (v4.20.0 line 849) -> device_internal.cpp
+        DeviceBase::check_hef_is_compatible (lines 593-605; is_hef_compatible lines 716-722:
+        a HAILO8 runs hailo8/hailo8r/hailo8l HEFs, a HAILO8L only hailo8l). The status differs
+        per release: v4.20.0 line 604 `return HAILO_INVALID_HEF;` (26, the same status as a HEF
+        from a newer DFC), v4.21.0 and v4.23.0 line 604 `return HAILO_HEF_NOT_COMPATIBLE_WITH_
+        DEVICE;` (93, new in v4.21.0's hailort.h)."""
+        from ._version import at_least
+
         ok = {"HAILO8": {"hailo8", "hailo8r", "hailo8l"}, "HAILO8L": {"hailo8l"}}[self._arch]
-        if arch not in ok:
-            raise E.failed(93)
-        return InferModel(self, hef)
+        if hef.header["hw_arch"] not in ok:
+            raise E.failed(93 if at_least(4, 21) else 26)
 
 
 class InferStream:
@@ -328,6 +338,7 @@ class InferModel:
 
     def configure(self) -> ConfiguredInferModel:
         _call("configure")
+        self._vdevice.check_hef_is_compatible(self._hef)
         self._configured = True
         return ConfiguredInferModel(self)
 
@@ -366,13 +377,19 @@ class _Buffer:
 
 
 class Bindings:
-    def __init__(self, model: InferModel, output_buffers: dict[str, np.ndarray] | None) -> None:
+    def __init__(
+        self,
+        model: InferModel,
+        input_buffers: dict[str, np.ndarray] | None = None,
+        output_buffers: dict[str, np.ndarray] | None = None,
+    ) -> None:
         self._in = {s.name: _Buffer(s) for s in model.inputs}
         self._out = {s.name: _Buffer(s) for s in model.outputs}
-        for name, buf in (output_buffers or {}).items():
-            if name not in self._out:
-                raise E.failed(61)
-            self._out[name].set_buffer(buf)
+        for given, streams in ((input_buffers, self._in), (output_buffers, self._out)):
+            for name, buf in (given or {}).items():
+                if name not in streams:
+                    raise E.failed(61)
+                streams[name].set_buffer(buf)
 
     def input(self, name: str = "") -> _Buffer:
         return self._in[name] if name else next(iter(self._in.values()))
@@ -424,13 +441,45 @@ class AsyncInferJob:
             self._cim._complete_next(timeout_ms)
 
 
+def rwq_max_capacity(size: int, max_block_size: int = 512) -> int:
+    """moodycamel::ReaderWriterQueue<T, 512>(size).max_capacity(), readerwriterqueue v1.0.3
+    (commit 435e365, the one hailort v4.20.0 cmake/external/readerwriterqueue.cmake fetches;
+    SpscQueue wraps it with MAX_BLOCK_SIZE 512, common/thread_safe_queue.hpp). readerwriterqueue.h
+    line 102 `largestBlockSize = ceilToPow2(size + 1)`; above MAX_BLOCK_SIZE * 2 (lines 103-110)
+    `(size + MAX_BLOCK_SIZE * 2 - 3) / (MAX_BLOCK_SIZE - 1)` blocks of MAX_BLOCK_SIZE; lines
+    503-513 max_capacity() sums each block's sizeMask (its size - 1)."""
+    block = 1 << size.bit_length()  # ceilToPow2(size + 1), lines 640-651
+    if block > max_block_size * 2:
+        return (size + max_block_size * 2 - 3) // (max_block_size - 1) * (max_block_size - 1)
+    return block - 1
+
+
 class ConfiguredInferModel:
     """pyhailort.py ConfiguredInferModel over C++ ConfiguredInferModelImpl (infer_model.cpp).
 
-    The async queue is modelled: at most get_async_queue_size() frames in flight (env
-    FAKE_HAILO_ASYNC_QUEUE_SIZE, default 8: the multi-process-service build's size at batch 1).
-    Queued frames complete only when the caller waits (wait_for_async_ready or job.wait), the
-    slowest device the real API allows, so a caller that never waits for room is caught.
+    The async queue (github hailo-ai/hailort v4.20.0; the same lines at v4.21.0-v4.23.0):
+    - get_async_queue_size() is Q = the streams' smallest async queue (infer_model.cpp 979-981
+      -> network_group.cpp get_min_buffer_pool_size 812-835); env FAKE_HAILO_ASYNC_QUEUE_SIZE,
+      default 8. The pipeline is built with buffer_pool_size_edges = the same Q
+      (async_pipeline_builder.cpp line 870).
+    - can_push_buffers(n) (async_infer_runner.cpp 224-241) asks the pipeline's two ends:
+      the output end, LastAsyncElement, whose pool holds 2Q user buffers (edge_elements.cpp 179
+      `queue_size = queue_size * 2`; BufferPool::max_capacity() is that count, pipeline.cpp
+      411-414) and answers `num_of_buffers_in_pool() + frames_count < max_capacity()`
+      (edge_elements.cpp 232-235); the entry end, the EntryPushQEl AsyncPushQueueElement
+      (async_pipeline_builder.cpp 85-88, is_entry), whose SpscQueue is made for 2Q
+      (queue_elements.cpp 418-421) and so holds rwq_max_capacity(2Q) = ceilToPow2(2Q + 1) - 1,
+      and answers `m_queue.size_approx() + frames_count < m_queue.max_capacity()`
+      (queue_elements.cpp 617-620). Both comparisons are strict.
+    - wait_for_async_ready(timeout, n) waits for can_push_buffers(n), else HAILO_TIMEOUT
+      (infer_model.cpp 802-823); run_async checks can_push_buffers(1) per binding, else
+      HAILO_QUEUE_IS_FULL (async_infer_runner.cpp 288-289).
+    The fake's device takes nothing until the caller waits (wait_for_async_ready or job.wait):
+    the slowest device the API allows, so every frame in flight counts at both ends (the real
+    device drains the entry queue and the pool as it starts frames: the fake is stricter, never
+    looser). With nothing in flight, frames_count up to 2Q - 1 passes both checks; pyhailort's
+    docstring (pyhailort.py v4.20.0 line 3214: "frames_count greater than get_async_queue_size
+    will timeout") is stricter still, and the fake times out there too.
     """
 
     def __init__(self, model: InferModel) -> None:
@@ -475,9 +524,16 @@ class ConfiguredInferModel:
     def deactivate(self) -> None:
         self._active = False
 
-    def create_bindings(self, output_buffers: dict[str, np.ndarray] | None = None) -> Bindings:
+    def create_bindings(
+        self,
+        input_buffers: dict[str, np.ndarray] | None = None,
+        output_buffers: dict[str, np.ndarray] | None = None,
+    ) -> Bindings:
+        """pyhailort.py ConfiguredInferModel.create_bindings(self, input_buffers=None,
+        output_buffers=None) (v4.20.0 line 3173, v4.23.0 line 3238): each given buffer goes
+        through bindings.input(name) / .output(name).set_buffer()."""
         self._live("create_bindings")
-        return Bindings(self._model, output_buffers)
+        return Bindings(self._model, input_buffers, output_buffers)
 
     def get_async_queue_size(self) -> int:
         # infer_model.cpp ConfiguredInferModelImpl::get_async_queue_size -> CoreOp::infer_queue_size
@@ -487,6 +543,13 @@ class ConfiguredInferModel:
 
     def _in_flight(self) -> int:
         return sum(len(j._frames) for j in self._pending)
+
+    def can_push_buffers(self, frames_count: int, pushed: int = 0) -> bool:
+        """AsyncInferRunnerImpl::can_push_buffers (see the class docstring for the lines)."""
+        held = self._in_flight() + pushed  # in the output pool and the entry queue (worst case)
+        output_pool = held + frames_count < 2 * self._queue_size
+        entry_queue = held + frames_count < rwq_max_capacity(2 * self._queue_size)
+        return output_pool and entry_queue
 
     def wait_for_async_ready(self, timeout_ms: int = 1000, frames_count: int = 1) -> None:
         """pyhailort.py wait_for_async_ready(timeout_ms=1000, frames_count=1) ->
@@ -499,7 +562,9 @@ class ConfiguredInferModel:
         _check_timeout(timeout_ms)
         if frames_count > self._queue_size:
             raise E.failed(4)
-        while self._pending and self._in_flight() + frames_count > self._queue_size:
+        while not self.can_push_buffers(frames_count):
+            if not self._pending:  # nothing left to finish: the real call sleeps, then times out
+                raise E.failed(4)
             self._complete_next(timeout_ms)
 
     def run_async(self, bindings: list[Bindings], callback: Any = None) -> AsyncInferJob:
@@ -520,9 +585,7 @@ class ConfiguredInferModel:
                 buf.get_buffer()
         pushed: list[Bindings] = []
         for b in bindings:
-            err = self._status or (
-                82 if self._in_flight() + len(pushed) + 1 > self._queue_size else 0
-            )
+            err = self._status or (0 if self.can_push_buffers(1, len(pushed)) else 82)
             if err:
                 if pushed:
                     self._pending.append(AsyncInferJob(self, pushed, None))  # detached partial

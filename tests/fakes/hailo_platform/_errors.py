@@ -1,7 +1,12 @@
 """Exception classes and status codes as pyhailort's ExceptionWrapper raises them (fake).
 
-Real source (github hailo-ai/hailort, branch hailo8 = v4.23.0):
-- status numbers and names: hailort/libhailort/include/hailo/hailort.h, HAILO_STATUS_VARIABLES;
+Real source (github hailo-ai/hailort, tags v4.20.0 and v4.23.0; branch hailo8 = v4.23.0):
+- status numbers and names: hailort/libhailort/include/hailo/hailort.h, HAILO_STATUS_VARIABLES.
+  Codes differ per release: v4.20.0's list ends at 90 (HAILO_DRIVER_WAIT_CANCELED); 92
+  HAILO_HEF_NOT_SUPPORTED and 93 HAILO_HEF_NOT_COMPATIBLE_WITH_DEVICE exist from v4.21.0
+  (hailort.h lines 181-182), and so does pyhailort's HailoRTHEFNotCompatibleWithDevice mapping
+  (v4.21.0 pyhailort.py line 153). `failed()` refuses to raise a code the running fake release
+  does not have: a fake that raised 93 on 4.20 would hide a daemon that only knows 93;
 - classes and messages: hailort/libhailort/bindings/python/platform/hailo_platform/pyhailort/
   pyhailort.py, ExceptionWrapper.create_exception_from_status(). A status with its own class gets
   that class and a FIXED message WITHOUT the number (e.g. HAILO_TIMEOUT -> HailoRTTimeout("Received
@@ -10,6 +15,8 @@ Real source (github hailo-ai/hailort, branch hailo8 = v4.23.0):
 """
 
 from __future__ import annotations
+
+from . import _version
 
 # hailort.h HAILO_STATUS__X(value, name): the codes this fake can raise.
 STATUS = {
@@ -31,6 +38,8 @@ STATUS = {
     92: "HAILO_HEF_NOT_SUPPORTED",
     93: "HAILO_HEF_NOT_COMPATIBLE_WITH_DEVICE",
 }
+# code -> the first HailoRT release whose hailort.h has it (v4.20.0 hailort.h has neither).
+SINCE = {92: (4, 21), 93: (4, 21)}
 
 
 # pyhailort.py: every class below derives directly from HailoRTException.
@@ -114,6 +123,12 @@ _BY_NAME: dict[str, tuple[type[HailoRTException], str]] = {
 
 def failed(code: int) -> HailoRTException:
     """What pyhailort raises for libhailort status `code` (create_exception_from_status)."""
+    since = SINCE.get(code)
+    if since is not None and not _version.at_least(*since):
+        raise AssertionError(  # a bug in the fake, never a HailoRT behaviour
+            f"fake hailo_platform: status {code} does not exist before HailoRT "
+            f"{since[0]}.{since[1]} (running {_version.running()}); raise what that release raises"
+        )
     name = STATUS[code]
     if name in _BY_NAME:
         cls, msg = _BY_NAME[name]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +33,9 @@ from .exceptions import (
 )
 from .exposed_definitions import SUPPORTED_HW_ARCHS, InferenceContext, States
 
-VERSION = "3.33.0+fake"
+# The fake DFC's version: FAKE_DFC_VERSION (read at import; e.g. the DFC paired with the fleet's
+# HailoRT, as tests/daemon/conftest.py builds its HEF), else 3.33, Hailo's DFC for HailoRT 4.23.
+VERSION = os.environ.get("FAKE_DFC_VERSION") or "3.33.0+fake"
 DEFAULT_CALIBSET_SIZE = 1024  # Hailo recommends >= 1024 calibration samples (hailo.md)
 
 
