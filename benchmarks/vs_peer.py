@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+from edge_artifact import read_golden
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import compare
@@ -71,8 +72,7 @@ def workers_refused(n: int) -> str | None:
 def golden_body(artifact: Path) -> bytes:
     """The artifact's first golden window as EdgeInfer sends it: {"x": [[9 floats] x 100]},
     each float32 in its shortest decimal form (as Swift's JSONEncoder writes a Float)."""
-    with np.load(artifact / "golden.npz") as z:
-        x = np.asarray(z["x"][0], dtype=np.float32)
+    x = np.asarray(read_golden(artifact).x[0], dtype=np.float32)
     return orjson.dumps({"x": [[float(str(v)) for v in row] for row in x]})
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 MSG = re.compile(r'^\s*"msg": (".*")\s*,?\s*$')
 SERVES = re.compile(r"^(?P<host>\S+) serves (?P<model>\S+): (?P<figures>\{.*\})$")
 RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+(?P<counts>(?:\w+=\d+\s*)+)$")
-FIGURES = ("backend", "cosine", "snr_db", "max_abs")
+FIGURES = ("backend", "cosine", "min_snr_db", "max_abs")  # health_gate.py's names
 
 
 def gate_figures(lines: list[str]) -> dict[str, dict]:

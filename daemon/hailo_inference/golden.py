@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from edge_artifact import Artifact, ArtifactError, Tolerance, check
+from edge_artifact import Artifact, Tolerance, check, read_golden
 from edge_artifact.names import GOLDEN
 
 
@@ -31,16 +31,9 @@ class GoldenReport:
 
 
 def load_golden(artifact: Artifact) -> dict[str, np.ndarray]:
-    try:
-        with np.load(artifact.file(GOLDEN)) as z:
-            g = {k: np.asarray(z[k]) for k in ("x", "latent", "motif_scores")}
-    except KeyError as exc:
-        raise ArtifactError(f"{artifact.path}/{GOLDEN} lacks array {exc}; rebuild") from exc
-    except (OSError, ValueError) as exc:
-        raise ArtifactError(f"{artifact.path}/{GOLDEN} is unreadable ({exc}); rebuild") from exc
-    if g["x"].ndim != 3 or g["latent"].shape[0] != g["x"].shape[0]:
-        raise ArtifactError(f"{artifact.path}/{GOLDEN} has inconsistent shapes; rebuild")
-    return g
+    """golden.npz through edge_artifact's one reader (shapes checked against the manifest)."""
+    g = read_golden(artifact.file(GOLDEN), artifact.manifest)
+    return {"x": g.x, "latent": g.latent, "motif_scores": g.motif_scores}
 
 
 def check_golden(
@@ -64,7 +57,7 @@ def check_golden(
         figs[f"{key}_min_cosine"] = c.figures["min_cosine"]
         figs[f"{key}_max_abs"] = c.figures["max_abs"]
         if t.min_snr_db is not None:
-            figs[f"{key}_snr_db"] = c.figures["min_snr_db"]  # the worst window's SNR
+            figs[f"{key}_min_snr_db"] = c.figures["min_snr_db"]  # the worst window's SNR
         fails += c.failures
     msg = "; ".join(fails) if fails else "golden vectors reproduced"
     return GoldenReport(not fails, backend, int(g["x"].shape[0]), figs, dict(tol), msg)

@@ -220,10 +220,9 @@ def _http(url: str, body: bytes | None, timeout: float) -> tuple[int, bytes]:
 
 
 def load(url: str, artifact: Path, rate: float, duration_s: float, timeout_s: float) -> dict:
-    import numpy as np
+    from edge_artifact import read_golden
 
-    with np.load(artifact / "golden.npz") as g:
-        bodies = [json.dumps({"x": w.tolist()}).encode() for w in g["x"][:64]]
+    bodies = [json.dumps({"x": w.tolist()}).encode() for w in read_golden(artifact).x[:64]]
     n = round(rate * duration_s)
     lat: list[float] = []
     errors: list[str] = []
