@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from edge_artifact import ArtifactError, Manifest, load_artifact
-from edge_artifact.manifest import SCHEMA, file_entry
+from edge_artifact.manifest import file_entry
 from edge_artifact.names import (
     ACCEL_ONNX,
     CALIBRATION,
@@ -19,6 +19,15 @@ from edge_artifact.names import (
     EXPORT_CONFIG,
     GOLDEN,
     MANIFEST,
+)
+from edge_artifact.sections import (
+    AcceleratorGraph,
+    InputSpec,
+    Motifs,
+    Normalization,
+    OnnxBackend,
+    Source,
+    new_manifest,
 )
 from edge_models.config import ExportConfig, load_export_config
 from edge_models.synthetic import generate
@@ -182,62 +191,30 @@ def _write_artifact(
     files = {
         p.name: file_entry(p) for p in sorted(out.iterdir()) if p.is_file() and p.name != MANIFEST
     }
-    return {
-        "schema": SCHEMA,
-        "model": {"name": cfg.model_name, "version": version},
-        "created_utc": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "inputs_sha256": inputs_sha256(inputs),
-        "inputs": inputs,
-        "export_config_sha256": cfg.sha256,
-        "input": {
-            "window": cfg.window,
-            "channels": list(cfg.channels),
-            "units": list(cfg.units),
-            "sample_rate_hz": cfg.sample_rate_hz,
-            **({"range": [list(r) for r in cfg.ranges]} if cfg.ranges else {}),
-        },
-        "normalization": {"mean": list(cfg.mean), "std": list(cfg.std)},
-        "latent_dim": cfg.latent_dim,
-        "motifs": {
-            "count": cfg.motif_count,
-            "definition": cfg.motif_definition,
-            "range": [0.0, 1.0],
-            "prototypes": [[float(v) for v in row] for row in protos],
-            "method": f"spherical k-means (k={cfg.motif_count}) over "
-            f"{CALIBRATION_WINDOWS} calibration latents",
-        },
-        "files": files,
-        "backends": {
-            "onnx": {
-                "file": CPU_ONNX,
-                "input": cfg.accel_input_name,
-                "output": cfg.output_name,
-                "layout": "NCHW",
-                "normalization_on_chip": False,
-            }
-        },
-        "accelerator_graph": {
-            "file": ACCEL_ONNX,
-            "input": cfg.accel_input_name,
-            "input_shape": [1, cfg.n_channels, 1, cfg.window],
-            "output": cfg.output_name,
-            "output_shape": [1, cfg.latent_dim, 1, 1],
-            "opset": cfg.opset,
-        },
-        "tolerance": {"onnx": dict(ONNX_TOLERANCE), "hailo": dict(HAILO_TOLERANCE)},
-        "parity": {
-            "onnx": {
-                "min_cosine": min(
-                    report["comparisons"][c.name]["latent_min_cosine"] for c in comps[:2]
-                ),
-                "max_abs": max(report["comparisons"][c.name]["latent_max_abs"] for c in comps[:2]),
-            }
-        },
-        "source": {
-            "kind": w.kind,
-            "sha256": w.source_sha256,
-            "weights_sha256": state_dict_sha256(model),
-        },
-        "recipe": w.recipe,
-        "tools": tool_versions(),
-    }
+    onnx_parity = [report["comparisons"][c.name] for c in comps[:2]]
+    return new_manifest(
+        name=cfg.model_name,
+        version=version,
+        created_utc=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        inputs=inputs,
+        inputs_sha256=inputs_sha256(inputs),
+        export_config_sha256=cfg.sha256,
+        input_spec=InputSpec(cfg.window, tuple(cfg.channels), tuple(cfg.units),
+                             cfg.sample_rate_hz, tuple(cfg.ranges) if cfg.ranges else None),
+        normalization=Normalization(tuple(cfg.mean), tuple(cfg.std)),
+        latent_dim=cfg.latent_dim,
+        motifs=Motifs(cfg.motif_count, cfg.motif_definition, tuple(map(tuple, protos)),
+                      f"spherical k-means (k={cfg.motif_count}) over "
+                      f"{CALIBRATION_WINDOWS} calibration latents"),
+        files=files,
+        onnx=OnnxBackend(CPU_ONNX, cfg.accel_input_name, cfg.output_name),
+        accelerator_graph=AcceleratorGraph(
+            ACCEL_ONNX, cfg.accel_input_name, (1, cfg.n_channels, 1, cfg.window),
+            cfg.output_name, (1, cfg.latent_dim, 1, 1), cfg.opset),
+        tolerance={"onnx": ONNX_TOLERANCE, "hailo": HAILO_TOLERANCE},
+        parity={"onnx": {"min_cosine": min(p["latent_min_cosine"] for p in onnx_parity),
+                         "max_abs": max(p["latent_max_abs"] for p in onnx_parity)}},
+        source=Source(w.kind, w.source_sha256, state_dict_sha256(model)),
+        recipe=w.recipe,
+        tools=tool_versions(),
+    ).as_dict()  # fmt: skip
