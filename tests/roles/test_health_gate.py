@@ -66,8 +66,16 @@ def _serve(
     ready: int = 200,
     backend: str = "onnx",
     fallback: dict | None = None,
+    workers: list[str] | None = None,
 ) -> ThreadingHTTPServer:
-    """A stand-in daemon: /healthz names `model` and `backend`, /readyz answers `ready`."""
+    """A stand-in daemon: /healthz names `model` and `backend`, /readyz answers `ready`,
+    /metrics has an edge_sidecar_model_info series per backend of `workers` (default [backend])."""
+    name, version = model.split("@")
+    metrics = "".join(
+        f'edge_sidecar_model_info{{backend="{b}",manifest_sha256="s",name="{name}",stub="false",'
+        f'version="{version}"}} 1.0\n'
+        for b in sorted(set(workers or [backend]))
+    )
 
     class H(BaseHTTPRequestHandler):
         def _send(self, code: int, body: dict) -> None:
@@ -82,6 +90,11 @@ def _serve(
             if self.path == "/healthz":
                 body = {"ok": True, "model": model, "backend": backend, "fallback": fallback}
                 self._send(200, body)
+            elif self.path == "/metrics":
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(metrics)))
+                self.end_headers()
+                self.wfile.write(metrics.encode())
             else:
                 self._send(ready, {})
 
@@ -148,7 +161,10 @@ def test_gate_fails_a_host_whose_accelerator_is_idle_verified_against_fake(tmp_p
         "allowcpu": (True, with_hef, "onnx", None, True),
         "nohef": (True, manifest, "onnx", None, False),
         "noaccel": (False, with_hef, "onnx", None, False),
+        # issue 27 item 7a: /healthz reached a worker on hailo, another worker serves onnx
+        "oneworker": (True, with_hef, "hailo", None, False),
     }
+    workers = {"oneworker": ["hailo", "onnx"]}
     servers, inv = [], {}
     for name, (accel, man, backend, fallback, allow) in hosts.items():
         root = tmp_path / name
@@ -159,7 +175,7 @@ def test_gate_fails_a_host_whose_accelerator_is_idle_verified_against_fake(tmp_p
         py.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
         py.chmod(0o755)
         (root / "current/artifact").symlink_to(art)
-        srv = _serve(golden, "m@1", backend=backend, fallback=fallback)
+        srv = _serve(golden, "m@1", backend=backend, fallback=fallback, workers=workers.get(name))
         servers.append(srv)
         inv[name] = {
             "ansible_connection": "local",
@@ -192,7 +208,9 @@ def test_gate_fails_a_host_whose_accelerator_is_idle_verified_against_fake(tmp_p
         "allowcpu": False,
         "nohef": False,
         "noaccel": False,
+        "oneworker": True,
     }, out[-4000:]
+    assert "backend hailo: the accelerator is idle (backends of all workers: hailo, onnx)" in flat
     assert "idle has a Hailo accelerator and the artifact ships a HEF (encoder.hef)" in flat
     assert "backend onnx: the accelerator is idle" in flat and reason in flat
     assert "hailo_inference_gate_allow_cpu: true" in flat

@@ -6,13 +6,15 @@ edge_artifact, which the daemon depends on):
 checks /healthz names the expected model, /readyz is 200, then posts the first golden window to
 /infer and compares the latent with the golden latent within the manifest's tolerance for the
 backend in use (edge_artifact.tolerance: the check the compiler's gates and the daemon's golden
-check use). Prints one JSON line; exit 0 pass, 1 fail (the message says why).
+check use), and lists in `backends` what every worker serves on (/metrics). Prints one JSON line;
+exit 0 pass, 1 fail (the message says why).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import urllib.error
 import urllib.request
@@ -41,6 +43,25 @@ def _post(url: str, body: dict, timeout: float) -> tuple[int, dict]:
             return r.status, json.loads(r.read())
     except urllib.error.HTTPError as exc:
         return exc.code, {"error": exc.read().decode(errors="replace")[:300]}
+
+
+# One /metrics line of edge_sidecar_model_info (the daemon's metrics.py): labels, then value.
+_MODEL_INFO = re.compile(r"^edge_sidecar_model_info\{([^}]*)\}\s+(\S+)", re.MULTILINE)
+_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def serving_backends(metrics_text: str, model: str) -> list[str]:
+    """Every backend some worker serves `model` on. With server.workers > 1 each connection
+    reaches one worker, so /healthz speaks for that one only; /metrics merges every live worker's
+    files and edge_sidecar_model_info is `livemax` (a worker's series reads 1 while it serves that
+    model on that backend, metrics.py set_model, runtime fallbacks included), so one scrape
+    answers for all workers."""
+    out = set()
+    for labels, value in _MODEL_INFO.findall(metrics_text):
+        lab = dict(_LABEL.findall(labels))
+        if float(value) >= 1 and f"{lab.get('name')}@{lab.get('version')}" == model:
+            out.add(lab.get("backend", "?"))
+    return sorted(out)
 
 
 def compare(latent: np.ndarray, golden: np.ndarray, tol: dict) -> tuple[bool, dict]:
@@ -85,6 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     result.update(figures, tolerance=tol)
     if not ok:
         return fail(f"/infer latent does not match {GOLDEN} window 0 within {tol}")
+    try:  # every worker, not only the one this connection reached (serving_backends)
+        with urllib.request.urlopen(f"{args.url}/metrics", timeout=args.timeout) as r:
+            result["backends"] = serving_backends(r.read().decode(errors="replace"), want)
+    except (urllib.error.URLError, OSError) as exc:
+        return fail(f"/metrics: no answer within {args.timeout:g} s: {exc}")
+    if not result["backends"]:
+        return fail(f"/metrics shows no worker serving {want} (edge_sidecar_model_info)")
     result["ok"] = True
     print(json.dumps(result))
     return 0
