@@ -8,9 +8,19 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from edge_artifact.names import MANIFEST
+
+if TYPE_CHECKING:
+    from edge_artifact.sections import (
+        AcceleratorGraph,
+        InputSpec,
+        Motifs,
+        Normalization,
+        OnnxBackend,
+        Source,
+    )
 
 SCHEMA = 1  # the manifest schema this package reads and writes
 
@@ -72,6 +82,43 @@ class Manifest(Mapping[str, Any]):
     @property
     def files(self) -> dict[str, dict[str, Any]]:
         return dict(self._data.get("files") or {})
+
+    # the typed sections (edge_artifact.sections; imported here to keep the modules acyclic)
+    @property
+    def input_spec(self) -> InputSpec:
+        from edge_artifact.sections import InputSpec
+
+        return InputSpec.from_dict(self._data["input"])
+
+    @property
+    def normalization(self) -> Normalization:
+        from edge_artifact.sections import Normalization
+
+        return Normalization.from_dict(self._data["normalization"])
+
+    @property
+    def motifs(self) -> Motifs:
+        from edge_artifact.sections import Motifs
+
+        return Motifs.from_dict(self._data["motifs"])
+
+    @property
+    def onnx_backend(self) -> OnnxBackend:
+        from edge_artifact.sections import OnnxBackend
+
+        return OnnxBackend.from_dict(self._data["backends"]["onnx"])
+
+    @property
+    def accelerator_graph(self) -> AcceleratorGraph:
+        from edge_artifact.sections import AcceleratorGraph
+
+        return AcceleratorGraph.from_dict(self._data["accelerator_graph"])
+
+    @property
+    def source(self) -> Source:
+        from edge_artifact.sections import Source
+
+        return Source.from_dict(self._data["source"])
 
     def backend(self, kind: str) -> dict[str, Any] | None:
         return (self._data.get("backends") or {}).get(kind)
