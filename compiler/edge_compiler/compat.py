@@ -16,11 +16,13 @@ Sources:
   tracebacks): `UnsupportedShuffleLayerError` on Reshape and on the reshapes around a MatMul;
 - community.hailo.ai "Handling Unsupported Operations with ONNXRuntime": crop an op the DFC
   cannot parse with end_node_names and run it with ONNX Runtime.
-Project policy on top of the docs: Gemm/MatMul are excluded (a dense layer after a rank change
-needs a Squeeze/Flatten the parser rejects; a 1x1 Conv on (N,C,1,1) is the same arithmetic), and
+Project policy on top of the docs (POLICY_REFUSED, said to be policy in each message): Gemm/MatMul
+are excluded (a dense layer after a rank change needs a Squeeze/Flatten the parser rejects; a 1x1
+Conv on (N,C,1,1) is the same arithmetic), Reshape is excluded (no rank changes on the chip), and
 Slice is excluded (causal chomps are expressed as a left Pad instead).
-The fake DFC (tests/fakes/hailo_sdk_client/_refused.py) keeps its own list from the same sources;
-tests/compiler/test_refused_ops.py proves both refuse every op in KNOWN_REFUSED.
+The fake DFC (tests/fakes/hailo_sdk_client/_refused.py) keeps its own list of what a source shows
+the real parser refusing; tests/compiler/test_refused_ops.py proves both refuse every op in
+KNOWN_REFUSED and that the fake does not present the policy ops as parser errors.
 """
 
 from __future__ import annotations
@@ -42,13 +44,21 @@ ALLOWED_OPS: dict[str, str] = {
 SUPPORTED_OPSETS = (8, 11)
 # ops Hailo's parser is reported to refuse, with the source (a sharper reason than "not allowed")
 KNOWN_REFUSED: dict[str, str] = {
-    "Reshape": "UnsupportedShuffleLayerError (Hailo-Application-Code-Examples#364)",
     "Flatten": "Flatten -> FC raised UnsupportedShuffleLayerError (user report, DFC 3.32)",
     "Squeeze": "not supported by the parser (hailo_model_zoo#98)",
     "Unsqueeze": "a shuffle op the parser does not take (hailo_model_zoo#98)",
     "Transpose": "not supported by the parser (hailo_model_zoo#98)",
-    "Slice": "crop it off with end_node_names (community.hailo.ai, unsupported ops)",
-    "MatMul": "UnsupportedShuffleLayerError on MatMul_pre/post_reshape (fast-plate-ocr#44)",
+}
+# ops this project keeps out of the accelerated graph although the parser takes them in some
+# graphs: policy, not a parser error (the fake DFC does not refuse them as the real parser would)
+POLICY_REFUSED: dict[str, str] = {
+    "Reshape": "project policy, not a parser error: no rank changes on the chip (some Reshapes "
+    "fail to parse, UnsupportedShuffleLayerError in Hailo-Application-Code-Examples#364, others "
+    "parse); keep the shape change in the host tail",
+    "Slice": "project policy, not a parser error: causal chomps are a left Pad instead; cut a "
+    "Slice off with end_node_names and run it on the host",
+    "MatMul": "project policy, not a parser error: a dense layer is a 1x1 Conv on (N, C, 1, 1) "
+    "here (a MatMul on a rank > 2 tensor failed on its pre/post reshapes, fast-plate-ocr#44)",
 }
 
 
@@ -115,7 +125,9 @@ def check_model(model: onnx.ModelProto) -> list[Problem]:
     for node in g.node:
         name = node.name or node.output[0]
         if node.op_type not in ALLOWED_OPS:
-            why = KNOWN_REFUSED.get(node.op_type, "op not on the Hailo allow-list")
+            why = KNOWN_REFUSED.get(node.op_type) or POLICY_REFUSED.get(
+                node.op_type, "op not on the Hailo allow-list"
+            )
             problems.append(Problem(name, node.op_type, f"{why}; allowed: {sorted(ALLOWED_OPS)}"))
             continue
         a = _attrs(node)

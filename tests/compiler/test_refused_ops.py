@@ -14,7 +14,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from edge_compiler.compat import KNOWN_REFUSED, check_model, check_onnx
+from edge_compiler.compat import KNOWN_REFUSED, POLICY_REFUSED, check_model, check_onnx
 from onnx import TensorProto, helper, numpy_helper
 
 pytestmark = pytest.mark.fake_hailo
@@ -131,6 +131,28 @@ def test_fake_parser_and_check_onnx_both_refuse_verified_against_fake_not_hardwa
     assert "in op op:" in str(fake_err.value)  # names the offending node
     problems = check_model(onnx.load(str(path)))
     assert "op" in [p.node for p in problems], problems
+
+
+@pytest.mark.parametrize("op", sorted(POLICY_REFUSED))
+def test_policy_ops_are_refused_by_check_onnx_as_policy_not_as_parser_errors_verified_against_fake(
+    sdk, tmp_path, op
+):
+    """Issue 27 item 7b: Reshape, Slice and MatMul are the project's policy (check-onnx says
+    so); no cited source shows the real parser refusing every one of them, so the fake parser
+    must not raise a real parser error class for them. It cannot emulate them either, and says
+    that is its own limit. Fails on the old fake (UnsupportedShuffleLayerError for all three)."""
+    hailo_sdk_client, refused = sdk
+    assert op not in refused.REFUSED_OPS
+    path = tiny_onnx(tmp_path, op)
+    from hailo_sdk_client.exceptions import UnsupportedOperationError
+
+    with pytest.raises(UnsupportedOperationError) as fake_err:
+        _fake_translate(hailo_sdk_client, path)
+    msg = str(fake_err.value)
+    assert "not supported by this fake parser" in msg
+    assert "ShuffleLayerError" not in msg and "Parsing failed" not in msg
+    problems = [p for p in check_model(onnx.load(str(path))) if p.node == "op"]
+    assert problems and "project policy, not a parser error" in problems[0].reason, problems
 
 
 def test_the_control_graph_passes_both_so_the_refusals_are_the_ops_verified_against_fake(
