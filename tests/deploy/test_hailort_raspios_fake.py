@@ -18,8 +18,10 @@ So the whole success path runs: pinned apt install from the archive, packages he
 in config.txt (with a backup), REBOOT PENDING reported instead of rebooting, driver/library/
 firmware versions matched, the local fact written, then the daemon deployed on an accelerator
 host (the `hailo` group, onnx backend since the artifact has no HEF) and its health gate passed;
-a rerun changes nothing. Not covered: `hailort_reboot_allowed: true` (ansible's reboot module
-waits for a new kernel boot_id, which a container reboot does not give) and a real device.
+a rerun changes nothing. `hailort_reboot_allowed: true` reboots the lab container for real:
+ansible's reboot module is told to watch PID 1's start time (a container keeps the kernel's
+boot id) and a stand-in boot unit plays the kernel loading the installed hailo_pci. Not covered:
+a real device and a real kernel.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ dpkg --purge python3-numpy >/dev/null 2>&1
 dpkg --force-hold --purge linux-image-$(uname -r) >/dev/null 2>&1
 rm -f /lib/modules/$(uname -r)/updates/dkms/hailo_pci.ko; depmod -a 2>/dev/null || true
 rm -rf /etc/rpi-issue {DEVICE} /run/fake-sys {FAKE_BOOT_ID}
+systemctl disable fake-hailo-boot.service >/dev/null 2>&1
+rm -f /etc/systemd/system/fake-hailo-boot.service
 rm -rf /boot/firmware {REPO} /etc/ansible/facts.d/hailort.fact
 if [ -d /etc/apt/lab-sources-aside/sources.list.d ]; then
   rm -rf /etc/apt/sources.list.d && mv /etc/apt/lab-sources-aside/* /etc/apt/
@@ -315,6 +319,75 @@ def test_raspios_fake_upgrade_under_loaded_driver_pending_until_reboot_verified_
     fact = _fact(raspios_host)
     assert fact["driver_version"] == fact["library_version"] == NEW_VERSION, fact
     assert fact["reboot_pending"] is False and fact["boot_id"] == "boot-b", fact
+
+
+# A stand-in for what the kernel does at boot: load the installed hailo_pci (modprobe prefers
+# updates/dkms, where the fake hailo-dkms put it), which shows its version in sysfs and creates the
+# device node; and a new boot id. All of it lives in /run, which a reboot empties. Done before sshd
+# starts, so the play's reboot task finds it when the host answers again.
+BOOT_UNIT = "/etc/systemd/system/fake-hailo-boot.service"
+BOOT_UNIT_TEXT = f"""[Unit]
+Description=FAKE hailo_pci loaded at boot (verified against a fake, not on hardware)
+Before=ssh.service
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'v=$$(modinfo --field version hailo_pci 2>/dev/null); \\
+  if [ -n "$$v" ]; then mkdir -p {FAKE_SYSFS}; echo "$$v" > {FAKE_SYSFS}/version; \\
+  touch {DEVICE}; fi; cat /proc/sys/kernel/random/uuid > {FAKE_BOOT_ID}'
+[Install]
+WantedBy=multi-user.target
+"""
+PID1_START = "cut -d' ' -f22 /proc/1/stat"
+
+
+def _boot_marks(host: str) -> tuple[str, str]:
+    """(fake boot id, PID 1's start time): both change when the lab host really reboots."""
+    out = on_host(host, f"cat {FAKE_BOOT_ID}; {PID1_START}").stdout.splitlines()[-2:]
+    return out[0].strip(), out[1].strip()
+
+
+def test_raspios_fake_upgrade_with_reboot_allowed_passes_in_one_run_verified_against_fake(
+    raspios_host: str, artifact_a: Path
+) -> None:
+    """Verified against a fake, not on hardware: with hailort_reboot_allowed the role reboots
+    the host (a real reboot of the lab container; the stand-in boot unit loads the installed
+    hailo_pci) and checks the versions read AFTER the reboot, so a single run changes HailoRT and
+    passes. Before the fix it compared the driver version read before the reboot and failed
+    with "hailo_pci loaded 4.20.0, installed 4.21.0: reboot" on every run (issue 28 item 1).
+    Whatever is installed (the earlier upgrade test leaves 4.21.0): first 4.20.0, then up."""
+    unit = on_host(
+        raspios_host,
+        f"cat > {BOOT_UNIT} <<'EOF'\n{BOOT_UNIT_TEXT}EOF\n"
+        "systemctl daemon-reload && systemctl enable --now fake-hailo-boot.service",
+    )
+    assert unit.rc == 0, unit.out
+    reboot = [
+        "-e", f"_hailort_sysfs_module={FAKE_SYSFS}", "-e", f"_hailort_boot_id_file={FAKE_BOOT_ID}",
+        "-e", f"_hailort_boot_time_command={PID1_START}",
+        "-e", "hailort_reboot_allowed=true", "-e", "hailort_reboot_timeout=300",
+    ]  # fmt: skip
+    try:
+        for version in (VERSION, NEW_VERSION):
+            before = _boot_marks(raspios_host)
+            res = _play(raspios_host, artifact_a, *reboot, "-e", f"hailort_version={version}")
+            assert res.rc == 0, _flat(res)[-5000:]
+            after = _boot_marks(raspios_host)
+            assert after[0] != before[0] and after[1] != before[1], "the host did not reboot"
+            flat = _flat(res)
+            assert "REBOOT PENDING" not in flat and "DEPLOY FAILED" not in flat, flat[-3000:]
+            fact = _fact(raspios_host)
+            assert fact["driver_version"] == fact["library_version"] == version, fact
+            assert fact["reboot_pending"] is False and fact["boot_id"] == after[0], fact
+            assert f"{raspios_host} serves {model_ref(artifact_a)}" in res.out, "no gate"
+        # nothing left to do: no reboot, nothing pending
+        before = _boot_marks(raspios_host)
+        res = _play(raspios_host, artifact_a, *reboot, "-e", f"hailort_version={NEW_VERSION}")
+        assert res.rc == 0, _flat(res)[-5000:]
+        assert _boot_marks(raspios_host) == before, "rebooted although nothing changed"
+        assert res.recap()[raspios_host]["changed"] == 0, res.out[-3000:]
+    finally:
+        on_host(raspios_host, f"systemctl disable fake-hailo-boot.service; rm -f {BOOT_UNIT}")
 
 
 def test_raspios_fake_unknown_pin_fails_naming_the_available_versions_verified_against_fake(

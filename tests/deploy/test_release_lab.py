@@ -3,6 +3,7 @@
 - A configuration-only change that breaks the daemon is rolled back with its release: `current`
   and the configuration return to the previous release (before, the config in /etc stayed new,
   the old daemon crash-looped on it and the play said "Nothing was activated").
+- So is a unit-only change: the unit lives in the release and systemd runs current's.
 - `rollback.yml` returns a host to the release before the current one, or to a named one, and
   proves it with the same health gate; an unknown name fails listing the releases there.
 - `uninstall.yml` leaves nothing of hailo-inference behind; the host is deployed again after.
@@ -18,6 +19,8 @@ from deploylib import CTL, INVENTORY, Result, healthz, model_ref, on_host, playb
 pytestmark = pytest.mark.lab
 
 ROOT_DIR = "/opt/hailo-inference"
+ROLE = Path(__file__).resolve().parents[2] / "roles" / "hailo_inference"
+REGRESSION = "ExecStartPre=/bin/sh -c 'echo unit-only-regression >&2; exit 1'"
 
 
 def _flat(res: Result) -> str:
@@ -65,6 +68,39 @@ def test_a_bad_config_only_change_is_rolled_back_with_its_release(
     assert f"{before}/config.yaml" in config and "backend: hailo" not in config, config
     wait_ready(url, timeout=60)
     assert healthz(url).get("model") == model_ref(artifact_a)
+
+
+def test_a_unit_only_regression_is_rolled_back_with_its_release(
+    host: str, url: str, artifact_a: Path, tmp_path: Path
+) -> None:
+    """Issue 28 item 2: the unit is part of the release. A change of the unit alone that stops
+    the daemon (a stand-in regression: the role's own template plus an ExecStartPre that fails)
+    is a new release, rolled back with its unit; the message says the unit changed. Before, the
+    unit was rewritten in place, `current` did not move, the daemon stayed down and the play
+    said "Nothing was activated"."""
+    assert playbook(artifact_a, "--limit", host).rc == 0
+    before = _current(host)
+    text = (ROLE / "templates" / "hailo-inference.service.j2").read_text()
+    broken = tmp_path / "hailo-inference.service.j2"
+    broken.write_text(text.replace("[Service]\n", f"[Service]\n{REGRESSION}\n", 1))
+    res = playbook(artifact_a, "--limit", host, "-e", f"_hailo_inference_unit_template={broken}",
+                   "-e", "hailo_inference_health_retries=15")  # fmt: skip
+    assert res.rc != 0, "a unit that cannot start was kept"
+    flat = _flat(res)
+    assert "ROLLED BACK" in flat and "Nothing was activated" not in flat, flat[-3000:]
+    assert "It changed the systemd unit against the previous release" in flat, flat[-3000:]
+    assert _current(host) == before, "current did not return to the previous release"
+    unit = on_host(
+        host,
+        "readlink /etc/systemd/system/hailo-inference.service; "
+        "systemctl cat hailo-inference.service | grep -c unit-only-regression; "
+        "systemctl is-active hailo-inference.service",
+    ).stdout.splitlines()[-3:]
+    assert unit == [f"{ROOT_DIR}/current/hailo-inference.service", "0", "active"], unit
+    wait_ready(url, timeout=60)
+    assert healthz(url).get("model") == model_ref(artifact_a)
+    again = playbook(artifact_a, "--limit", host)
+    assert again.rc == 0 and again.recap()[host]["changed"] == 0, again.out[-3000:]
 
 
 def test_rollback_playbook_returns_to_the_previous_or_a_named_release(

@@ -52,7 +52,7 @@ def test_every_entry_point_the_plays_use_has_a_spec() -> None:
             )
             if isinstance(inc, dict) and inc.get("tasks_from"):
                 used.add((inc["name"], inc["tasks_from"]))
-    assert ("hailo_inference", "health_gate") in used, used
+    assert ("hailo_inference", "prove_served") in used, used
     for role, entry in sorted(used):
         specs = _load(ROOT / "roles" / role / "meta" / "argument_specs.yml")["argument_specs"]
         assert entry in specs, f"roles/{role}: no argument_specs entry point {entry!r}"

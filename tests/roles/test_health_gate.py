@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -214,3 +216,79 @@ def test_gate_fails_a_host_whose_accelerator_is_idle_verified_against_fake(tmp_p
     assert "idle has a Hailo accelerator and the artifact ships a HEF (encoder.hef)" in flat
     assert "backend onnx: the accelerator is idle" in flat and reason in flat
     assert "hailo_inference_gate_allow_cpu: true" in flat
+
+
+# ---- a hung daemon (issue 28 item 8): every HTTP call of the gate has a timeout ---------------
+
+
+def _hung_server() -> tuple[socket.socket, list[socket.socket]]:
+    """Listens and accepts every connection, then never answers (a hung daemon)."""
+    srv = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(srv.accept()[0])
+            except OSError:  # closed by the test
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    return srv, held
+
+
+def _close(srv: socket.socket, held: list[socket.socket]) -> None:
+    srv.close()
+    for conn in held:
+        conn.close()
+
+
+def test_gate_script_fails_a_daemon_that_accepts_and_never_answers(tmp_path: Path, capsys):
+    art, _ = _artifact(tmp_path)
+    srv, held = _hung_server()
+    try:
+        url = f"http://127.0.0.1:{srv.getsockname()[1]}"
+        assert gate.main(["--url", url, "--artifact", str(art), "--timeout", "0.2"]) == 1
+    finally:
+        _close(srv, held)
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] is False and out["error"].startswith("/healthz: no answer within 0.2 s"), out
+    assert held, "the stand-in never saw the gate connect"
+
+
+@pytest.mark.skipif(not ANSIBLE.exists(), reason=".venv-ctl missing: run `make setup`")
+def test_gate_tasks_give_each_http_call_the_scaled_timeout(tmp_path: Path):
+    """The gate's uri calls (tasks/health_gate.yml) against a daemon that accepts and never
+    answers: each try ends at the role's scaled gate timeout (_hailo_inference_gate_timeout_s,
+    10 s x hailo_inference_time_scale; 1 s here through an extra var), not at the uri module's
+    30 s default, so 60 tries no longer hold a canary for ~30 min. Each try's duration is the
+    `elapsed` the module reports (-v); the subprocess limit only keeps a regression from hanging."""
+    import subprocess
+    import sys
+
+    srv, held = _hung_server()
+    inv = {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": sys.executable,
+        "hailo_inference_root": str(tmp_path),
+        "hailo_inference_port": srv.getsockname()[1],
+        "hailo_inference_accelerator": False,
+        "hailo_inference_health_retries": 2,
+        "hailo_inference_health_delay": 0,
+        "__hailo_inference_manifest": {},
+        "__hailo_inference_model_ref": "m@1",
+    }
+    (tmp_path / "hosts.json").write_text(json.dumps({"all": {"hosts": {"hung": inv}}}))
+    (tmp_path / "play.yml").write_text(PLAY)
+    cmd = [str(ANSIBLE), "-v", "-i", str(tmp_path / "hosts.json"), str(tmp_path / "play.yml"),
+           "-e", "_hailo_inference_gate_timeout_s=1"]  # fmt: skip
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT_DIR, timeout=50)
+    finally:
+        _close(srv, held)
+    assert play_recap(r.stdout)["hung"]["failed"] == 1, r.stdout[-3000:]
+    assert "timed out" in r.stdout, r.stdout[-3000:]
+    assert "Wait until the daemon serves the expected model" in r.stdout
+    # each try's own duration as the uri module reports it: the 1 s timeout, not the 30 s default
+    elapsed = [int(s) for s in re.findall(r"^\s+elapsed: (\d+)$", r.stdout, flags=re.M)]
+    assert elapsed and max(elapsed) < 10, elapsed

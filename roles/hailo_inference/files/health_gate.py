@@ -32,6 +32,8 @@ def _get(url: str, timeout: float) -> tuple[int, dict]:
             return r.status, json.loads(r.read() or b"{}")
     except urllib.error.HTTPError as exc:
         return exc.code, {}
+    except (urllib.error.URLError, OSError) as exc:  # refused, or no answer within `timeout`
+        return 0, {"error": f"no answer within {timeout:g} s: {exc}"}
 
 
 def _post(url: str, body: dict, timeout: float) -> tuple[int, dict]:
@@ -43,6 +45,8 @@ def _post(url: str, body: dict, timeout: float) -> tuple[int, dict]:
             return r.status, json.loads(r.read())
     except urllib.error.HTTPError as exc:
         return exc.code, {"error": exc.read().decode(errors="replace")[:300]}
+    except (urllib.error.URLError, OSError) as exc:  # refused, or no answer within `timeout`
+        return 0, {"error": f"no answer within {timeout:g} s: {exc}"}
 
 
 # One /metrics line of edge_sidecar_model_info (the daemon's metrics.py): labels, then value.
@@ -88,9 +92,13 @@ def main(argv: list[str] | None = None) -> int:
 
     code, health = _get(f"{args.url}/healthz", args.timeout)
     result.update(model=health.get("model"), backend=health.get("backend"))
+    if code == 0:
+        return fail(f"/healthz: {health['error']}")
     if code != 200 or health.get("model") != want:
         return fail(f"/healthz answered {code} for model {health.get('model')!r}, want {want!r}")
-    code, _ = _get(f"{args.url}/readyz", args.timeout)
+    code, ready = _get(f"{args.url}/readyz", args.timeout)
+    if code == 0:
+        return fail(f"/readyz: {ready['error']}")
     if code != 200:
         return fail(f"/readyz answered {code}: the daemon did not reproduce its golden vectors")
     g = read_golden(args.artifact, manifest)  # the one reader: shapes checked
