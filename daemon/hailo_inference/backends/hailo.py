@@ -298,6 +298,10 @@ class HailoBackend:
         wait_for_async_ready (pyhailort.py), and libhailort refuses a binding once the async
         queue is full (AsyncInferRunnerImpl::run: HAILO_QUEUE_IS_FULL, 82), then shuts the model
         down. So: chunks of get_async_queue_size() frames, each after wait_for_async_ready.
+        No queue size Q can deadlock them: libhailort's checks are strict (`in_pool + n < 2Q`,
+        `size + n < ceilToPow2(2Q + 1) - 1`) but both pipeline ends are built for 2Q
+        (edge_elements.cpp 179, queue_elements.cpp 418-421, v4.18.0-v4.23.0), so n <= Q fits
+        once earlier frames finish (docs/hailo.md).
         A failed job does not raise from job.wait() (AsyncInferJobWrapper::wait checks only the
         timeout): its status arrives only through the run_async callback, so it is collected.
         """
