@@ -217,4 +217,10 @@ def _write_artifact(
         source=Source(w.kind, w.source_sha256, state_dict_sha256(model)),
         recipe=w.recipe,
         tools=tool_versions(),
+        # trained with fleet labels: which labelled-windows dataset (docs/telemetry.md)
+        extra=(
+            {"training": {"dataset_sha256": w.recipe["labelled"]["dataset_sha256"]}}
+            if "labelled" in w.recipe
+            else None
+        ),
     ).as_dict()  # fmt: skip

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import torch
+from edge_models.labelled import DatasetError
 
 from . import recipes
 from .build import BuildError, build_artifact
@@ -35,6 +36,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--steps", type=int, default=None, help="default recipe: training steps")
+    b.add_argument(
+        "--labelled",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="default recipe: also train on this labelled-windows dataset (docs/telemetry.md)",
+    )
     b.add_argument(
         "--out", type=Path, default=Path("artifacts"), help="artifacts root (default: artifacts)"
     )
@@ -88,12 +96,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"build: {given} not found", file=sys.stderr)
             return 2
     source = "onnx" if args.from_onnx else "checkpoint" if args.from_checkpoint else args.recipe
-    inputs, make = recipes.for_source(
-        source, args.from_onnx or args.from_checkpoint, args.seed, args.steps, not args.no_progress
-    )
+    try:
+        inputs, make = recipes.for_source(
+            source, args.from_onnx or args.from_checkpoint, args.seed, args.steps,
+            not args.no_progress, args.labelled,
+        )  # fmt: skip
+    except (DatasetError, ValueError) as exc:
+        print(f"build: {exc}", file=sys.stderr)
+        return 2
     try:
         res = build_artifact(inputs, make, args.out, args.export_config, args.force)
-    except (BuildError, CheckpointError, ImportError_) as exc:
+    except (BuildError, CheckpointError, ImportError_, DatasetError) as exc:
         print(f"build: FAILED: {exc}", file=sys.stderr)
         return 1
     print(res.path)

@@ -28,17 +28,32 @@ def untrained(seed: int) -> tuple[dict, Recipe]:
     return inputs, make
 
 
-def default(seed: int, steps: int | None = None, progress: bool = True) -> tuple[dict, Recipe]:
-    """Brief seeded training on the synthetic IMU generator (edge_models.train)."""
+def default(
+    seed: int, steps: int | None = None, progress: bool = True, labelled: Path | None = None
+) -> tuple[dict, Recipe]:
+    """Brief seeded training on the synthetic IMU generator (edge_models.train); with
+    `labelled` (a labelled-windows dataset folder, docs/telemetry.md) its windows join every
+    batch and its sha256 joins the inputs (so the artifact version) and the manifest."""
+    from edge_models.labelled import load_labelled
     from edge_models.train import DEFAULT_RECIPE, train_default
 
     params = dict(DEFAULT_RECIPE)
     if steps is not None:
         params["steps"] = steps
     inputs = {"name": "default", "seed": seed, **params}
+    data = None
+    if labelled is not None:
+        data = load_labelled(Path(labelled))
+        inputs["labelled"] = {"dataset_sha256": data.sha256, "windows": len(data.y),
+                              "left_out": data.left_out, "per_batch": 8}  # fmt: skip
 
     def make(cfg: ExportConfig) -> Weights:
-        model, stats = train_default(cfg, seed=seed, progress=progress, **params)
+        if data is not None and data.x.shape[1] != cfg.window:
+            raise ValueError(
+                f"{labelled}: windows of {data.x.shape[1]}, the model's are {cfg.window}"
+            )
+        extra = {} if data is None else {"labelled": data, "labelled_per_batch": 8}
+        model, stats = train_default(cfg, seed=seed, progress=progress, **params, **extra)
         return Weights(
             model, "synthetic-default", {**inputs, "final": stats}, state_dict_sha256(model)
         )
@@ -79,9 +94,17 @@ def from_checkpoint(path: Path, seed: int = 0) -> tuple[dict, Recipe]:
 
 
 def for_source(
-    source: str, path: Path | None, seed: int, steps: int | None = None, progress: bool = True
+    source: str,
+    path: Path | None,
+    seed: int,
+    steps: int | None = None,
+    progress: bool = True,
+    labelled: Path | None = None,
 ) -> tuple[dict, Recipe]:
-    """The recipe for `source` (one of SOURCES); onnx and checkpoint read the file at `path`."""
+    """The recipe for `source` (one of SOURCES); onnx and checkpoint read the file at `path`;
+    `labelled` (a labelled-windows dataset folder) only with the default recipe."""
+    if labelled is not None and source != "default":
+        raise ValueError(f"--labelled trains with the default recipe, not with {source}")
     if source in ("onnx", "checkpoint"):
         if path is None or not Path(path).is_file():
             raise FileNotFoundError(f"{path}: no such file (the {source} to build from)")
@@ -89,5 +112,5 @@ def for_source(
     if source == "untrained":
         return untrained(seed)
     if source == "default":
-        return default(seed, steps, progress=progress)
+        return default(seed, steps, progress=progress, labelled=labelled)
     raise ValueError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")

@@ -9,6 +9,15 @@ Objective (a small VAE plus an activity head, all heads training-only):
   separates the synthetic activities the motif prototypes later cluster.
 Deterministic: fixed seeds for data, init, dropout and batches; 2 threads;
 torch.use_deterministic_algorithms(True). Only the encoder is kept.
+
+Labelled windows from the fleet (edge_models.labelled, the dataset docs/telemetry.md describes):
+each batch gets `labelled_per_batch` of them beside the synthetic ones, under the same three
+terms, so their labels reach the encoder through the activity head. Why the encoder and not the
+motif prototypes: the prototypes are unsupervised k-means centres (12, not one per behaviour)
+refit from calibration latents at every build anyway, so labels have nothing to fit there; what
+a label can improve is the latent itself (rare behaviours the generator under-represents pulled
+apart), which is what a downstream classifier on the latents sees. Without labelled windows the
+run is bit-identical to before.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from torch import nn
 from tqdm import tqdm
 
 from .config import ExportConfig
+from .labelled import LabelledWindows
 from .synthetic import ACTIVITIES, generate
 from .tcn import TCNEncoder
 
@@ -55,14 +65,20 @@ def train_default(
     recon_steps: int = 20,
     threads: int = 2,
     progress: bool = True,
+    labelled: LabelledWindows | None = None,
+    labelled_per_batch: int = 8,
 ) -> tuple[TCNEncoder, dict]:
-    """Train the encoder; returns it in eval mode and the final loss figures (rounded)."""
+    """Train the encoder (with `labelled` windows mixed into every batch when given); returns it
+    in eval mode and the final loss figures (rounded)."""
     prev_threads = torch.get_num_threads()
     prev_det = torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
     try:
-        return _train(cfg, seed, steps, batch, lr, train_windows, beta, recon_steps, progress)
+        return _train(
+            cfg, seed, steps, batch, lr, train_windows, beta, recon_steps, progress,
+            labelled, labelled_per_batch,
+        )  # fmt: skip
     finally:
         torch.set_num_threads(prev_threads)
         torch.use_deterministic_algorithms(prev_det)
@@ -78,8 +94,14 @@ def _train(
     beta: float,
     recon_steps: int,
     progress: bool,
+    labelled: LabelledWindows | None = None,
+    labelled_per_batch: int = 8,
 ) -> tuple[TCNEncoder, dict]:
     x, y = generate(train_windows, seed, cfg.window, cfg.sample_rate_hz)
+    n_syn = len(x)
+    if labelled is not None:
+        x = np.concatenate([x, labelled.x.astype(np.float32)])
+        y = np.concatenate([y, labelled.y.astype(y.dtype)])
     mean = np.asarray(cfg.mean, np.float32)
     std = np.asarray(cfg.std, np.float32)
     xn = ((x - mean) / std).astype(np.float32)  # same z-score as the host tail
@@ -103,7 +125,10 @@ def _train(
     stats: dict = {}
     bar = tqdm(range(steps), desc="train default", unit="step", disable=not progress)
     for _ in bar:
-        idx = torch.randint(0, len(xn), (batch,), generator=gen)
+        idx = torch.randint(0, n_syn, (batch,), generator=gen)
+        if labelled is not None:
+            lab = torch.randint(n_syn, len(xn), (labelled_per_batch,), generator=gen)
+            idx = torch.cat([idx, lab])
         xb = x_nchw[idx]
         feats = enc.features(xb)
         mu = enc.fc_mu(feats).flatten(1)
@@ -128,5 +153,10 @@ def _train(
             ((xv - mean) / std).astype(np.float32).transpose(0, 2, 1)[:, :, None, :].copy()
         )
         pred = heads.classifier(enc(xv).flatten(1)).argmax(1).numpy()
-    stats["heldout_activity_accuracy"] = float((pred == yv).mean())
+        stats["heldout_activity_accuracy"] = float((pred == yv).mean())
+        if labelled is not None:  # on the labelled windows themselves (they were trained on)
+            xl = x_nchw[n_syn:]
+            pred_l = heads.classifier(enc(xl).flatten(1)).argmax(1).numpy()
+            stats["labelled_windows"] = len(xl)
+            stats["labelled_train_accuracy"] = float((pred_l == y[n_syn:]).mean())
     return enc, {k: round(float(v), 5) for k, v in stats.items()}
