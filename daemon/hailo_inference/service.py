@@ -13,13 +13,8 @@ import numpy as np
 from edge_artifact import Artifact, ArtifactError, HostTail, load_artifact
 from edge_artifact.names import MANIFEST
 
-from hailo_inference.backends.base import (
-    Backend,
-    BackendError,
-    BackendTimeout,
-    BackendUnavailable,
-    run_model,
-)
+from hailo_inference import pipeline
+from hailo_inference.backends.base import Backend, BackendError, BackendTimeout, BackendUnavailable
 from hailo_inference.backends.registry import open_backend
 from hailo_inference.config import ModelConfig
 from hailo_inference.golden import GoldenReport, check_golden
@@ -95,8 +90,9 @@ class Served:
     limits: InputLimits | None = None  # what a raw window may hold (validation.InputLimits)
     lease: Lease = field(default_factory=Lease, compare=False)  # requests using it
 
-    def run(self, be: Backend, x: np.ndarray, timeout_s: float) -> np.ndarray:
-        return run_model(self.tail, be, x, timeout_s)
+    def infer(self, x: np.ndarray, timeout_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """Raw windows -> latent, motif scores on this model's backend (pipeline.infer)."""
+        return pipeline.infer(self.tail, self.backend, x, timeout_s)
 
 
 @dataclass(frozen=True)
@@ -139,12 +135,7 @@ class ModelService:
         def infer(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             # In chunks: one 256-window run would grow ONNX Runtime's arena to ~16x what serving
             # ever needs, and the arena keeps that peak for the session's lifetime.
-            outs = [
-                run_model(tail, be, x[i : i + GOLDEN_CHUNK], LOAD_TIMEOUT_S)
-                for i in range(0, x.shape[0], GOLDEN_CHUNK)
-            ]
-            lat = tail.latent(np.concatenate(outs))
-            return lat, tail.motif_scores(lat)
+            return pipeline.infer_chunked(tail, be, x, LOAD_TIMEOUT_S, GOLDEN_CHUNK)
 
         try:
             for _ in range(3):  # warm-up: first runs allocate
@@ -168,7 +159,7 @@ class ModelService:
         try:
             art = load_artifact(path, verify=True)
             tail = HostTail.from_manifest(art.manifest)
-            limits = InputLimits.from_manifest(art.manifest)
+            limits = InputLimits.from_manifest(art.manifest, tail)
         except ArtifactError as exc:
             raise LoadError(str(exc)) from exc
         except (KeyError, TypeError, ValueError) as exc:
@@ -335,7 +326,7 @@ class ModelService:
     ) -> tuple[np.ndarray, np.ndarray, Served]:
         t0 = time.perf_counter()
         try:
-            y = s.run(s.backend, x, timeout_s)
+            latent, scores = s.infer(x, timeout_s)
             self._timeouts = 0
         except BackendTimeout as exc:
             self._timeouts += 1
@@ -343,19 +334,16 @@ class ModelService:
                 raise
             s = self._fall_back(s, f"{TIMEOUTS_BEFORE_FALLBACK} consecutive timeouts: {exc}")
             t0 = time.perf_counter()
-            y = s.run(s.backend, x, timeout_s)
+            latent, scores = s.infer(x, timeout_s)
         except BackendError as exc:
             if s.fallback is None:
                 raise
             s = self._fall_back(s, str(exc))
             t0 = time.perf_counter()
-            y = s.run(s.backend, x, timeout_s)
+            latent, scores = s.infer(x, timeout_s)
         kind = s.backend.kind
         self.metrics.compute.labels(kind).observe(time.perf_counter() - t0)
         self.metrics.windows.labels(kind).inc(x.shape[0])
-        with np.errstate(all="ignore"):  # a non-finite output is reported below, not warned
-            latent = s.tail.latent(y)
-            scores = s.tail.motif_scores(latent)
         if not (np.isfinite(latent).all() and np.isfinite(scores).all()):
             self._non_finite(s, x, latent)
         return latent, scores, s

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+from edge_artifact import HostTail
 
 from hailo_inference.errors import ApiError
 
@@ -100,14 +101,16 @@ class InputLimits:
 
     channels: tuple[str, ...]
     units: tuple[str, ...]
-    mean: np.ndarray  # (C,) float32
-    std: np.ndarray  # (C,) float32
+    tail: HostTail  # the artifact's host tail: its normalization is the one checked
     lo: np.ndarray | None = None  # (C,) float64
     hi: np.ndarray | None = None
 
     @classmethod
-    def from_manifest(cls, manifest: Mapping[str, Any]) -> InputLimits:
-        inp, norm = manifest["input"], manifest["normalization"]
+    def from_manifest(
+        cls, manifest: Mapping[str, Any], tail: HostTail | None = None
+    ) -> InputLimits:
+        """`tail`: the served model's HostTail (built from `manifest` when not given)."""
+        inp = manifest["input"]
         channels = tuple(str(c) for c in inp["channels"])
         units = tuple(str(u) for u in inp.get("units", [""] * len(channels)))
         rng = inp.get("range")
@@ -117,14 +120,13 @@ class InputLimits:
             if r.shape != (len(channels), 2) or not (r[:, 0] < r[:, 1]).all():
                 raise ValueError(f"input.range must hold {len(channels)} [min, max] pairs")
             lo, hi = r[:, 0], r[:, 1]
-        mean = np.asarray(norm["mean"], dtype=np.float32)
-        std = np.asarray(norm["std"], dtype=np.float32)
-        return cls(channels, units, mean, std, lo, hi)
+        return cls(channels, units, tail or HostTail.from_manifest(manifest), lo, hi)
 
     def check(self, x: np.ndarray) -> None:
         """(N, T, C) float32 windows -> None, or ApiError out_of_range naming the first bad cell."""
         with np.errstate(all="ignore"):  # overflow is what we look for, not a warning
-            bad = ~np.isfinite((x - self.mean) / self.std)
+            normalized = self.tail.prepare(x, "NHWC")  # (N, 1, T, C): a view of (N, T, C)
+            bad = ~np.isfinite(normalized.reshape(x.shape))
             if self.lo is not None and self.hi is not None:
                 bad |= (x < self.lo) | (x > self.hi)
         if not bad.any():

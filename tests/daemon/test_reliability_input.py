@@ -62,8 +62,9 @@ def test_values_inside_the_declared_range_are_served(app_state):
 
 def test_artifact_without_input_range_still_refuses_what_overflows_after_normalization():
     manifest = {
-        "input": {"channels": CHANNELS, "units": ["u"] * 9},
+        "input": {"channels": CHANNELS, "units": ["u"] * 9, "window": 100},
         "normalization": {"mean": [0.0] * 9, "std": [0.5] * 9},
+        "motifs": {"prototypes": [[1.0] * 64]},
     }
     limits = InputLimits.from_manifest(manifest)
     x = np.zeros((2, 100, 9), np.float32)

@@ -34,7 +34,14 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from edge_artifact import ArtifactError, Manifest, hailo_pairs, load_artifact, sha256_file
+from edge_artifact import (
+    ArtifactError,
+    HostTail,
+    Manifest,
+    hailo_pairs,
+    load_artifact,
+    sha256_file,
+)
 from edge_artifact.golden import read_golden
 from edge_artifact.names import (
     ACCEL_ONNX,
@@ -198,10 +205,8 @@ def hef_inputs_sha256(manifest: dict, opts: HefOptions, alls: str, dfc_version: 
 
 def _calibration(art_dir: Path, manifest: dict, opts: HefOptions) -> tuple[np.ndarray, dict]:
     """Calibration windows in the HEF's input domain (raw units when normalization is on chip)."""
-    win = int(manifest["input"]["window"])
-    ch = len(manifest["input"]["channels"])
-    mean = np.asarray(manifest["normalization"]["mean"], np.float32)
-    std = np.asarray(manifest["normalization"]["std"], np.float32)
+    tail = HostTail.from_manifest(manifest)
+    win, ch = tail.window, tail.channels
     if opts.calibration is not None:
         path = Path(opts.calibration)
         raw = np.load(path)
@@ -210,7 +215,7 @@ def _calibration(art_dir: Path, manifest: dict, opts: HefOptions) -> tuple[np.nd
                 f"{path}: user calibration must be raw recorded windows (N, {win}, {ch}) in the "
                 f"artifact's channel order and units, got shape {raw.shape}"
             )
-        normalized = (raw.astype(np.float32) - mean) / std
+        normalized = tail.prepare(raw, "NHWC").reshape(len(raw), win, ch)
         source = {"source": f"user: {path.name}", "sha256": sha256_file(path)}
     else:
         normalized = np.load(art_dir / CALIBRATION)
@@ -234,7 +239,7 @@ def _calibration(art_dir: Path, manifest: dict, opts: HefOptions) -> tuple[np.nd
         )
     x = normalized[: opts.script.calibset_size].astype(np.float32)
     if opts.script.normalization_on_chip:  # the HEF (and so its calibration) takes raw units
-        x = x * std + mean
+        x = x * tail.std + tail.mean
     source["windows"] = len(x)
     return np.ascontiguousarray(x.reshape(len(x), 1, win, ch), np.float32), source
 
@@ -242,11 +247,8 @@ def _calibration(art_dir: Path, manifest: dict, opts: HefOptions) -> tuple[np.nd
 def _golden_input(art_dir: Path, manifest: dict, opts: HefOptions) -> tuple[np.ndarray, np.ndarray]:
     g = read_golden(art_dir, manifest)
     x = np.asarray(g.x, np.float32)  # (N, T, C) raw units
-    if not opts.script.normalization_on_chip:
-        mean = np.asarray(manifest["normalization"]["mean"], np.float32)
-        std = np.asarray(manifest["normalization"]["std"], np.float32)
-        x = (x - mean) / std
-    nhwc = np.ascontiguousarray(x.reshape(len(x), 1, x.shape[1], x.shape[2]), np.float32)
+    tail = HostTail.from_manifest(manifest)
+    nhwc = tail.prepare(x, "NHWC", normalize=not opts.script.normalization_on_chip)
     return nhwc, np.asarray(g.latent, np.float32).reshape(len(x), -1)
 
 
@@ -389,15 +391,15 @@ def _attempt(
     (work / HEF).write_bytes(hef_bytes)
 
     ctx_enum = dfc.InferenceContext  # type: ignore[attr-defined]
-    protos = np.asarray(manifest.get("motifs", {}).get("prototypes") or [], np.float32)
+    tail = HostTail.from_manifest(manifest)
     log(f"dfc: parity on {len(x_gold)} golden windows (emulator, quantized)")
     with runner.infer_context(ctx_enum.SDK_FP_OPTIMIZED) as ctx:
         fp = np.asarray(runner.infer(ctx, x_gold)).reshape(len(x_gold), -1)
     with runner.infer_context(ctx_enum.SDK_QUANTIZED) as ctx:
         q = np.asarray(runner.infer(ctx, x_gold)).reshape(len(x_gold), -1)
     t4 = time.monotonic()
-    fp_par, _, _ = hef_gate.measure(ref, fp, protos)
-    par, cos, snr = hef_gate.measure(ref, q, protos)
+    fp_par, _, _ = hef_gate.measure(ref, fp, tail)
+    par, cos, snr = hef_gate.measure(ref, q, tail)
     timings = {"translate_s": t1 - t0, "optimize_s": t2 - t1, "compile_s": t3 - t2,
                "parity_s": t4 - t3}  # fmt: skip
     failures = hef_gate.gate(par, opts.thresholds)

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from edge_artifact import Tolerance, cosine_rows, unit_rows
+from edge_artifact import HostTail, Tolerance, cosine_rows
 from edge_artifact.tolerance import snr_rows
 
 
@@ -46,9 +46,10 @@ class Parity:
 
 
 def measure(
-    ref: np.ndarray, got: np.ndarray, prototypes: np.ndarray | None = None
+    ref: np.ndarray, got: np.ndarray, tail: HostTail | None = None
 ) -> tuple[Parity, np.ndarray, np.ndarray]:
-    """(N, D) reference and emulated latents -> figures, per-window cosine, per-window SNR."""
+    """(N, D) reference and emulated latents -> figures, per-window cosine, per-window SNR;
+    with the artifact's `tail`, also the largest motif score difference (its motif_scores)."""
     ref = np.asarray(ref, np.float64).reshape(len(ref), -1)
     got = np.asarray(got, np.float64).reshape(len(got), -1)
     if ref.shape != got.shape:
@@ -57,11 +58,10 @@ def measure(
     snr = snr_rows(ref, got)
     total = float(np.sum(ref * ref)) / max(float(np.sum((ref - got) ** 2)), 1e-300)
     motif = 0.0
-    if prototypes is not None and len(prototypes):
-        p = unit_rows(np.asarray(prototypes, np.float32)).astype(np.float64)
-        s_ref = (1 + unit_rows(ref.astype(np.float32)) @ p.T) / 2
-        s_got = (1 + unit_rows(got.astype(np.float32)) @ p.T) / 2
-        motif = float(np.max(np.abs(s_ref - s_got)))
+    if tail is not None and len(tail.prototypes):
+        s_ref = tail.motif_scores(ref.astype(np.float32))
+        s_got = tail.motif_scores(got.astype(np.float32))
+        motif = float(np.max(np.abs(s_ref.astype(np.float64) - s_got)))
     par = Parity(
         windows=len(ref),
         min_cosine=float(np.min(cos)),

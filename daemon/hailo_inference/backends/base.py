@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the errors must not load numpy (supervisor)
     import numpy as np
-    from edge_artifact import HostTail
 
 
 class BackendUnavailable(Exception):
@@ -40,9 +39,3 @@ class Backend(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-def run_model(tail: HostTail, be: Backend, x: np.ndarray, timeout_s: float) -> np.ndarray:
-    """Raw windows (N, T, C) -> the backend's accelerator output, through the shared host tail."""
-    prepared = tail.prepare(x, be.layout, normalize=not be.normalization_on_chip)  # type: ignore[arg-type]
-    return be.run(prepared, timeout_s)
