@@ -25,6 +25,7 @@ from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
+from hailo_inference import waitress_adapter as internals
 from hailo_inference.config import ServerConfig
 from hailo_inference.errors import ERROR_CODES
 from hailo_inference.openapi import ROUTES
@@ -34,6 +35,11 @@ from hailo_inference.openapi import ROUTES
 HEADER_TIMEOUT_S = 5.0
 BODY_TIMEOUT_S = 10.0
 IDLE_TIMEOUT_S = 30.0  # keep-alive connection with no request in progress
+# After an answer that closes the connection while the client may still be sending (413 over the
+# hard limit, 400): the write side is shut and input read and dropped until the client's EOF, for
+# at most LINGER_S (nginx's lingering_close). Closing at once with unread input sends a TCP reset
+# that destroys the answer before a client that sends its whole body first has read it.
+LINGER_S = 5.0
 CONNECTION_LIMIT = 1000  # one EdgeInfer needs a handful; the rest is headroom against floods
 EVICT_ABOVE = 0.8  # beyond this share of the limit, idle keep-alive connections are closed
 FD_RESERVE = 128  # descriptors kept for the model, logs, telemetry, the trigger pipe
@@ -177,6 +183,7 @@ class JsonErrorTask(ErrorTask):
         self.status = f"{e.code} {e.reason}"
         self.response_headers.extend([("Content-Type", "application/json"), ("X-Request-ID", rid)])
         self.set_close_on_finish()
+        self.channel.linger = True
         self.content_length = len(body)
         self.write(body)
         guard: Guard = self.channel.guard
@@ -189,6 +196,34 @@ class GuardedChannel(HTTPChannel):
     guard: Guard  # set on the per-server subclass
     error_task_class = JsonErrorTask
     request_t0: float | None = None
+    linger = False  # drain the client's input before closing (set with the answer that closes)
+    linger_until: float | None = None  # while lingering: when to close anyway (monotonic)
+
+    def handle_close(self) -> None:
+        """Closing after an answer the client may still be sending to: shut the write side (the
+        answer and a FIN go out) and drop the input until EOF or LINGER_S, then close."""
+        if self.linger and self.linger_until is None and self.connected:
+            self.linger = False
+            with contextlib.suppress(OSError):
+                self.socket.shutdown(socket.SHUT_WR)
+                self.linger_until = time.monotonic() + LINGER_S
+                self.will_close = False
+                return
+        self.linger_until = None
+        super().handle_close()
+
+    def readable(self) -> bool:
+        return True if self.linger_until is not None else super().readable()
+
+    def writable(self) -> bool:
+        return False if self.linger_until is not None else super().writable()
+
+    def handle_read(self) -> None:
+        if self.linger_until is None:
+            super().handle_read()
+            return
+        # dispatcher.recv closes (handle_close) on EOF and on a reset; data is dropped
+        self.recv(self.adj.recv_bytes)
 
     def received(self, data: bytes) -> bool:
         if self.request is None and data:
@@ -238,11 +273,6 @@ class SheddingDispatcher(ThreadedTaskDispatcher):
         super().__init__()
         self.guard = guard
 
-    def _no_idle_thread(self) -> bool:
-        with self.lock:
-            idle = len(self.threads) - self.stop_count - self.active_count
-            return len(self.queue) >= idle
-
     def add_task(self, task: Any) -> None:
         # Waitress calls this with the channel's requests_lock held, the request at requests[0].
         req = task.requests[0] if getattr(task, "requests", None) else None
@@ -252,7 +282,7 @@ class SheddingDispatcher(ThreadedTaskDispatcher):
             and req.command == "POST"
             and req.path in INFER_PATHS
             and task.total_outbufs_len < 65536
-            and (self.guard.saturated() or self._no_idle_thread())
+            and (self.guard.saturated() or internals.no_idle_thread(self))
         ):
             self._shed(task, req)
             return
@@ -284,18 +314,23 @@ def _maintenance(server: Any, guard: Guard) -> Callable[[float], None]:
 
     def maintenance(now: float) -> None:
         mono = time.monotonic()
-        chans = list(server.active_channels.values())
+        chans = internals.channels(server)
         idle = []
         for ch in chans:
+            until = getattr(ch, "linger_until", None)
+            if until is not None:
+                if mono > until:
+                    guard.closed("linger_timeout", ch.addr[0], limit_s=LINGER_S)
+                    ch.handle_close()  # the loop's own thread, as waitress closes channels
+                continue
             t0 = getattr(ch, "request_t0", None)
-            req = ch.request
-            if t0 is not None and req is not None and not ch.will_close:
-                phase = "body" if req.headers_finished else "header"
-                limit = BODY_TIMEOUT_S if req.headers_finished else HEADER_TIMEOUT_S
+            phase = internals.reading_phase(ch)
+            if t0 is not None and phase is not None:
+                limit = BODY_TIMEOUT_S if phase == "body" else HEADER_TIMEOUT_S
                 if mono - t0 > limit:
                     ch.will_close = True
                     guard.closed(f"{phase}_timeout", ch.addr[0], limit_s=limit)
-            elif not ch.requests and req is None and not ch.total_outbufs_len:
+            elif internals.is_idle(ch):
                 if ch.last_activity < now - IDLE_TIMEOUT_S:
                     ch.will_close = True
                     guard.closed("idle_timeout", ch.addr[0])
@@ -331,6 +366,7 @@ def make_server(app: Any, cfg: ServerConfig, guard: Guard, **where: Any) -> Any:
     """waitress' server for `cfg` with everything above installed; `where`: `port=` (instead of
     `cfg.port`) or `sockets=` (serve these pre-bound listening sockets instead of binding).
     `server.limits` holds the connection limit and thread count chosen."""
+    internals.require()  # every waitress internal used here, or a RuntimeError naming them
     lim = limits(cfg.max_inflight, cfg.threads)
     dispatcher = SheddingDispatcher(guard)
     dispatcher.set_thread_count(lim.threads)

@@ -113,7 +113,7 @@ class Metrics:
         self.connections_closed = Counter(
             f"{p}_connections_closed",
             "Connections the server closed by reason: header_timeout, body_timeout, "
-            "idle_timeout, idle_evicted (near the connection limit), not_http",
+            "idle_timeout, idle_evicted (near the connection limit), not_http, linger_timeout",
             ["reason"],
             registry=r,
         )

@@ -23,6 +23,7 @@ from hailo_inference.metrics import Metrics
 from hailo_inference.sdnotify import Notifier, watchdog_interval_s
 from hailo_inference.service import LoadError, ModelService
 from hailo_inference.telemetry import Telemetry
+from hailo_inference.waitress_adapter import pending_output
 from hailo_inference.worker import (
     ChannelNotifier,
     WorkerLink,
@@ -117,7 +118,7 @@ class Daemon:
         s = self.cfg.server
         # Bounded everything (http_guard): connections below the open-file limit, request read
         # deadlines, inference beyond the free threads/slots answered 503 in the event loop.
-        guard = Guard(self.log, self.metrics, self.state.saturated)
+        guard = Guard(self.log, self.metrics, self.state.admission.saturated)
         sockets = None if self.worker is None else self.worker.listen
         try:
             self.server = make_server(self.app, s, guard, sockets=sockets)
@@ -239,10 +240,7 @@ class Daemon:
         threading.Thread(target=self._drain, args=(signum,), name="drain", daemon=True).start()
 
     def _pending_output(self) -> bool:
-        srv = self.server
-        return any(
-            getattr(ch, "total_outbufs_len", 0) for ch in list(srv._map.values()) if ch is not srv
-        )
+        return pending_output(self.server)
 
     def _drain(self, signum: int) -> None:
         t0 = time.monotonic()

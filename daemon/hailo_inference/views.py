@@ -43,17 +43,9 @@ class Views:
     def _admit(self, batch: bool) -> tuple[Served, int]:
         """Refuse what cannot be served now; the served model and the body limit otherwise."""
         cfg, m = self.cfg, self.m
-        if self.state.draining.is_set():
-            m.rejections.labels("draining").inc()
-            raise ApiError(
-                "draining",
-                "shutting down; retry on the next instance",
-                {"Retry-After": "1"},
-            )
         served = self.svc.served
-        if served is None:
-            m.rejections.labels("not_ready").inc()
-            raise ApiError("not_ready", "the model is still loading", {"Retry-After": "1"})
+        self.state.admission.check_serving(served is not None)
+        assert served is not None
         mt = request.mimetype
         if mt != "application/json" and not mt.endswith("+json"):
             m.rejections.labels("invalid_input").inc()
@@ -71,44 +63,31 @@ class Views:
             )
         return served, limit
 
+    def _windows(self, served: Served, batch: bool, limit: int) -> np.ndarray:
+        """The request body -> validated raw windows (N, T, C), or ApiError invalid_input."""
+        request.max_content_length = limit
+        raw = request.get_data(cache=False)
+        try:
+            x = windows(
+                parse_json(raw),
+                served.tail.window,
+                served.tail.channels,
+                batch,
+                self.cfg.max_batch_windows,
+                raw,
+            )
+            if served.limits is not None:
+                served.limits.check(x)
+        except ApiError:
+            self.m.rejections.labels("invalid_input").inc()
+            raise
+        return x
+
     def _run_inference(self, batch: bool) -> Response:
         cfg, m, state = self.cfg, self.m, self.state
         served, limit = self._admit(batch)
-        if not state.slots.acquire(blocking=False):
-            m.rejections.labels("overloaded").inc()
-            raise ApiError(
-                "overloaded",
-                f"{cfg.max_inflight} requests already in flight (server.max_inflight); retry",
-                {"Retry-After": "1"},
-            )
-        m.inflight.inc()
-        if not state.executing.enter(cfg.request_timeout_s):
-            m.inflight.dec()
-            state.slots.release()
-            m.rejections.labels("overloaded").inc()
-            raise ApiError(
-                "overloaded",
-                f"no turn among {state.executing.places} executing requests within "
-                f"{cfg.request_timeout_s} s (server.max_executing); retry",
-                {"Retry-After": "1"},
-            )
-        try:
-            request.max_content_length = limit
-            raw = request.get_data(cache=False)
-            try:
-                x = windows(
-                    parse_json(raw),
-                    served.tail.window,
-                    served.tail.channels,
-                    batch,
-                    cfg.max_batch_windows,
-                    raw,
-                )
-                if served.limits is not None:
-                    served.limits.check(x)
-            except ApiError:
-                m.rejections.labels("invalid_input").inc()
-                raise
+        with state.admission.enter(cfg.request_timeout_s):
+            x = self._windows(served, batch, limit)
             g.windows = int(x.shape[0])
             try:
                 latent, scores, used = self.svc.infer(x, cfg.request_timeout_s)
@@ -119,10 +98,6 @@ class Views:
                 raise ApiError("backend_error", str(exc), {"Retry-After": "5"}) from exc
             except NonFiniteOutput as exc:  # logged and counted by the service
                 raise ApiError("non_finite_output", str(exc)) from exc
-        finally:
-            state.executing.leave()
-            m.inflight.dec()
-            state.slots.release()
         g.backend = used.backend.kind
         if state.telemetry is not None:  # never blocks or raises
             state.telemetry.record(g.rid, used, time.perf_counter() - g.t0, latent, scores, x)

@@ -114,5 +114,7 @@ def loop_and_threads_answer(server: Any, timeout: float) -> bool:
     a connection to the port may reach any worker)."""
     done = threading.Event()
     probe = _Probe(done)
-    server.trigger.pull_trigger(lambda: server.task_dispatcher.add_task(probe))
+    from hailo_inference.waitress_adapter import run_in_pool  # not in the supervisor
+
+    run_in_pool(server, probe)
     return done.wait(timeout)

@@ -11,8 +11,8 @@ import time
 import orjson
 import pytest
 from daemon_helpers import make_app, window
+from hailo_inference.admission import Turns
 from hailo_inference.config import ConfigError, build_config, executing_places, usable_cores
-from hailo_inference.state import Turns
 
 
 def test_auto_is_one_turn_per_core_within_max_inflight():
@@ -122,14 +122,16 @@ def test_admitted_requests_beyond_max_executing_wait_their_turn(tiny_artifact):
     held = state.service.infer = _Held(state.service)
     out: list = []
     threads = _post_in_threads(app, 3, out)
-    _wait_until(lambda: held.inside == 1 and state.executing.waiting == 2, "1 inside, 2 waiting")
+    _wait_until(
+        lambda: held.inside == 1 and state.admission.turns.waiting == 2, "1 inside, 2 waiting"
+    )
     assert state.metrics.waiting._value.get() == 2
     held.release.set()
     for t in threads:
         t.join(10)
     assert [s for s, _ in out] == [200, 200, 200]
     assert held.most == 1  # never two inferences at once
-    assert state.executing.waiting == 0 and state.slots._value == 4
+    assert state.admission.turns.waiting == 0 and state.admission.inflight == 0
     assert state.metrics.waiting._value.get() == 0
 
 
@@ -152,4 +154,4 @@ def test_no_turn_within_request_timeout_is_503_overloaded(tiny_artifact):
     assert r.get_json()["error"] == "overloaded"
     assert "server.max_executing" in r.get_json()["detail"]
     assert out[0][0] == 200
-    assert state.slots._value == 4  # the refused request gave its slot back
+    assert state.admission.inflight == 0  # the refused request gave its slot back

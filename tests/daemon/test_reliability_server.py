@@ -7,6 +7,7 @@ waits for them in bounded loops."""
 from __future__ import annotations
 
 import contextlib
+import http.client
 import socket
 import threading
 import time
@@ -39,7 +40,7 @@ class Server:
 
                 return emit
 
-        self.guard = Guard(Recorder(), self.state.metrics, self.state.saturated)
+        self.guard = Guard(Recorder(), self.state.metrics, self.state.admission.saturated)
         self.srv = make_server(self.app, self.state.cfg.server, self.guard, port=0)
         self.port = self.srv.effective_port
         self.url = f"http://127.0.0.1:{self.port}"
@@ -272,3 +273,26 @@ def test_what_is_not_http_is_answered_and_closed_at_once(server, data):
     assert head.split(b" ")[1] == b"400" and b"Connection: close" in head
     assert orjson.loads(body)["error"] == "malformed_http"
     assert [kw["reason"] for ev, kw in srv.events if ev == "connection_closed"] == ["not_http"]
+
+
+def test_a_body_over_the_hard_limit_reaches_a_real_client_as_the_json_413(server):
+    """9 MiB POST (hard limit: max_body_bytes x max_batch_windows x 2 = 8 MiB): the server answers
+    413 after the headers and closes while the client still sends. Closing a socket with unread
+    input sends a TCP reset, which used to destroy the 413 before the client read it; the channel
+    now shuts down its write side and drains (lingers) before closing. The client is the
+    standard library's: it sends the whole body before it reads (requests/urllib3 and curl read
+    the early answer when a send fails, so they hid the reset)."""
+    srv = server()
+    body = b'{"x": [' + b"0.0, " * (9 * 1024 * 1024 // 5) + b"0.0]}"
+    assert len(body) > 9 * 1024 * 1024
+    for _ in range(3):  # each on a new connection
+        c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+        try:
+            c.request("POST", "/infer/batch", body=body, headers=JSON)
+            r = c.getresponse()
+            status, answer = r.status, orjson.loads(r.read())
+        finally:
+            c.close()
+        assert status == 413
+        assert answer["error"] == "payload_too_large"
+        assert set(answer) == {"error", "detail", "request_id"}
