@@ -364,7 +364,7 @@ def test_raspios_fake_upgrade_with_reboot_allowed_passes_in_one_run_verified_aga
     assert unit.rc == 0, unit.out
     reboot = [
         "-e", f"_hailort_sysfs_module={FAKE_SYSFS}", "-e", f"_hailort_boot_id_file={FAKE_BOOT_ID}",
-        "-e", f"_hailort_boot_time_command={PID1_START}",
+        "-e", json.dumps({"_hailort_boot_time_command": PID1_START}),
         "-e", "hailort_reboot_allowed=true", "-e", "hailort_reboot_timeout=300",
     ]  # fmt: skip
     try:
