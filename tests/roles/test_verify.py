@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -94,11 +97,22 @@ def test_report_says_plainly_when_no_accelerator_was_present() -> None:
     assert "NOT used" in r["statement"] and "no HEF" in r["statement"]
 
 
-def _report(p95: float = 12.0, rate: float = 20.0, ok_rate: float = 1.0, **golden) -> dict:
+def _report(
+    p95: float = 12.0,
+    rate: float = 20.0,
+    ok_rate: float = 1.0,
+    served: str | None = "",
+    stack: dict | None = None,
+    **golden,
+) -> dict:
+    """A host report; the load is served on the golden check's backend unless `served` says."""
     g = {"ok": True, "backend": "onnx", "accelerator_present": False, **golden}
-    r = host.merge_report("h", {"golden": g, "load": {}})
-    r["load"] = {"p95_ms": p95, "offered_rate_per_s": rate, "success_rate": ok_rate}
-    return r
+    load = {"p95_ms": p95, "offered_rate_per_s": rate, "success_rate": ok_rate}
+    load["served_backend"] = g["backend"] if served == "" else served
+    return host.merge_report("h", {"golden": g, "load": load, "stack": stack or {}})
+
+
+LOADED_DRIVER = {"driver_version": "4.20.0", "driver_installed_version": "4.20.0"}
 
 
 @pytest.mark.parametrize(
@@ -123,8 +137,147 @@ def test_slo_judgement(kw: dict, failed: set) -> None:
 def test_host_declared_with_accelerator_fails_when_it_ran_on_the_cpu() -> None:
     row = summary.judge(_report(), SLO, expect_accelerator=True)
     assert row["verdict"] == "FAIL" and not row["checks"]["accelerator"]["ok"]
-    used = _report(accelerator_present=True, accelerator_used=True)
+    used = _report(
+        accelerator_present=True, accelerator_used=True, backend="hailo", stack=LOADED_DRIVER
+    )
     assert summary.judge(used, SLO, expect_accelerator=True)["verdict"] == "PASS"
+
+
+def test_load_served_on_onnx_is_not_certified_as_hailo_verified_against_fake() -> None:
+    """Golden on the Hailo device, then the daemon fell back to onnx: the load's latency is the
+    CPU's. It was PASS with "load ran on the Hailo device" (issue 27 item 6)."""
+    r = _report(
+        accelerator_present=True,
+        accelerator_used=True,
+        backend="hailo",
+        served="onnx",
+        stack=LOADED_DRIVER,
+    )
+    assert "load ran on the Hailo device" not in r["statement"]
+    assert "served on onnx (CPU fallback)" in r["statement"]
+    for declared in (True, False):  # an undeclared accelerator is judged on what golden used
+        row = summary.judge(r, SLO, expect_accelerator=declared)
+        assert row["verdict"] == "FAIL", row
+        served = row["checks"]["served"]
+        assert not served["ok"] and "CPU fallback" in served["detail"], served
+    assert "hailo golden, load on onnx" in summary.judge(r, SLO, True)["accelerator"]
+
+
+@pytest.mark.parametrize(
+    ("samples", "served", "ok"),
+    [
+        (["hailo"] * 8, "hailo", True),
+        (["hailo"] * 7 + ["onnx"], "mixed: hailo, onnx", False),  # one worker fell back
+        (["hailo"] * 7 + [None], "mixed: hailo, no answer", False),
+        ([None] * 8, None, False),
+    ],
+)
+def test_every_healthz_sample_must_name_the_judged_backend(samples, served, ok) -> None:
+    assert host.served_backend(samples) == served
+    r = _report(accelerator_present=True, accelerator_used=True, backend="hailo", served=served)
+    assert summary.judge(r, SLO, expect_accelerator=False)["checks"]["served"]["ok"] is ok
+
+
+def _fake_tools(monkeypatch: pytest.MonkeyPatch, modinfo: str | None) -> None:
+    """hailortcli and modinfo as the host would answer; modinfo reads the .ko on disk."""
+
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        if argv[0] == "modinfo":
+            return (0, modinfo, "") if modinfo else (1, "", "modinfo: hailo_pci not found")
+        if argv[1:] == ["--version"]:
+            return 0, "HailoRT-CLI version 4.20.0", ""
+        return 0, IDENTIFY, ""
+
+    monkeypatch.setattr(host, "_run", run)
+
+
+def _sysfs(root: Path, version: str | None) -> Path:
+    """A fake /sys: module/hailo_pci/version exists only while the module is loaded."""
+    if version is not None:
+        (root / "module" / "hailo_pci").mkdir(parents=True)
+        (root / "module" / "hailo_pci" / "version").write_text(version + "\n")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("loaded", "installed", "finding"),
+    [
+        ("4.20.0", "4.20.0", None),
+        ("4.19.0", "4.20.0", "4.19.0 is loaded but 4.20.0 is installed on disk: reboot"),
+        (None, "4.20.0", "hailo_pci not loaded"),
+        (None, None, "hailo_pci not loaded"),
+    ],
+)
+def test_driver_version_is_the_loaded_module_not_the_file_on_disk_verified_against_fake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, loaded, installed, finding
+) -> None:
+    _fake_tools(monkeypatch, installed)
+    got = host.stack(sys_root=_sysfs(tmp_path, loaded))
+    assert got["driver_version"] == loaded  # never modinfo's answer
+    assert got["driver_installed_version"] == installed
+    if finding is None:
+        assert got["driver_finding"] is None
+    else:
+        assert finding in got["driver_finding"], got["driver_finding"]
+    r = _report(
+        accelerator_present=True, accelerator_used=True, backend="hailo", served="hailo", stack=got
+    )
+    row = summary.judge(r, SLO, expect_accelerator=True)
+    assert row["checks"]["driver"]["ok"] is (finding is None), row["checks"]["driver"]
+    assert row["verdict"] == ("PASS" if finding is None else "FAIL")
+
+
+def _gone(pid: int) -> bool:
+    """The process is dead: no /proc entry, or a zombie waiting for its (new) parent."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.timeout(60)
+def test_golden_step_is_killed_at_its_timeout_with_a_clear_message(tmp_path: Path) -> None:
+    """A golden step that never ends (a hung device load) is killed with its process group,
+    a helper it forked included, and the report says so instead of hanging the play."""
+    pidfile = tmp_path / "grandchild.pid"
+    hang = (
+        "import subprocess, sys, time\n"
+        "g = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)'],"
+        " stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        f"open({str(pidfile)!r}, 'w').write(str(g.pid))\n"
+        "print('loading the HEF', file=sys.stderr, flush=True)\n"
+        "time.sleep(3600)\n"
+    )
+    out = tmp_path / "golden.json"
+    got = host.golden_step(tmp_path, out, 2.0, argv=[sys.executable, "-c", hang])
+    assert got["ok"] is False and got["timed_out"] is True
+    assert "did not finish within its timeout of 2 s" in got["error"]
+    assert "was killed" in got["error"] and "loading the HEF" in got["error"]
+    grandchild = int(pidfile.read_text())
+    for _ in range(100):  # SIGKILL was sent; wait (bounded) for the kernel to finish it
+        if _gone(grandchild):
+            break
+        time.sleep(0.05)
+    survived = not _gone(grandchild)
+    if survived:  # leave nothing running when the code under test is broken
+        os.kill(grandchild, signal.SIGKILL)
+    assert not survived, "the golden step's helper survived its timeout"
+    r = host.merge_report("pi1", {"golden": got})
+    assert r["statement"].startswith("golden step killed at its timeout")
+    row = summary.judge(r, SLO, expect_accelerator=True)
+    assert not row["checks"]["golden"]["ok"] and "timeout" in row["checks"]["golden"]["detail"]
+
+
+def test_golden_step_reports_a_crash_and_passes_a_result_through(tmp_path: Path) -> None:
+    out = tmp_path / "golden.json"
+    crash = [sys.executable, "-c", "import sys; sys.exit('ImportError: hailo_platform')"]
+    got = host.golden_step(tmp_path, out, 30.0, argv=crash)
+    assert (
+        got["ok"] is False and "exited with 1" in got["error"] and "hailo_platform" in got["error"]
+    )
+    write = [sys.executable, "-c", f"open({str(out)!r}, 'w').write('{{\"ok\": true}}')"]
+    assert host.golden_step(tmp_path, out, 30.0, argv=write) == {"ok": True}
 
 
 def test_summary_files_table_and_exit_code(tmp_path: Path, capsys) -> None:

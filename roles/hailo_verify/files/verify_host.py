@@ -4,14 +4,16 @@
 Run with the current release's venv python (the daemon's own packages: hailo_inference,
 edge_artifact, numpy). Three steps, each writing one JSON part; `report` merges them:
 - `stack`: HailoRT library, driver, firmware and architecture as the host reports them
-  (`hailortcli --version`, `modinfo -F version hailo_pci`, `hailortcli fw-control identify`);
+  (`hailortcli --version`, the LOADED driver from /sys/module/hailo_pci/version and the
+  installed one from `modinfo -F version hailo_pci`, `hailortcli fw-control identify`);
 - `golden`: loads the artifact exactly as the daemon does (hailo_inference ModelService.build:
   the backend plugin from backends/registry.py, warm-up, golden.npz within the manifest's
   tolerance for that backend), on `hailo` when a device and a HEF are there, else `onnx`, and
-  says plainly when no accelerator is present;
+  says plainly when no accelerator is present; run in its own process group and killed at
+  `--timeout` (a hung device load must not hang the play with the daemon stopped);
 - `load`: an open-loop load of golden windows at a fixed rate through the daemon's real HTTP
   path (POST /infer), then p50/p95/p99, success rate, achieved rate and the device temperature
-  the daemon exports in /metrics.
+  the daemon exports in /metrics, and the backend that served it (sampled from /healthz);
 Nothing is judged here: the controller judges the SLO (verify_summary.py).
 """
 
@@ -20,8 +22,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -33,6 +37,13 @@ from pathlib import Path
 from typing import Any
 
 NO_ACCELERATOR = "no accelerator present"
+NOT_LOADED = "hailo_pci not loaded"
+# Linux Documentation/ABI/stable/sysfs-module: /sys/module/<MODULENAME> exists while a dynamic
+# module is loaded, and its `version` file holds MODULE_VERSION; hailo_pci declares
+# MODULE_VERSION(HAILO_DRV_VER) (hailo-ai/hailort-drivers linux/pcie/src/pcie.c). modinfo reads
+# the .ko on disk instead, which is what the NEXT boot loads.
+HAILO_PCI_VERSION = ("module", "hailo_pci", "version")
+HEALTHZ_SAMPLES = 8  # several workers answer /healthz in turn: sample more than one
 _TEMP = re.compile(
     r'^edge_sidecar_device_temperature_celsius\{[^}]*sensor="([^"]+)"[^}]*\}\s+(\S+)'
 )
@@ -63,6 +74,30 @@ def parse_version(text: str) -> str | None:
     """The first x.y.z in a tool's version output (`hailortcli --version`, `modinfo -F`)."""
     m = re.search(r"(\d+\.\d+\.\d+)", text)
     return m.group(1) if m else None
+
+
+def loaded_driver_version(sys_root: Path = Path("/sys")) -> str | None:
+    """The hailo_pci version the running kernel has loaded; None when it is not loaded."""
+    try:
+        return parse_version(sys_root.joinpath(*HAILO_PCI_VERSION).read_text())
+    except OSError:
+        return None
+
+
+def driver_finding(loaded: str | None, installed: str | None) -> str | None:
+    """What is wrong with the driver, if anything: not loaded, or loaded != installed."""
+    if loaded is None:
+        return (
+            f"{NOT_LOADED}: no /sys/module/hailo_pci/version (installed on disk: "
+            f"{installed or 'none found by modinfo'}); load it (`sudo modprobe hailo_pci`) or "
+            "reboot, then read `dmesg | grep -i hailo`"
+        )
+    if installed is not None and installed != loaded:
+        return (
+            f"hailo_pci {loaded} is loaded but {installed} is installed on disk: reboot (or "
+            "reload hailo_pci) so the kernel runs the driver HailoRT was installed with"
+        )
+    return None
 
 
 def parse_temperatures(metrics_text: str) -> dict[str, float]:
@@ -102,12 +137,34 @@ def load_summary(
     }
 
 
+def served_backend(samples: list[str | None]) -> str | None:
+    """The backend /healthz named for the load: one name when every sample agrees, None when
+    none answered, `mixed: a, b` when workers disagree (a load judged on one backend only)."""
+    names = sorted({str(b) for b in samples if b is not None})
+    if not names:
+        return None
+    if len(names) == 1 and None not in samples:
+        return names[0]
+    return "mixed: " + ", ".join(names + (["no answer"] if None in samples else []))
+
+
 def merge_report(host: str, parts: dict[str, dict]) -> dict:
-    """One host's report from its parts; states plainly when no accelerator was present."""
+    """One host's report from its parts; states plainly when no accelerator was present and
+    which backend served the load (golden on hailo proves nothing about a load served on onnx)."""
     golden = parts.get("golden", {})
+    served = parts.get("load", {}).get("served_backend")
     accel, used = bool(golden.get("accelerator_present")), bool(golden.get("accelerator_used"))
-    if accel and used:
+    if golden.get("timed_out"):
+        statement = f"golden step killed at its timeout: {golden.get('error', '?')}"
+    elif accel and used and served == "hailo":
         statement = "accelerator present: golden vectors and load ran on the Hailo device"
+    elif accel and used:
+        fallback = " (CPU fallback)" if served == "onnx" else ""
+        statement = (
+            "accelerator present: golden vectors ran on the Hailo device but the load was served "
+            f"on {served or 'an unknown backend (/healthz did not say)'}{fallback}: its latency "
+            "is not the accelerator's"
+        )
     elif accel:
         statement = (
             "accelerator present but NOT used (the onnx backend ran instead): "
@@ -143,13 +200,17 @@ def _run(argv: list[str]) -> tuple[int, str, str]:
     return p.returncode, p.stdout.strip(), p.stderr.strip()
 
 
-def stack() -> dict[str, Any]:
+def stack(sys_root: Path = Path("/sys")) -> dict[str, Any]:
     rc_lib, lib, _ = _run(["hailortcli", "--version"])
     rc_drv, drv, _ = _run(["modinfo", "-F", "version", "hailo_pci"])
     rc_id, ident, ident_err = _run(["hailortcli", "fw-control", "identify"])
+    loaded = loaded_driver_version(sys_root)
+    installed = parse_version(drv) if rc_drv == 0 else None
     out: dict[str, Any] = {
         "library_version": parse_version(lib) if rc_lib == 0 else None,
-        "driver_version": parse_version(drv) if rc_drv == 0 else None,
+        "driver_version": loaded,  # what runs now, not the file on disk
+        "driver_installed_version": installed,
+        "driver_finding": driver_finding(loaded, installed),
         **(parse_identify(ident) if rc_id == 0 else parse_identify("")),
         "device_node": Path("/dev/hailo0").exists(),
     }
@@ -259,13 +320,69 @@ def load(url: str, artifact: Path, rate: float, duration_s: float, timeout_s: fl
         out["temperatures_c"] = parse_temperatures(raw.decode()) if code == 200 else {}
     except (OSError, urllib.error.URLError):
         out["temperatures_c"] = {}
-    try:
-        code, raw = _http(f"{url}/healthz", None, timeout_s)
-        h = json.loads(raw) if code == 200 else {}
-        out.update(served_backend=h.get("backend"), served_model=h.get("model"))
-    except (OSError, ValueError, urllib.error.URLError):
-        pass
+    backends: list[str | None] = []
+    models: set[str] = set()
+    for _ in range(HEALTHZ_SAMPLES):
+        try:
+            code, raw = _http(f"{url}/healthz", None, timeout_s)
+            h = json.loads(raw) if code == 200 else {}
+        except (OSError, ValueError, urllib.error.URLError):
+            h = {}
+        backends.append(h.get("backend"))
+        if h.get("model"):
+            models.add(str(h["model"]))
+    out.update(
+        served_backend=served_backend(backends),
+        served_backends=backends,
+        served_model=", ".join(sorted(models)) or None,
+    )
     return out
+
+
+def bounded(argv: list[str], timeout_s: float) -> tuple[int | None, str]:
+    """Run argv in a session of its own; at timeout_s kill its whole process group (HailoRT
+    threads, any helper it forked). (exit code, or None when killed; the tail of its stderr)."""
+    p = subprocess.Popen(argv, start_new_session=True, stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = p.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        _, err = p.communicate()
+        return None, (err or "")[-2000:]
+    return p.returncode, (err or "")[-2000:]
+
+
+def golden_step(
+    artifact: Path, out: Path, timeout_s: float, argv: list[str] | None = None
+) -> dict[str, Any]:
+    """`golden` in a child process killed at timeout_s; its result, or why there is none."""
+    argv = argv or [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "golden-run",
+        "--artifact",
+        str(artifact),
+        "--out",
+        str(out),
+    ]
+    out.unlink(missing_ok=True)
+    rc, err = bounded(argv, timeout_s)
+    if rc is None:
+        return {
+            "ok": False,
+            "timed_out": True,
+            "backend": "?",
+            "error": (
+                f"the golden step did not finish within its timeout of {timeout_s:g} s "
+                "(hailo_verify_golden_timeout_s) and was killed: loading the artifact or running "
+                "golden.npz hung; on a Hailo host send `dmesg | grep -i hailo` and "
+                "`journalctl -u hailort`. stderr: " + (err.strip()[-500:] or "(empty)")
+            ),
+        }
+    if rc != 0 or not out.is_file():
+        why = err.strip()[-500:] or "(no stderr)"
+        return {"ok": False, "backend": "?", "error": f"golden step exited with {rc}: {why}"}
+    return json.loads(out.read_text())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -275,6 +392,10 @@ def main(argv: list[str] | None = None) -> int:
     g = sub.add_parser("golden")
     g.add_argument("--artifact", type=Path, required=True)
     g.add_argument("--out", type=Path, required=True)
+    g.add_argument("--timeout", type=float, default=600.0, help="kill the step after, seconds")
+    gr = sub.add_parser("golden-run", help="the golden step itself, unbounded (used by golden)")
+    gr.add_argument("--artifact", type=Path, required=True)
+    gr.add_argument("--out", type=Path, required=True)
     ld = sub.add_parser("load")
     ld.add_argument("--url", required=True, help="daemon base URL, e.g. http://127.0.0.1:9000")
     ld.add_argument("--artifact", type=Path, required=True)
@@ -290,6 +411,8 @@ def main(argv: list[str] | None = None) -> int:
     if a.step == "stack":
         result = stack()
     elif a.step == "golden":
+        result = golden_step(a.artifact, a.out, a.timeout)
+    elif a.step == "golden-run":
         result = golden(a.artifact)
     elif a.step == "load":
         result = load(a.url, a.artifact, a.rate, a.duration, a.timeout)

@@ -2,8 +2,10 @@
 """Judge the fetched per-host verify reports on the CONTROLLER (stdlib only; docs/verify.md).
 
 Reads <dir>/<host>.json for every host given, judges each against the SLO (p95 < p95_ms,
-offered rate >= min_rate_per_s, success rate >= min_success_rate), the golden check and the
-accelerator (a host declared with one must have served on it), then writes <dir>/summary.json
+offered rate >= min_rate_per_s, success rate >= min_success_rate), the golden check, the
+backend that served the load (the one the golden check certified; hailo on a host declared
+with an accelerator, so CPU latency is never certified as the accelerator's), the accelerator
+and, on such a host, the loaded hailo_pci driver, then writes <dir>/summary.json
 and <dir>/summary.md and prints the table. Exit 0 when every host passes, 1 otherwise.
 """
 
@@ -14,6 +16,21 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+
+
+def judge_served(served: str | None, expected: str | None) -> tuple[bool, str]:
+    """Whether the load ran on the backend its figures are reported for."""
+    if served is not None and served == expected:
+        return True, f"load served on {served}"
+    if served is None:
+        return False, "the daemon's /healthz did not say which backend served the load"
+    if served == "onnx" and expected == "hailo":
+        return False, (
+            "load served on onnx, the CPU fallback, not on hailo: its p50/p95/p99 are CPU "
+            "latency, not the accelerator's (see /healthz `fallback` and "
+            "`journalctl -u hailo-inference` for why the daemon fell back)"
+        )
+    return False, f"load served on {served}, golden checked on {expected or '?'}"
 
 
 def judge(report: dict[str, Any], slo: dict[str, float], expect_accelerator: bool) -> dict:
@@ -43,13 +60,27 @@ def judge(report: dict[str, Any], slo: dict[str, float], expect_accelerator: boo
         ),
     }
     used = bool(report.get("accelerator_used"))
+    served = load.get("served_backend")
+    expected = "hailo" if expect_accelerator else golden.get("backend")
+    checks["served"] = judge_served(served, expected)
     if expect_accelerator:
         checks["accelerator"] = (used, "served on Hailo" if used else report.get("statement", "?"))
+        stack = report.get("stack") or {}
+        finding = stack.get("driver_finding")
+        loaded = stack.get("driver_version")
+        checks["driver"] = (
+            finding is None and loaded is not None,
+            finding or (f"hailo_pci {loaded} loaded" if loaded else "hailo_pci not loaded"),
+        )
     ok = all(c[0] for c in checks.values())
     return {
         "host": report.get("host"),
         "verdict": "PASS" if ok else "FAIL",
-        "accelerator": "hailo" if used else "none (onnx)",
+        "accelerator": (
+            ("hailo" if served == "hailo" else f"hailo golden, load on {served or '?'}")
+            if used
+            else "none (onnx)"
+        ),
         "checks": {k: {"ok": v[0], "detail": v[1]} for k, v in checks.items()},
         "p50_ms": load.get("p50_ms"),
         "p95_ms": p95,
@@ -62,7 +93,14 @@ def judge(report: dict[str, Any], slo: dict[str, float], expect_accelerator: boo
     }
 
 
-_STACK = ("library_version", "driver_version", "firmware_version", "architecture")
+_STACK = (
+    "library_version",
+    "driver_version",  # loaded (/sys/module/hailo_pci/version)
+    "firmware_version",
+    "architecture",
+    "driver_installed_version",  # on disk (modinfo)
+    "driver_finding",
+)
 
 
 def _fmt(v: float | None) -> str:
