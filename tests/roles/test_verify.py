@@ -164,18 +164,27 @@ def test_load_served_on_onnx_is_not_certified_as_hailo_verified_against_fake() -
 
 
 @pytest.mark.parametrize(
-    ("samples", "served", "ok"),
+    ("workers", "served", "ok"),
     [
-        (["hailo"] * 8, "hailo", True),
-        (["hailo"] * 7 + ["onnx"], "mixed: hailo, onnx", False),  # one worker fell back
-        (["hailo"] * 7 + [None], "mixed: hailo, no answer", False),
-        ([None] * 8, None, False),
+        (["hailo", "hailo", "hailo"], "hailo", True),
+        (["hailo", "onnx"], "mixed: hailo, onnx", False),  # one worker fell back to the CPU
     ],
 )
-def test_every_healthz_sample_must_name_the_judged_backend(samples, served, ok) -> None:
-    assert host.served_backend(samples) == served
+def test_every_worker_must_serve_on_the_judged_backend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers, served, ok
+) -> None:
+    """/healthz answers for one worker; /metrics (the daemon's own Metrics, multiprocess mode,
+    one process per worker) names every worker's backend. Verified against a fake, not on
+    hardware."""
+    from test_health_gate_workers import MODEL, scrape
+
+    backends = host.metrics_backends(scrape(tmp_path, monkeypatch, workers), MODEL)
+    assert host.served_backend(backends) == served
     r = _report(accelerator_present=True, accelerator_used=True, backend="hailo", served=served)
     assert summary.judge(r, SLO, expect_accelerator=False)["checks"]["served"]["ok"] is ok
+    assert host.served_backend([]) is None  # /metrics unreadable: not judged as served
+    none = _report(accelerator_present=True, accelerator_used=True, backend="hailo", served=None)
+    assert not summary.judge(none, SLO, expect_accelerator=False)["checks"]["served"]["ok"]
 
 
 def _fake_tools(monkeypatch: pytest.MonkeyPatch, modinfo: str | None) -> None:

@@ -13,7 +13,7 @@ edge_artifact, numpy). Three steps, each writing one JSON part; `report` merges 
   `--timeout` (a hung device load must not hang the play with the daemon stopped);
 - `load`: an open-loop load of golden windows at a fixed rate through the daemon's real HTTP
   path (POST /infer), then p50/p95/p99, success rate, achieved rate and the device temperature
-  the daemon exports in /metrics, and the backend that served it (sampled from /healthz);
+  the daemon exports in /metrics, and the backend every worker served it on (/metrics);
 Nothing is judged here: the controller judges the SLO (verify_summary.py).
 """
 
@@ -43,7 +43,10 @@ NOT_LOADED = "hailo_pci not loaded"
 # MODULE_VERSION(HAILO_DRV_VER) (hailo-ai/hailort-drivers linux/pcie/src/pcie.c). modinfo reads
 # the .ko on disk instead, which is what the NEXT boot loads.
 HAILO_PCI_VERSION = ("module", "hailo_pci", "version")
-HEALTHZ_SAMPLES = 8  # several workers answer /healthz in turn: sample more than one
+# /healthz answers for the one worker a connection reaches; edge_sidecar_model_info in /metrics
+# is livemax over every live worker (daemon metrics.py set_model; health_gate.py reads it too).
+_MODEL_INFO = re.compile(r"^edge_sidecar_model_info\{([^}]*)\}\s+(\S+)", re.MULTILINE)
+_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 _TEMP = re.compile(
     r'^edge_sidecar_device_temperature_celsius\{[^}]*sensor="([^"]+)"[^}]*\}\s+(\S+)'
 )
@@ -137,15 +140,22 @@ def load_summary(
     }
 
 
-def served_backend(samples: list[str | None]) -> str | None:
-    """The backend /healthz named for the load: one name when every sample agrees, None when
-    none answered, `mixed: a, b` when workers disagree (a load judged on one backend only)."""
-    names = sorted({str(b) for b in samples if b is not None})
-    if not names:
+def metrics_backends(metrics_text: str, model: str) -> list[str]:
+    """Every backend some live worker serves `model` (name@version) on, from one /metrics."""
+    out = set()
+    for labels, value in _MODEL_INFO.findall(metrics_text):
+        lab = dict(_LABEL.findall(labels))
+        if float(value) >= 1 and f"{lab.get('name')}@{lab.get('version')}" == model:
+            out.add(lab.get("backend", "?"))
+    return sorted(out)
+
+
+def served_backend(backends: list[str]) -> str | None:
+    """The backend that served the load: its name when every worker used the same one, None
+    when none is known, `mixed: a, b` when workers differ (a load judged on one backend only)."""
+    if not backends:
         return None
-    if len(names) == 1 and None not in samples:
-        return names[0]
-    return "mixed: " + ", ".join(names + (["no answer"] if None in samples else []))
+    return backends[0] if len(set(backends)) == 1 else "mixed: " + ", ".join(sorted(backends))
 
 
 def merge_report(host: str, parts: dict[str, dict]) -> dict:
@@ -315,26 +325,25 @@ def load(url: str, artifact: Path, rate: float, duration_s: float, timeout_s: fl
     lag = max(t - (start + i / rate) for i, t in enumerate(sorted(sends)))
     out = {"url": url, "rate_per_s": rate, "duration_s": duration_s}
     out.update(load_summary(lat, errors, n, span, wall), max_send_lag_ms=round(lag * 1000, 1))
+    metrics = ""
     try:
         code, raw = _http(f"{url}/metrics", None, timeout_s)
-        out["temperatures_c"] = parse_temperatures(raw.decode()) if code == 200 else {}
+        metrics = raw.decode(errors="replace") if code == 200 else ""
     except (OSError, urllib.error.URLError):
-        out["temperatures_c"] = {}
-    backends: list[str | None] = []
-    models: set[str] = set()
-    for _ in range(HEALTHZ_SAMPLES):
-        try:
-            code, raw = _http(f"{url}/healthz", None, timeout_s)
-            h = json.loads(raw) if code == 200 else {}
-        except (OSError, ValueError, urllib.error.URLError):
-            h = {}
-        backends.append(h.get("backend"))
-        if h.get("model"):
-            models.add(str(h["model"]))
+        pass
+    out["temperatures_c"] = parse_temperatures(metrics)
+    try:
+        code, raw = _http(f"{url}/healthz", None, timeout_s)
+        h = json.loads(raw) if code == 200 else {}
+    except (OSError, ValueError, urllib.error.URLError):
+        h = {}
+    model = h.get("model")
+    backends = metrics_backends(metrics, str(model)) if model else []
     out.update(
-        served_backend=served_backend(backends),
+        served_backend=served_backend(backends),  # every worker, after the load
         served_backends=backends,
-        served_model=", ".join(sorted(models)) or None,
+        served_model=model,
+        healthz_backend=h.get("backend"),  # the one worker this connection reached
     )
     return out
 
@@ -342,7 +351,14 @@ def load(url: str, artifact: Path, rate: float, duration_s: float, timeout_s: fl
 def bounded(argv: list[str], timeout_s: float) -> tuple[int | None, str]:
     """Run argv in a session of its own; at timeout_s kill its whole process group (HailoRT
     threads, any helper it forked). (exit code, or None when killed; the tail of its stderr)."""
-    p = subprocess.Popen(argv, start_new_session=True, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(  # its result is the --out file; stdout is not read (nor a pipe)
+        argv,
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _, err = p.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
