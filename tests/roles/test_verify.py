@@ -272,10 +272,11 @@ def test_golden_step_is_killed_at_its_timeout_with_a_clear_message(tmp_path: Pat
     if survived:  # leave nothing running when the code under test is broken
         os.kill(grandchild, signal.SIGKILL)
     assert not survived, "the golden step's helper survived its timeout"
-    r = host.merge_report("pi1", {"golden": got})
+    r = host.merge_report("pi1", {"golden": got, "load": {"served_backend": "hailo"}})
     assert r["statement"].startswith("golden step killed at its timeout")
-    row = summary.judge(r, SLO, expect_accelerator=True)
+    row = summary.judge(r, SLO, expect_accelerator=False)
     assert not row["checks"]["golden"]["ok"] and "timeout" in row["checks"]["golden"]["detail"]
+    assert "golden did not finish" in row["checks"]["served"]["detail"], row["checks"]
 
 
 def test_golden_step_reports_a_crash_and_passes_a_result_through(tmp_path: Path) -> None:

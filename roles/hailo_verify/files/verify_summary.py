@@ -23,7 +23,9 @@ def judge_served(served: str | None, expected: str | None) -> tuple[bool, str]:
     if served is not None and served == expected:
         return True, f"load served on {served}"
     if served is None:
-        return False, "the daemon's /healthz did not say which backend served the load"
+        return False, "/metrics named no backend serving the model after the load"
+    if expected in (None, "?"):
+        return False, f"load served on {served}; no backend was certified (golden did not finish)"
     if served == "onnx" and expected == "hailo":
         return False, (
             "load served on onnx, the CPU fallback, not on hailo: its p50/p95/p99 are CPU "
