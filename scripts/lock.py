@@ -124,14 +124,15 @@ def project_files() -> list[Path]:
     return [ROOT / p / "pyproject.toml" for p in _PKGS]
 
 
-def inputs_digest(env: Env) -> str:
+def inputs_digest(env: Env, lock_dir: Path | None = None) -> str:
+    """sha256 of what env's lock is made from; its constraint lock is read from lock_dir."""
     h = hashlib.sha256(f"format={FORMAT}\n{dataclasses.astuple(env)!r}\n".encode())
     files = [ROOT / f for f in env.inputs] + project_files()
     for f in files:
         h.update(f"{f.relative_to(ROOT)}\n".encode())
         h.update(f.read_bytes() if f.exists() else b"<missing>")
     if env.constrain:  # the versions it is constrained to (not the header's wording)
-        c = ENVS[env.constrain].lock
+        c = (lock_dir or LOCKS) / ENVS[env.constrain].lock.name
         pins = sorted(locked_versions(c).items()) if c.exists() else "<missing>"
         h.update(f"constrained to {c.name}: {pins}\n".encode())
     return h.hexdigest()
@@ -264,7 +265,7 @@ def compile_env(env: Env, dest: Path, keep_pins: bool) -> None:
         ]
         if torch_from:
             head.append(f"# torch: {torch_from}")
-        head.append(f"# inputs-sha256: {inputs_digest(env)}")
+        head.append(f"# inputs-sha256: {inputs_digest(env, dest.parent)}")
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text("\n".join(head) + "\n" + body)
     print(f"lock: {dest.relative_to(ROOT) if dest.is_relative_to(ROOT) else dest}: "

@@ -15,12 +15,15 @@ rm -rf "$D"; mkdir -p "$D"
 exec > >(tee "$D/upstream.log") 2>&1
 echo "upstream-check: $(date -u +%Y-%m-%dT%H:%MZ), tree $(git rev-parse --short HEAD)"
 uv=$(bash scripts/setup.sh uv)
-UV=$uv python3 scripts/lock.py fresh "$D/locks" | tee "$D/diff.txt"
 git clone -q --no-hardlinks "$ROOT" "$D/tree"
+# tests that read the original encoder find ../shared beside the clone, as beside this tree
+if [ -d "$ROOT/../shared" ]; then ln -s "$(cd "$ROOT/../shared" && pwd)" "$D/shared"; fi
+# the committed inputs, resolved afresh (no locked version kept), diffed against the committed locks
+(cd "$D/tree" && UV=$uv python3 scripts/lock.py fresh "$D/locks") | tee "$D/diff.txt"
 cp "$D"/locks/*.txt "$D/tree/locks/"
 rc=0
-echo "upstream-check: make test-unit with today's releases"
-make -C "$D/tree" --no-print-directory test-unit || rc=$?
+echo "upstream-check: make setup-ctl test-unit with today's releases"
+make -C "$D/tree" --no-print-directory setup-ctl test-unit || rc=$?
 if [ "${UPSTREAM_LAB:-1}" != 0 ]; then
   echo "upstream-check: make test-lab-smoke with today's releases"
   make -C "$D/tree" --no-print-directory test-lab-smoke || rc=$?
