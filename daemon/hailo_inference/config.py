@@ -75,6 +75,8 @@ class ModelConfig:
 class LoggingConfig:
     level: str = "info"
     file: str | None = None
+    summary_interval_s: float = 60.0  # one request_summary line per interval (request_log.py)
+    slow_request_ms: float = 45.0  # slower requests logged one by one (EdgeInfer's timeout)
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,14 @@ def _validate(cfg: Config) -> None:
         (0 <= m.stub_delay_s <= 60, f"model.stub_delay_s: {m.stub_delay_s} must be 0..60"),
         (lg.level in LEVELS, f"logging.level: {lg.level!r} is not one of {LEVELS}"),
         (lg.file is None or bool(lg.file.strip()), "logging.file: use null for stdout"),
+        (
+            1 <= lg.summary_interval_s <= 3600,
+            f"logging.summary_interval_s: {lg.summary_interval_s} must be between 1 and 3600",
+        ),
+        (
+            0 < lg.slow_request_ms <= 60000,
+            f"logging.slow_request_ms: {lg.slow_request_ms} must be > 0 and <= 60000",
+        ),
     ]
     for ok, msg in checks:
         if not ok:

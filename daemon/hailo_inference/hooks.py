@@ -1,9 +1,8 @@
-"""Per-request hooks: request ids, the canonical log line, request metrics, JSON errors."""
+"""Per-request hooks: request ids, request logging (request_log.py), metrics, JSON errors."""
 
 from __future__ import annotations
 
 import re
-import time
 
 import structlog
 from flask import Flask, g, request
@@ -16,7 +15,7 @@ from hailo_inference.responses import error_response
 from hailo_inference.state import State
 
 _RID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-_QUIET = {"/healthz", "/readyz", "/metrics"}  # probes log at debug level
+_QUIET = {"/healthz", "/readyz", "/metrics"}  # probes: counted apart in the summary
 _HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
@@ -34,27 +33,28 @@ def install(app: Flask, state: State) -> None:
     def _begin() -> None:
         rid = request.headers.get("X-Request-ID", "")
         g.rid = rid if _RID.match(rid) else new_request_id()
-        g.t0 = time.perf_counter()
+        g.t0 = state.request_log.clock()  # perf_counter; a test's clock in tests
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=g.rid)
 
     @app.after_request
     def _end(resp: Response) -> Response:
         resp.headers["X-Request-ID"] = g.get("rid", "")
-        dt = time.perf_counter() - g.get("t0", time.perf_counter())
+        now = state.request_log.clock()
+        dt = now - g.get("t0", now)
         route = request.url_rule.rule if request.url_rule else "unmatched"
         m.requests.labels(route, str(resp.status_code)).inc()
         m.latency.labels(route).observe(dt)
-        emit = log.debug if request.path in _QUIET and resp.status_code < 400 else log.info
-        emit(
-            "request",
+        state.request_log.record(
+            latency_s=dt,
+            status=resp.status_code,
+            probe=request.path in _QUIET,
             method=request.method,
             path=request.path,
-            status=resp.status_code,
-            latency_ms=round(dt * 1000, 3),
             backend=g.get("backend"),
             windows=g.get("windows"),
             error=g.get("error"),
+            detail=g.get("error_detail"),
             remote=request.remote_addr,
         )
         return resp

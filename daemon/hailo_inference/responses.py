@@ -26,5 +26,6 @@ def error_response(code: str, detail: str, headers: dict[str, str] | None = None
     """{"error", "detail", "request_id"} with the status ERROR_CODES gives `code`."""
     e = ApiError(code, detail, headers)
     g.error = code
+    g.error_detail = detail  # the reason on the request_failed log line (request_log.py)
     body = {"error": e.code, "detail": e.detail, "request_id": g.get("rid", "")}
     return json_response(body, e.status, e.headers)

@@ -161,9 +161,11 @@ class Daemon:
             threading.Thread(target=self._load, name="load", daemon=True).start()
         else:
             on_supervisor_gone(self.worker.channel, self._supervisor_gone)
+        self.state.request_ticker.start()  # request_summary every logging.summary_interval_s
         with contextlib.suppress(SystemExit):  # raised before waitress' loop caught it
             self.server.run()
         self.server.close()
+        self.state.request_log.flush()  # the last interval's counts
         if self.state.telemetry is not None:
             self.state.telemetry.close()
         self.log.info("exit", code=self.exit_code)

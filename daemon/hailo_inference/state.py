@@ -11,6 +11,7 @@ from typing import Any
 from hailo_inference.admission import Admission
 from hailo_inference.config import Config, executing_places
 from hailo_inference.metrics import Metrics
+from hailo_inference.request_log import RequestLog, Ticker
 from hailo_inference.service import ModelService
 from hailo_inference.telemetry import Telemetry
 
@@ -25,6 +26,10 @@ class State:
         self.log = log
         self.started = time.monotonic()
         self.load_error: str | None = None
+        # A summary per interval plus errors and slow requests, not a line per request.
+        lg = cfg.logging
+        self.request_log = RequestLog(log, lg.summary_interval_s, lg.slow_request_ms)
+        self.request_ticker = Ticker(self.request_log)  # started by server.Daemon.run
         places = executing_places(cfg.server)
         self.admission = Admission(cfg.server.max_inflight, places, metrics)
         self.draining = self.admission.draining  # set on SIGTERM: refuse, drain, stop

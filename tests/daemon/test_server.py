@@ -47,12 +47,17 @@ def test_bad_input_matrix_over_http_never_5xx(live, tiny_artifact):
     ok = requests.post(u, data=BODY, headers={**JSON, "X-Request-ID": "trace-42"}, timeout=5)
     assert ok.status_code == 200 and ok.headers["X-Request-ID"] == "trace-42"
     assert len(ok.json()["latent"]) == 64
+    # a good request has no line of its own at info (request_log.py) unless it was slow
     lines = [e for e in d.logs() if e.get("request_id") == "trace-42"]
-    assert lines and all(e["event"] == "request" for e in lines)
-    assert lines[0]["status"] == 200 and lines[0]["backend"] == "onnx"
-    assert lines[0]["latency_ms"] > 0
+    assert all(e["event"] == "request_slow" for e in lines), lines
+    failed = [e for e in d.logs() if e["event"] == "request_failed"]
+    assert any(e["status"] == 400 and e["error"] == "invalid_json" and e["detail"] for e in failed)
     assert any(e["event"] == "startup" for e in d.logs())
     assert any(e["event"] == "model_loaded" and e["manifest_sha256"] for e in d.logs())
+    assert d.stop() == 0  # at exit the interval so far is summarised
+    (summary,) = [e for e in d.logs() if e["event"] == "request_summary"]
+    assert summary["count"] >= 1 and summary["backends"]["onnx"] >= 1
+    assert summary["errors"]["400"] >= 5 and summary["p99_ms"] > 0
 
 
 def test_sigterm_drains_in_flight_requests_then_exits_0(live, tiny_artifact):

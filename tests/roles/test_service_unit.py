@@ -92,3 +92,18 @@ def test_unit_bounds_memory_tasks_files_and_proc() -> None:
     assert int(d["LimitNOFILE"][0]) >= 1000 + 128  # http_guard.CONNECTION_LIMIT + FD_RESERVE
     assert int(d["OOMScoreAdjust"][0]) > 0
     assert d["ProcSubset"] == ["pid"]
+
+
+def test_journald_rate_limit_on_the_unit() -> None:
+    """Month two (issue 28 item 8): journald's per-service default (RateLimitBurst=10000 per
+    30 s in journald.conf) let ~333 lines/s through; the unit gets its own limit
+    (LogRateLimitIntervalSec=/LogRateLimitBurst=, systemd.exec(5), systemd >= 240) from role
+    variables. The daemon logs a summary per interval plus failed and slow requests."""
+    d = directives(render())
+    assert d["LogRateLimitIntervalSec"] == ["30s"] and d["LogRateLimitBurst"] == ["1000"]
+    d = directives(
+        render(
+            hailo_inference_log_rate_limit_interval_sec=10, hailo_inference_log_rate_limit_burst=50
+        )
+    )
+    assert d["LogRateLimitIntervalSec"] == ["10s"] and d["LogRateLimitBurst"] == ["50"]
