@@ -73,7 +73,7 @@ dpkg --purge python3-numpy >/dev/null 2>&1
 dpkg --force-hold --purge linux-image-$(uname -r) >/dev/null 2>&1
 rm -f /lib/modules/$(uname -r)/updates/dkms/hailo_pci.ko; depmod -a 2>/dev/null || true
 rm -rf /etc/rpi-issue {DEVICE} /run/fake-sys {FAKE_BOOT_ID}
-systemctl disable fake-hailo-boot.service >/dev/null 2>&1
+systemctl disable --now fake-hailo-boot.service >/dev/null 2>&1
 rm -f /etc/systemd/system/fake-hailo-boot.service
 rm -rf /boot/firmware {REPO} /etc/ansible/facts.d/hailort.fact
 if [ -d /etc/apt/lab-sources-aside/sources.list.d ]; then
@@ -359,7 +359,8 @@ def test_raspios_fake_upgrade_with_reboot_allowed_passes_in_one_run_verified_aga
     unit = on_host(
         raspios_host,
         f"cat > {BOOT_UNIT} <<'EOF'\n{BOOT_UNIT_TEXT}EOF\n"
-        "systemctl daemon-reload && systemctl enable --now fake-hailo-boot.service",
+        "systemctl daemon-reload && systemctl enable fake-hailo-boot.service"
+        " && systemctl restart fake-hailo-boot.service",
     )
     assert unit.rc == 0, unit.out
     reboot = [
@@ -387,7 +388,7 @@ def test_raspios_fake_upgrade_with_reboot_allowed_passes_in_one_run_verified_aga
         assert _boot_marks(raspios_host) == before, "rebooted although nothing changed"
         assert res.recap()[raspios_host]["changed"] == 0, res.out[-3000:]
     finally:
-        on_host(raspios_host, f"systemctl disable fake-hailo-boot.service; rm -f {BOOT_UNIT}")
+        on_host(raspios_host, f"systemctl disable --now fake-hailo-boot.service; rm -f {BOOT_UNIT}")
 
 
 def test_raspios_fake_unknown_pin_fails_naming_the_available_versions_verified_against_fake(
