@@ -19,6 +19,7 @@ from deploylib import CTL, INVENTORY, Result, healthz, model_ref, on_host, playb
 pytestmark = pytest.mark.lab
 
 ROOT_DIR = "/opt/hailo-inference"
+UNIT = "/etc/systemd/system/hailo-inference.service"
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "hailo_inference"
 REGRESSION = "ExecStartPre=/bin/sh -c 'echo unit-only-regression >&2; exit 1'"
 
@@ -92,8 +93,7 @@ def test_a_unit_only_regression_is_rolled_back_with_its_release(
     assert _current(host) == before, "current did not return to the previous release"
     unit = on_host(
         host,
-        f"cmp /etc/systemd/system/hailo-inference.service {ROOT_DIR}/current/hailo-inference.service"
-        " && echo same-as-current; "
+        f"cmp {UNIT} {ROOT_DIR}/current/hailo-inference.service && echo same-as-current; "
         "systemctl cat hailo-inference.service | grep -c unit-only-regression; "
         "systemctl is-active hailo-inference.service",
     ).stdout.splitlines()[-3:]
