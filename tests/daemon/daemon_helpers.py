@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -153,3 +154,29 @@ def post_until(url: str, stop, out: list, keepalive: bool = True) -> None:
 
 def window(seed: int = 0) -> list[list[float]]:
     return np.random.default_rng(seed).normal(size=(100, 9)).round(4).tolist()
+
+
+def wait_until(cond, what: str, limit_s: float = 10.0) -> None:
+    end = time.monotonic() + limit_s
+    while not cond():
+        assert time.monotonic() < end, what
+        time.sleep(0.005)
+
+
+class Held:
+    """Wraps ModelService.infer: counts callers inside, holds each until `release` is set."""
+
+    def __init__(self, svc) -> None:
+        self.orig, self.release = svc.infer, threading.Event()
+        self.lock, self.inside, self.most = threading.Lock(), 0, 0
+
+    def __call__(self, x, timeout_s):
+        with self.lock:
+            self.inside += 1
+            self.most = max(self.most, self.inside)
+        try:
+            assert self.release.wait(10), "test never released the held inference"
+            return self.orig(x, timeout_s)
+        finally:
+            with self.lock:
+                self.inside -= 1

@@ -6,11 +6,10 @@ held inference waits on an event the test sets, and every wait is bounded."""
 from __future__ import annotations
 
 import threading
-import time
 
 import orjson
 import pytest
-from daemon_helpers import make_app, window
+from daemon_helpers import Held, make_app, wait_until, window
 from hailo_inference.admission import Turns
 from hailo_inference.config import ConfigError, build_config, executing_places, usable_cores
 
@@ -47,10 +46,10 @@ def test_turns_are_handed_to_the_oldest_waiter_first():
 
     a = threading.Thread(target=wait, args=("a",))
     a.start()
-    _wait_until(lambda: t.waiting == 1, "a waiting")
+    wait_until(lambda: t.waiting == 1, "a waiting")
     b = threading.Thread(target=wait, args=("b",))
     b.start()
-    _wait_until(lambda: t.waiting == 2, "b waiting")
+    wait_until(lambda: t.waiting == 2, "b waiting")
     t.leave()  # to a, though b could be scheduled first
     a.join(10)
     assert order == ["a"] and t.waiting == 1
@@ -78,32 +77,6 @@ def test_a_turn_handed_over_as_the_wait_runs_out_is_kept_not_lost():
     assert t.enter(0.0) is True
 
 
-def _wait_until(cond, what: str, limit_s: float = 10.0) -> None:
-    end = time.monotonic() + limit_s
-    while not cond():
-        assert time.monotonic() < end, what
-        time.sleep(0.005)
-
-
-class _Held:
-    """Wraps ModelService.infer: counts callers inside, holds each until `release` is set."""
-
-    def __init__(self, svc) -> None:
-        self.orig, self.release = svc.infer, threading.Event()
-        self.lock, self.inside, self.most = threading.Lock(), 0, 0
-
-    def __call__(self, x, timeout_s):
-        with self.lock:
-            self.inside += 1
-            self.most = max(self.most, self.inside)
-        try:
-            assert self.release.wait(10), "test never released the held inference"
-            return self.orig(x, timeout_s)
-        finally:
-            with self.lock:
-                self.inside -= 1
-
-
 def _post_in_threads(app, n: int, out: list) -> list[threading.Thread]:
     def one() -> None:
         r = app.test_client().post(
@@ -119,10 +92,10 @@ def _post_in_threads(app, n: int, out: list) -> list[threading.Thread]:
 
 def test_admitted_requests_beyond_max_executing_wait_their_turn(tiny_artifact):
     app, state = make_app(tiny_artifact, "stub", server={"max_inflight": 4, "max_executing": 1})
-    held = state.service.infer = _Held(state.service)
+    held = state.service.infer = Held(state.service)
     out: list = []
     threads = _post_in_threads(app, 3, out)
-    _wait_until(
+    wait_until(
         lambda: held.inside == 1 and state.admission.turns.waiting == 2, "1 inside, 2 waiting"
     )
     assert state.metrics.waiting._value.get() == 2
@@ -141,10 +114,10 @@ def test_no_turn_within_request_timeout_is_503_overloaded(tiny_artifact):
         "stub",
         server={"max_inflight": 4, "max_executing": 1, "request_timeout_s": 0.05},
     )
-    held = state.service.infer = _Held(state.service)
+    held = state.service.infer = Held(state.service)
     out: list = []
     first = _post_in_threads(app, 1, out)
-    _wait_until(lambda: held.inside == 1, "the first request inside")
+    wait_until(lambda: held.inside == 1, "the first request inside")
     r = app.test_client().post(
         "/infer", data=orjson.dumps({"x": window()}), content_type="application/json"
     )
