@@ -11,9 +11,17 @@ define lab_tests
 	python3 lab/fleet.py verify-clean || rc=$$?
 	exit $$rc
 endef
-.PHONY: test-lab-arm64 test-lab-smoke
+.PHONY: test-lab-arm64 test-lab-smoke test-lab-tags
+# tests/deploy/test_tags_lab.py (issue 28 item 3) assumes artifact B's release was never built on
+# its host, but in the full suite test_scenarios has built it: 2 of its 3 tests failed in the full
+# run of 2026-12-07 (all 3 passed alone). Opt-in (make test-lab-tags) until it builds an artifact
+# of its own that no other test deploys.
+LAB_IGNORE ?= --ignore=tests/deploy/test_tags_lab.py
 test-lab: setup ## lab fleet tests (root, systemd-nspawn): harness, fleet checks, deployment scenarios
-	$(call lab_tests,$(LAB_HOSTS),tests/deploy tests/fleet tests/lab)
+	$(call lab_tests,$(LAB_HOSTS),tests/deploy tests/fleet tests/lab $(LAB_IGNORE))
+
+test-lab-tags: setup ## opt-in: the site.yml --tags lab tests alone (not in test-lab yet: mk/test-lab.mk says why)
+	$(call lab_tests,$(LAB_HOSTS),tests/deploy/test_tags_lab.py)
 
 # Opt-in (docs/lab.md, measured cost there): one amd64 and one arm64 edge host (qemu-user), a
 # mixed-fleet site.yml run from tests/fleet, then the fleet checks on both (architecture, the
