@@ -4,6 +4,8 @@ the deploy health gate (docs/artifact.md). numpy only: it sits below every other
     names        the file names inside an artifact folder
     manifest     the typed Manifest (read, validate, write) and ArtifactError
     folder       an artifact folder: its Manifest plus the sha256 check of every listed file
+    file_roles   which listed files a serving host needs (serve) and which only the build (build)
+    pack         the hosts' reproducible archive: manifest.json + the serving files
     store        an artifacts root: the one rule for the newest complete artifact
     golden       the one reader of golden.npz (shapes checked)
     hailo_pairs  the DFC <-> HailoRT pairs and the one pair rule
@@ -44,7 +46,10 @@ _WHERE = {
     "Tolerance": "tolerance",
     "check": "tolerance",
 }
-_MODULES = ("names", "manifest", "folder", "store", "golden", "hailo_pairs", "tail", "tolerance")
+_MODULES = (
+    "names", "manifest", "folder", "file_roles", "pack", "store", "golden", "hailo_pairs", "tail",
+    "tolerance",
+)  # fmt: skip
 
 __all__ = [
     "SCHEMA",

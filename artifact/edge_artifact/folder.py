@@ -49,9 +49,15 @@ def load_artifact(path: str | Path, verify: bool = True) -> Artifact:
     return art
 
 
-def file_problems(art: Artifact, manifest_sha256: str | None = None) -> list[str]:
+def file_problems(
+    art: Artifact, manifest_sha256: str | None = None, complete: bool = False
+) -> list[str]:
     """Every way the folder differs from its manifest, one line each ([] when intact). With
-    `manifest_sha256`, manifest.json itself must have that sha256 (the copy the sender read)."""
+    `manifest_sha256`, manifest.json itself must have that sha256 (the copy the sender read).
+    A build-only file (file_roles) may be absent (a host's copy carries the serving files) unless
+    `complete`; present, it must match like any other."""
+    from edge_artifact.file_roles import BUILD, file_role
+
     files = art.manifest.files
     if not files:
         return [f"{art.path}/{MANIFEST} lists no files; rebuild the artifact"]
@@ -64,6 +70,8 @@ def file_problems(art: Artifact, manifest_sha256: str | None = None) -> list[str
     for name, meta in sorted(files.items()):
         p = art.path / name
         if not p.is_file():
+            if not complete and file_role(art.manifest, name) == BUILD:
+                continue
             out.append(f"{p} is listed in {MANIFEST} but missing; re-copy the artifact")
             continue
         got = sha256_file(p)
