@@ -1,7 +1,12 @@
 """A FAKE hailort_service (the daemon behind hailort.service), tests only.
 
-Run as `python -m hailo_platform.fake_service --socket PATH [--device-dir DIR] [--version V]`;
-it prints `ready` once it listens. What it does, as the real one (see _device.py for the cited
+Run as `python -m hailo_platform.fake_service [--socket PATH] [--device-dir DIR] [--version V]`;
+it prints `ready` once it listens. The socket is the real service's: HAILORT_SERVICE_ADDRESS, else
+/tmp/hailort_uds.sock (hailort/rpc/rpc_definitions.hpp@v4.20.0 lines 23-38, the same at v4.17.0 to
+v4.23.0; hailort_service/unix/hailort_service.cpp@v4.20.0 line 37 listens there), and like the
+real one it makes only that default path world-writable (hailort_service.cpp@v4.20.0 line 43:
+chmod(HAILO_DEFAULT_SERVICE_ADDR, S_IROTH | S_IWOTH | S_IRUSR | S_IWUSR), whatever the address),
+so a client of another user reaches only the default path. What it does, as the real one (see _device.py for the cited
 source): checks the client's libhailort version (HAILO_INVALID_SERVICE_VERSION, 78), creates the
 VDevice with the client's group_id (UNIQUE or a new group opens the device: 74 while anyone else
 holds it), shares one VDevice between all clients of a group, and frees it when the last client
@@ -11,6 +16,7 @@ releases its VDevice or dies (its connection closes). Verified against a fake, n
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socketserver
@@ -85,14 +91,23 @@ class Service(socketserver.ThreadingUnixStreamServer):
     def __init__(self, path: str, device_dir: Path, version: str) -> None:
         self.groups = _Groups(device_dir)
         self.version = version
+        # gRPC unlinks a leftover unix socket before it binds (a restarted service: a new inode)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
         super().__init__(path, _Handler)
+        if path == _device.DEFAULT_SERVICE_ADDRESS[len("unix://") :]:
+            os.chmod(path, 0o606)  # hailort_service.cpp@v4.20.0 line 43 (the default path only)
 
 
 def main(argv: list[str] | None = None) -> None:
     from . import __version__
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--socket", required=True)
+    ap.add_argument(
+        "--socket",
+        default=_device.service_path(),
+        help="default: HAILORT_SERVICE_ADDRESS, else /tmp/hailort_uds.sock (the real default)",
+    )
     ap.add_argument("--device-dir", default=os.environ.get(_device.DEVICE_DIR_ENV))
     ap.add_argument("--version", default=__version__, help="libhailort version it reports")
     args = ap.parse_args(argv)

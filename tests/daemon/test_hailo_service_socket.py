@@ -1,0 +1,53 @@
+"""The fake hailort_service and the fake client meet where the real ones do when
+HAILORT_SERVICE_ADDRESS is unset: unix:///tmp/hailort_uds.sock (hailort/rpc/rpc_definitions.hpp
+@v4.20.0 lines 23-38, the same at v4.17.0 and v4.23.0). Verified against a fake, not on hardware.
+Unit level (no socket is bound here); the lab test tests/deploy/test_hailort_uds_lab.py binds the real path.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fakes"))
+
+from hailo_platform import _device, fake_service  # noqa: E402
+
+REAL = "/tmp/hailort_uds.sock"
+
+
+class _Stop(Exception):
+    pass
+
+
+def _socket_used(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> str:
+    seen: dict[str, Any] = {}
+
+    def fake_service_class(path: str, device_dir: Path, version: str) -> None:
+        seen["path"] = path
+        raise _Stop
+
+    monkeypatch.setattr(fake_service, "Service", fake_service_class)
+    with pytest.raises(_Stop):
+        fake_service.main(["--device-dir", "/nonexistent-fake-dev", *argv])
+    return str(seen["path"])
+
+
+def test_fake_service_and_client_default_to_the_real_socket_verified_against_fake(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(_device.SERVICE_ADDRESS_ENV, raising=False)
+    assert _device.service_path() == REAL
+    assert _socket_used(monkeypatch, []) == REAL
+
+
+def test_fake_service_follows_hailort_service_address_verified_against_fake(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(_device.SERVICE_ADDRESS_ENV, "unix:///run/x/s.sock")
+    assert _device.service_path() == "/run/x/s.sock"
+    assert _socket_used(monkeypatch, []) == "/run/x/s.sock"
+    assert _socket_used(monkeypatch, ["--socket", "/run/y.sock"]) == "/run/y.sock"
