@@ -1,7 +1,7 @@
 """The fake hailort_service and the fake client meet where the real ones do when
 HAILORT_SERVICE_ADDRESS is unset: unix:///tmp/hailort_uds.sock (hailort/rpc/rpc_definitions.hpp
 @v4.20.0 lines 23-38, the same at v4.17.0 and v4.23.0). Verified against a fake, not on hardware.
-Unit level (no socket is bound here); the lab test tests/deploy/test_hailort_uds_lab.py binds the real path.
+Unit level (no socket is bound here); tests/deploy/test_hailort_uds_lab.py binds the real path.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fakes"))
 
-from hailo_platform import _device, fake_service  # noqa: E402
+from hailo_platform import _device, fake_service
 
 REAL = "/tmp/hailort_uds.sock"
 

@@ -1,16 +1,17 @@
 """A FAKE hailort_service (the daemon behind hailort.service), tests only.
 
-Run as `python -m hailo_platform.fake_service [--socket PATH] [--device-dir DIR] [--version V]`;
-it prints `ready` once it listens. The socket is the real service's: HAILORT_SERVICE_ADDRESS, else
+Run as `python -m hailo_platform.fake_service [--socket PATH] [--device-dir DIR] [--version V]`; it
+prints `ready` once it listens. The socket is the real service's: HAILORT_SERVICE_ADDRESS, else
 /tmp/hailort_uds.sock (hailort/rpc/rpc_definitions.hpp@v4.20.0 lines 23-38, the same at v4.17.0 to
-v4.23.0; hailort_service/unix/hailort_service.cpp@v4.20.0 line 37 listens there), and like the
-real one it makes only that default path world-writable (hailort_service.cpp@v4.20.0 line 43:
-chmod(HAILO_DEFAULT_SERVICE_ADDR, S_IROTH | S_IWOTH | S_IRUSR | S_IWUSR), whatever the address),
-so a client of another user reaches only the default path. What it does, as the real one (see _device.py for the cited
-source): checks the client's libhailort version (HAILO_INVALID_SERVICE_VERSION, 78), creates the
-VDevice with the client's group_id (UNIQUE or a new group opens the device: 74 while anyone else
-holds it), shares one VDevice between all clients of a group, and frees it when the last client
-releases its VDevice or dies (its connection closes). Verified against a fake, not on hardware.
+v4.23.0; hailort_service/unix/hailort_service.cpp@v4.20.0 line 37 listens there), and like the real
+one it makes only that default path world-writable (hailort_service.cpp@v4.20.0 line 43:
+chmod(HAILO_DEFAULT_SERVICE_ADDR, S_IROTH | S_IWOTH | S_IRUSR | S_IWUSR), whatever the address), so
+a client of another user reaches only the default path. What it does, as the real one (see
+_device.py for the cited source): checks the client's libhailort version
+(HAILO_INVALID_SERVICE_VERSION, 78), creates the VDevice with the client's group_id (UNIQUE or a
+new group opens the device: 74 while anyone else holds it), shares one VDevice between all clients
+of a group, and frees it when the last client releases its VDevice or dies (its connection closes).
+Verified against a fake, not on hardware.
 """
 
 from __future__ import annotations
