@@ -15,6 +15,7 @@ from edge_artifact.names import MANIFEST
 if TYPE_CHECKING:
     from edge_artifact.sections import (
         AcceleratorGraph,
+        HailoBackend,
         InputSpec,
         Motifs,
         Normalization,
@@ -119,6 +120,16 @@ class Manifest(Mapping[str, Any]):
         from edge_artifact.sections import Source
 
         return Source.from_dict(self._data["source"])
+
+    @property
+    def hailo(self) -> HailoBackend | None:
+        """The HEFs by architecture (None without a HEF); a single-HEF manifest reads as one."""
+        from edge_artifact.sections import HailoBackend
+
+        try:
+            return HailoBackend.from_manifest(self._data)
+        except ValueError as exc:
+            raise ArtifactError(str(exc)) from exc
 
     def backend(self, kind: str) -> dict[str, Any] | None:
         return (self._data.get("backends") or {}).get(kind)

@@ -18,3 +18,11 @@ HAILO_PARITY_PNG = "hailo_parity.png"
 # Folders under an artifacts root that never count as an artifact (store.py)
 FAILED_SUFFIX = ".failed"  # <version>.failed/: a refused build kept for inspection
 TMP_SUFFIX = ".tmp"  # .<version>.tmp/: a build in progress
+
+
+def per_arch(name: str, hw_arch: str) -> str:
+    """The artifact's name of a DFC-step file for one architecture: encoder.hef ->
+    encoder.hailo8l.hef (an artifact may carry one HEF per architecture; a single-HEF artifact
+    from before keeps the plain names, still readable)."""
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem}.{hw_arch}.{ext}" if dot else f"{name}.{hw_arch}"

@@ -8,6 +8,7 @@ same types back from a Manifest (`Manifest.input_spec`, `.normalization`, `.moti
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -215,3 +216,133 @@ def new_manifest(
         **dict(extra or {}),
     }
     return Manifest(data).validate()
+
+
+# ---- the Hailo backend: one HEF per device architecture (issue 27 item 2) -------------------
+# Which HEF architectures a device runs, best first. HailoRT's rule: device_internal.cpp
+# DeviceBase::is_hef_compatible (hailo-ai/hailort v4.20.0 lines 716-722, same at v4.23.0): a
+# HAILO8 runs hailo8 (and hailo8r/hailo8l) HEFs, a HAILO8L only hailo8l HEFs. A hailo8l HEF on a
+# HAILO8 loads with the warning HAILO8L_ON_HAILO8 (check_hef_is_compatible, v4.20.0 lines 614-617).
+HAILO_ARCHS = ("hailo8l", "hailo8")  # the safe default first: a hailo8l HEF runs on both
+RUNS_ON: dict[str, tuple[str, ...]] = {"hailo8": ("hailo8", "hailo8l"), "hailo8l": ("hailo8l",)}
+HAILO8L_ON_HAILO8 = (
+    "HEF was compiled for Hailo8L device, while the device itself is Hailo8. This will result "
+    "in lower performance."
+)
+COMPILE_COMMAND = "ansible-playbook compile.yml -l gpusrv -e '{extra}'"
+
+
+def device_arch(value: Any) -> str:
+    """A device's architecture as HailoRT names it (`hailortcli fw-control identify` prints
+    "Device Architecture: HAILO8L"; pyhailort's identify().device_architecture is a
+    DeviceArchitectureTypes IntEnum whose str() is the name) -> "hailo8" | "hailo8l"."""
+    name = getattr(value, "name", None) or str(value)
+    arch = name.strip().lower()
+    if arch not in RUNS_ON:
+        raise ValueError(
+            f"device architecture {value!r} is not a Hailo-8 or Hailo-8L (HAILO8 | HAILO8L); "
+            "this project builds HEFs for hailo8 and hailo8l only"
+        )
+    return arch
+
+
+def compile_command(archs: Sequence[str]) -> str:
+    """The command that builds HEFs for `archs` (docs/compile.md)."""
+    return COMPILE_COMMAND.format(extra=json.dumps({"hailo_compiler_hw_archs": list(archs)}))
+
+
+@dataclass(frozen=True)
+class HailoHef:
+    """One HEF of the artifact: its architecture, file and the DFC step's entry and parity
+    (`backends.hailo.hefs.<hw_arch>` in the manifest)."""
+
+    hw_arch: str
+    file: str
+    entry: Mapping[str, Any]  # everything the DFC step recorded (dfc_version, precision, ...)
+    parity: Mapping[str, Any]  # SDK_QUANTIZED emulator vs PyTorch, this HEF's own figures
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**dict(self.entry), "file": self.file, "hw_arch": self.hw_arch,
+                "parity": dict(self.parity)}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> HailoHef:
+        entry = {k: v for k, v in d.items() if k not in ("hefs", "parity", "file", "hw_arch")}
+        return cls(str(d["hw_arch"]), str(d["file"]), entry, dict(d.get("parity") or {}))
+
+
+class HefChoiceError(ValueError):
+    """No HEF of the artifact runs on this device; the message names the compile command."""
+
+
+@dataclass(frozen=True)
+class HefChoice:
+    hef: HailoHef
+    device_arch: str
+    warning: str  # "" unless the HEF runs at lower performance (hailo8l HEF on a Hailo-8)
+
+
+@dataclass(frozen=True)
+class HailoBackend:
+    """`backends.hailo`: the HEFs by architecture. The manifest keeps the primary HEF's entry at
+    the top of backends.hailo (and its parity as parity.hailo), as single-HEF artifacts had it,
+    so readers of one HEF keep working; `hefs` lists every HEF with its own parity."""
+
+    hefs: Mapping[str, HailoHef]
+
+    @property
+    def archs(self) -> tuple[str, ...]:
+        return tuple(a for a in HAILO_ARCHS if a in self.hefs)
+
+    @property
+    def primary(self) -> HailoHef:
+        """The HEF that runs on most devices: hailo8l when present."""
+        return self.hefs[self.archs[0]]
+
+    @classmethod
+    def from_manifest(cls, data: Mapping[str, Any]) -> HailoBackend | None:
+        """None without a HEF. A single-HEF manifest (before `hefs`) reads as one HEF."""
+        hb = (data.get("backends") or {}).get("hailo")
+        if not hb:
+            return None
+        rows = hb.get("hefs")
+        if rows is None:  # one HEF, written before issue 27 item 2
+            if hb.get("hw_arch") not in RUNS_ON or not hb.get("file"):
+                raise ValueError(
+                    f"manifest backends.hailo names no hw_arch/file ({hb.get('hw_arch')!r}): "
+                    f"rebuild the artifact's HEFs with `{compile_command(['hailo8l'])}`"
+                )
+            parity = (data.get("parity") or {}).get("hailo") or {}
+            rows = {hb["hw_arch"]: {**hb, "parity": parity}}
+        hefs = {a: HailoHef.from_dict({**d, "hw_arch": a}) for a, d in rows.items()}
+        unknown = sorted(set(hefs) - set(RUNS_ON))
+        if unknown:
+            raise ValueError(f"manifest backends.hailo.hefs: unknown hw_arch {unknown}")
+        return cls(hefs)
+
+    def with_hef(self, hef: HailoHef) -> HailoBackend:
+        return HailoBackend({**self.hefs, hef.hw_arch: hef})
+
+    def manifest_changes(self) -> dict[str, Any]:
+        """What `Manifest.updated` merges in: backends.hailo and parity.hailo."""
+        top = self.primary.as_dict()
+        top.pop("parity")
+        hefs = {a: self.hefs[a].as_dict() for a in self.archs}
+        return {"backends": {"hailo": {**top, "hefs": hefs}},
+                "parity": {"hailo": dict(self.primary.parity)}}  # fmt: skip
+
+    def for_device(self, arch: Any) -> HefChoice:
+        """The HEF this device runs best (its own architecture, else one it runs at lower
+        performance), or HefChoiceError naming the compile command."""
+        dev = device_arch(arch)
+        for want in RUNS_ON[dev]:
+            if want in self.hefs:
+                warn = HAILO8L_ON_HAILO8 if (want, dev) == ("hailo8l", "hailo8") else ""
+                return HefChoice(self.hefs[want], dev, warn)
+        raise HefChoiceError(
+            f"the artifact carries HEFs for {', '.join(self.archs)} only, and a {dev} device "
+            f"runs only {' or '.join(RUNS_ON[dev])} HEFs (HailoRT device_internal.cpp "
+            f"is_hef_compatible): build one for it with "
+            f"`{compile_command(sorted(set(self.archs) | {dev}, key=HAILO_ARCHS.index))}` "
+            "and deploy that artifact"
+        )
