@@ -383,7 +383,7 @@ def bad_inputs(port: int) -> dict:
     return r
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--artifact", type=Path, required=True)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
@@ -425,6 +425,11 @@ def main(argv: list[str] | None = None) -> int:
         "RSS and threads are then the supervisor's only); results go to reliability.json for 1, "
         "reliability-workers<N>.json otherwise",
     )
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = _parser()
     a = ap.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
     body = orjson.dumps({"x": np.random.default_rng(1).normal(size=(100, 9)).round(6).tolist()})

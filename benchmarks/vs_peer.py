@@ -164,7 +164,7 @@ def plot(path: Path, servers: dict[str, dict], open_lat: dict[str, list[float]])
     fig.savefig(path, dpi=110)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--artifact", type=Path, required=True)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
@@ -178,9 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bare-seconds", type=float, default=5.0)
     ap.add_argument("--threads", type=int, default=1, help="ORT intra-op threads (all servers)")
     ap.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
-    a = ap.parse_args(argv)
-    a.out.mkdir(parents=True, exist_ok=True)
-    a.logs.mkdir(parents=True, exist_ok=True)
+    return ap
+
+
+def _client(a: argparse.Namespace) -> tuple[bool, str]:
+    """Whether the closed loop runs wrk, and the client in words."""
     use_wrk = a.client == "wrk" or (a.client == "auto" and wrkclient.available() is not None)
     if use_wrk and wrkclient.available() is None:
         raise SystemExit("--client wrk: wrk is not installed (apt-get install wrk)")
@@ -191,6 +193,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{a.rounds} round(s)"
         + ("" if a.client == "python" else ": wrk not found (apt-get install wrk for the C client)")
     )
+    return use_wrk, client
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = _parser().parse_args(argv)
+    a.out.mkdir(parents=True, exist_ok=True)
+    a.logs.mkdir(parents=True, exist_ok=True)
+    use_wrk, client = _client(a)
     res: dict[str, Any] = {
         "artifact": str(a.artifact),
         "manifest": json.loads((a.artifact / "manifest.json").read_text())["model"],

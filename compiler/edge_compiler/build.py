@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from edge_artifact import ArtifactError, Manifest, load_artifact
+from edge_artifact import ArtifactError, HostTail, Manifest, load_artifact
 from edge_artifact.manifest import file_entry
 from edge_artifact.names import (
     ACCEL_ONNX,
@@ -147,13 +147,44 @@ def _write_artifact(
     protos = kmeans_prototypes(cal_latent, cfg.motif_count, seed=int(w.recipe.get("seed", 0)))
     tail = tail_for(cfg, protos)
 
+    accel, cpu = _write_onnx(out, cfg, model, log)
+    ref, onnx_parity = _parity_gate(out, w, model, tail, x_gold, accel, cpu, log)
+    save_npz_deterministic(
+        out / GOLDEN,
+        x=x_gold,
+        latent=ref.astype(np.float32),
+        motif_scores=tail.motif_scores(ref),
+    )
+    save_npy(out / CALIBRATION, tail.prepare(x_cal, "NHWC"))
+    (out / EXPORT_CONFIG).write_bytes(cfg.raw_bytes)
+    return _manifest(out, cfg, w, model, version, inputs, protos, onnx_parity)
+
+
+def _write_onnx(
+    out: Path, cfg: ExportConfig, model: TCNEncoder, log: Callable[[str], None]
+) -> tuple[bytes, bytes]:
+    """The accelerator graph (batch 1, checked for the Hailo DFC) and the CPU graph."""
     accel = ex.export_onnx(model, cfg, dynamic_batch=False)
     cpu = ex.export_onnx(model, cfg, dynamic_batch=True)
     (out / ACCEL_ONNX).write_bytes(accel)
     (out / CPU_ONNX).write_bytes(cpu)
     check_onnx(out / ACCEL_ONNX)
     log(f"edge_compiler: {ACCEL_ONNX} passes the Hailo compatibility check")
+    return accel, cpu
 
+
+def _parity_gate(
+    out: Path,
+    w: Weights,
+    model: TCNEncoder,
+    tail: HostTail,
+    x_gold: np.ndarray,
+    accel: bytes,
+    cpu: bytes,
+    log: Callable[[str], None],
+) -> tuple[np.ndarray, list[dict]]:
+    """Both ONNX graphs against PyTorch on the golden windows (parity.json written); raise
+    ParityError on a failure -> (PyTorch golden latents, the two ONNX comparisons)."""
     g_nchw = tail.prepare(x_gold, "NCHW")
     ref = torch_latent(model, g_nchw)
     comps = [
@@ -178,20 +209,23 @@ def _write_artifact(
             f"edge_compiler: parity {c.name}: min cosine {c.cosine.min():.9f}, "
             f"max |d| {c.max_abs:.2e}"
         )
+    return ref, [report["comparisons"][c.name] for c in comps[:2]]
 
-    save_npz_deterministic(
-        out / GOLDEN,
-        x=x_gold,
-        latent=ref.astype(np.float32),
-        motif_scores=tail.motif_scores(ref),
-    )
-    save_npy(out / CALIBRATION, tail.prepare(x_cal, "NHWC"))
-    (out / EXPORT_CONFIG).write_bytes(cfg.raw_bytes)
 
+def _manifest(
+    out: Path,
+    cfg: ExportConfig,
+    w: Weights,
+    model: TCNEncoder,
+    version: str,
+    inputs: dict,
+    protos: np.ndarray,
+    onnx_parity: list[dict],
+) -> dict:
+    """The manifest of the files now in `out` (edge_artifact.new_manifest)."""
     files = {
         p.name: file_entry(p) for p in sorted(out.iterdir()) if p.is_file() and p.name != MANIFEST
     }
-    onnx_parity = [report["comparisons"][c.name] for c in comps[:2]]
     return new_manifest(
         name=cfg.model_name,
         version=version,

@@ -6,6 +6,7 @@ import contextlib
 import glob
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
@@ -54,97 +55,146 @@ class _Workers(multiprocess.MultiProcessCollector):
         return self.merge(files, accumulate=True)
 
 
+@dataclass(frozen=True)
+class _Spec:
+    """One metric of the daemon: the Metrics attribute, the prometheus_client type, the name
+    after the prefix, help text, labels, histogram buckets and multiprocess gauge mode."""
+
+    attr: str
+    kind: type[Counter] | type[Gauge] | type[Histogram]
+    name: str
+    doc: str
+    labels: tuple[str, ...] = ()
+    buckets: tuple[float, ...] | None = None
+    mode: str | None = None
+
+    def build(self, registry: CollectorRegistry) -> Any:
+        extra: dict[str, Any] = {}
+        if self.buckets is not None:
+            extra["buckets"] = self.buckets
+        if self.mode is not None:
+            extra["multiprocess_mode"] = self.mode
+        return self.kind(
+            f"{PREFIX}_{self.name}", self.doc, list(self.labels), registry=registry, **extra
+        )
+
+
+SPECS = (
+    _Spec(
+        "requests", Counter, "requests", "HTTP requests by route and status", ("route", "status")
+    ),
+    _Spec(
+        "latency",
+        Histogram,
+        "request_duration_seconds",
+        "HTTP request latency in the daemon (parse + validate + infer + serialize)",
+        ("route",),
+        buckets=LATENCY_BUCKETS,
+    ),
+    _Spec(
+        "compute",
+        Histogram,
+        "backend_compute_seconds",
+        "Time in the backend call (accelerator graph only) per request",
+        ("backend",),
+        buckets=LATENCY_BUCKETS,
+    ),
+    _Spec("windows", Counter, "windows", "Windows inferred", ("backend",)),
+    _Spec("inflight", Gauge, "inflight_requests", "Inference requests in flight", mode="livesum"),
+    _Spec(
+        "waiting",
+        Gauge,
+        "waiting_requests",
+        "Admitted inference requests waiting for a turn to run (server.max_executing)",
+        mode="livesum",
+    ),
+    _Spec(
+        "rejections",
+        Counter,
+        "rejections",
+        "Requests refused before inference, by reason (overloaded, draining, not_ready, "
+        "invalid_input, too_large, timeout)",
+        ("reason",),
+    ),
+    _Spec(
+        "fallbacks",
+        Counter,
+        "backend_fallbacks",
+        "Runtime fallbacks from the accelerator to another backend",
+        ("from_backend", "to_backend"),
+    ),
+    _Spec(
+        "reloads",
+        Counter,
+        "reloads",
+        "Artifact reloads (SIGHUP / admin) by result: swapped, refused, joined (coalesced "
+        "into a reload already running)",
+        ("result",),
+    ),
+    _Spec(
+        "connections_closed",
+        Counter,
+        "connections_closed",
+        "Connections the server closed by reason: header_timeout, body_timeout, "
+        "idle_timeout, idle_evicted (near the connection limit), not_http, linger_timeout",
+        ("reason",),
+    ),
+    _Spec(
+        "non_finite",
+        Counter,
+        "non_finite_outputs",
+        "Requests whose model output held NaN/inf (answered 500 non_finite_output)",
+        ("backend",),
+    ),
+    _Spec(
+        "model_info",
+        Gauge,
+        "model_info",
+        "The model being served (value 1)",
+        ("name", "version", "backend", "manifest_sha256", "stub"),
+        mode="livemax",
+    ),
+    _Spec(
+        "stub",
+        Gauge,
+        "stub_backend",
+        "1 when the stub backend serves (NOT a model)",
+        mode="livemax",
+    ),
+    _Spec("ready", Gauge, "ready", "1 when /readyz answers 200", mode="livemin"),
+    _Spec(
+        "golden_min_cosine",
+        Gauge,
+        "golden_min_cosine",
+        "Minimum latent cosine on golden.npz at load",
+        mode="livemin",
+    ),
+)
+
+
 class Metrics:
-    """All metric objects of one daemon, in their own registry."""
+    """All metric objects of one daemon, in their own registry (one per entry of SPECS)."""
+
+    requests: Counter
+    latency: Histogram
+    compute: Histogram
+    windows: Counter
+    inflight: Gauge
+    waiting: Gauge
+    rejections: Counter
+    fallbacks: Counter
+    reloads: Counter
+    connections_closed: Counter
+    non_finite: Counter
+    model_info: Gauge
+    stub: Gauge
+    ready: Gauge
+    golden_min_cosine: Gauge
 
     def __init__(self, temperatures: Callable[[], dict[str, float]] = dict) -> None:
         r = self.registry = CollectorRegistry(auto_describe=True)
-        p = PREFIX
-        self.requests = Counter(
-            f"{p}_requests", "HTTP requests by route and status", ["route", "status"], registry=r
-        )
-        self.latency = Histogram(
-            f"{p}_request_duration_seconds",
-            "HTTP request latency in the daemon (parse + validate + infer + serialize)",
-            ["route"],
-            buckets=LATENCY_BUCKETS,
-            registry=r,
-        )
-        self.compute = Histogram(
-            f"{p}_backend_compute_seconds",
-            "Time in the backend call (accelerator graph only) per request",
-            ["backend"],
-            buckets=LATENCY_BUCKETS,
-            registry=r,
-        )
-        self.windows = Counter(f"{p}_windows", "Windows inferred", ["backend"], registry=r)
-        self.inflight = Gauge(
-            f"{p}_inflight_requests",
-            "Inference requests in flight",
-            registry=r,
-            multiprocess_mode="livesum",
-        )
-        self.waiting = Gauge(
-            f"{p}_waiting_requests",
-            "Admitted inference requests waiting for a turn to run (server.max_executing)",
-            registry=r,
-            multiprocess_mode="livesum",
-        )
-        self.rejections = Counter(
-            f"{p}_rejections",
-            "Requests refused before inference, by reason (overloaded, draining, not_ready, "
-            "invalid_input, too_large, timeout)",
-            ["reason"],
-            registry=r,
-        )
-        self.fallbacks = Counter(
-            f"{p}_backend_fallbacks",
-            "Runtime fallbacks from the accelerator to another backend",
-            ["from_backend", "to_backend"],
-            registry=r,
-        )
-        self.reloads = Counter(
-            f"{p}_reloads",
-            "Artifact reloads (SIGHUP / admin) by result: swapped, refused, joined (coalesced "
-            "into a reload already running)",
-            ["result"],
-            registry=r,
-        )
-        self.connections_closed = Counter(
-            f"{p}_connections_closed",
-            "Connections the server closed by reason: header_timeout, body_timeout, "
-            "idle_timeout, idle_evicted (near the connection limit), not_http, linger_timeout",
-            ["reason"],
-            registry=r,
-        )
-        self.non_finite = Counter(
-            f"{p}_non_finite_outputs",
-            "Requests whose model output held NaN/inf (answered 500 non_finite_output)",
-            ["backend"],
-            registry=r,
-        )
-        self.model_info = Gauge(
-            f"{p}_model_info",
-            "The model being served (value 1)",
-            ["name", "version", "backend", "manifest_sha256", "stub"],
-            registry=r,
-            multiprocess_mode="livemax",
-        )
-        self.stub = Gauge(
-            f"{p}_stub_backend",
-            "1 when the stub backend serves (NOT a model)",
-            registry=r,
-            multiprocess_mode="livemax",
-        )
-        self.ready = Gauge(
-            f"{p}_ready", "1 when /readyz answers 200", registry=r, multiprocess_mode="livemin"
-        )
-        self.golden_min_cosine = Gauge(
-            f"{p}_golden_min_cosine",
-            "Minimum latent cosine on golden.npz at load",
-            registry=r,
-            multiprocess_mode="livemin",
-        )
+        for spec in SPECS:
+            setattr(self, spec.attr, spec.build(r))
         self._temperatures = _Temperatures(temperatures)
         r.register(self._temperatures)
         self.scrape_registry = r

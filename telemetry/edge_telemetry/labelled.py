@@ -137,6 +137,32 @@ def _where(path: Path, item: dict[str, Any]) -> str:
     return f"{path.name} task {item.get('id', '?')}"
 
 
+def _read_export(path: Path) -> tuple[bytes, list[Any]]:
+    """An export file's bytes and its tasks; ExportError unless it is a JSON array."""
+    raw = path.read_bytes()
+    try:
+        items = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ExportError(f"{path}: not JSON ({exc}); export the project as JSON") from exc
+    if not isinstance(items, list):
+        raise ExportError(f"{path}: not a Label Studio export (a JSON array of tasks)")
+    return raw, items
+
+
+def _refuse_problems(unknown: list[str], bad_labels: list[str], choices: Sequence[str]) -> None:
+    """ExportError listing the tasks that cannot be used (nothing is written then)."""
+    problems = unknown + [f"label not in the config's choices: {b}" for b in bad_labels]
+    if problems:
+        raise ExportError(
+            f"{len(problems)} labelled task(s) cannot be used (nothing written): "
+            + "; ".join(problems[:10])
+            + (" ..." if len(problems) > 10 else "")
+            + ". Export the project whose tasks came from `edge_telemetry.label_studio tasks`, "
+            "pass the days' selection files with --selections, and label with "
+            f"`edge_telemetry.label_studio config` (choices {', '.join(choices)})"
+        )
+
+
 def labelled_from_exports(
     paths: Sequence[Path],
     selections: Iterable[Path] = (),
@@ -153,13 +179,7 @@ def labelled_from_exports(
     superseded = unlabelled = items_total = 0
     sources = []
     for path in paths:
-        raw = Path(path).read_bytes()
-        try:
-            items = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise ExportError(f"{path}: not JSON ({exc}); export the project as JSON") from exc
-        if not isinstance(items, list):
-            raise ExportError(f"{path}: not a Label Studio export (a JSON array of tasks)")
+        raw, items = _read_export(Path(path))
         fmt = export_format(items)
         labelled_here = 0
         for item in items:
@@ -200,16 +220,7 @@ def labelled_from_exports(
             best[key] = (when, lw)
         sources.append({"file": Path(path).name, "sha256": hashlib.sha256(raw).hexdigest(),
                         "format": fmt, "items": len(items), "labelled": labelled_here})  # fmt: skip
-    problems = unknown + [f"label not in the config's choices: {b}" for b in bad_labels]
-    if problems:
-        raise ExportError(
-            f"{len(problems)} labelled task(s) cannot be used (nothing written): "
-            + "; ".join(problems[:10])
-            + (" ..." if len(problems) > 10 else "")
-            + ". Export the project whose tasks came from `edge_telemetry.label_studio tasks`, "
-            "pass the days' selection files with --selections, and label with "
-            f"`edge_telemetry.label_studio config` (choices {', '.join(choices)})"
-        )
+    _refuse_problems(unknown, bad_labels, choices)
     if not best:
         names = ", ".join(Path(p).name for p in paths)
         raise ExportError(

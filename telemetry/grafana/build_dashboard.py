@@ -123,9 +123,11 @@ def quantiles(metric: str, by: str, match: str) -> list[dict[str, Any]]:
     ]
 
 
-def build() -> dict[str, Any]:
-    lay = Layout()
-    slo_latency = thresholds((None, "green"), (0.045, "red"))
+SLO_LATENCY = thresholds((None, "green"), (0.045, "red"))  # EdgeInfer's 45 ms read timeout
+
+
+def _service_level(lay: Layout) -> None:
+    """The "Service level" row."""
     lay.row("Service level")
     lay.add(stat(
         "p95 latency, inference routes",
@@ -133,7 +135,7 @@ def build() -> dict[str, Any]:
         "(EdgeInfer's read timeout).",
         [target(f"histogram_quantile(0.95, sum by (le) (rate({P}_request_duration_seconds_bucket"
                 f"{{{INF}}}[{RI}])))", "p95", "A")],
-        "s", slo_latency), w=6, h=5)  # fmt: skip
+        "s", SLO_LATENCY), w=6, h=5)  # fmt: skip
     lay.add(stat(
         "Success ratio, inference routes",
         "1 - 5xx / all (503 sheds and timeouts count as failures); SLO >= 99.5 %.",
@@ -154,12 +156,15 @@ def build() -> dict[str, Any]:
             "0": {"text": "no", "color": "green"}, "1": {"text": "STUB", "color": "red"}}}],
     ), w=6, h=5)  # fmt: skip
 
+
+def _latency(lay: Layout) -> None:
+    """The "Latency" row."""
     lay.row("Latency")
     lay.add(timeseries(
         "Request latency by route (p50 / p95 / p99)",
         "From the daemon's histogram (parse + validate + infer + serialize); the red line is "
         "the 45 ms SLO.",
-        quantiles("request_duration_seconds", "route", INF), "s", slo_latency),
+        quantiles("request_duration_seconds", "route", INF), "s", SLO_LATENCY),
         w=12, h=8)  # fmt: skip
     lay.add(timeseries(
         "Backend compute time by backend (p50 / p95 / p99)",
@@ -181,6 +186,9 @@ def build() -> dict[str, Any]:
                 "B")],
         "short"), w=12, h=8)  # fmt: skip
 
+
+def _traffic(lay: Layout) -> None:
+    """The "Traffic and errors" row."""
     lay.row("Traffic and errors")
     lay.add(timeseries(
         "Throughput",
@@ -210,6 +218,9 @@ def build() -> dict[str, Any]:
                 "{{instance}} {{from_backend}} -> {{to_backend}}", "A")],
         "short"), w=12, h=8)  # fmt: skip
 
+
+def _device(lay: Layout) -> None:
+    """The "Device" row."""
     lay.row("Device")
     lay.add(timeseries(
         "Hailo chip temperature",
@@ -223,6 +234,9 @@ def build() -> dict[str, Any]:
         [target(f"{P}_ready{{{SEL}}}", "{{instance}}", "A")],
         "short"), w=12, h=8)  # fmt: skip
 
+
+def _telemetry(lay: Layout) -> None:
+    """The "Inference telemetry (active learning)" row."""
     lay.row("Inference telemetry (active learning)")
     lay.add(timeseries(
         "Telemetry events written and dropped",
@@ -237,6 +251,19 @@ def build() -> dict[str, Any]:
         [target(f"{P}_telemetry_queue_depth{{{SEL}}}", "{{instance}}", "A")],
         "short"), w=12, h=8)  # fmt: skip
 
+
+ROWS = (_service_level, _latency, _traffic, _device, _telemetry)
+
+
+def build() -> dict[str, Any]:
+    lay = Layout()
+    for row in ROWS:
+        row(lay)
+    return _dashboard(lay.panels)
+
+
+def _dashboard(panels: list[dict[str, Any]]) -> dict[str, Any]:
+    """The dashboard around its panels: title, variables (datasource, instance), refresh."""
     return {
         "uid": "edge-hailo-inference",
         "title": "hailo-inference sidecar",
@@ -279,7 +306,7 @@ def build() -> dict[str, Any]:
         },
         "annotations": {"list": []},
         "links": [],
-        "panels": lay.panels,
+        "panels": panels,
     }
 
 

@@ -29,8 +29,10 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -319,11 +321,12 @@ def compile_hef(artifact_dir: str | Path, opts: HefOptions, log=print) -> HefRes
     scripts = [opts.script]
     if opts.escalate and opts.script.all_layers_precision != "a16_w16":
         scripts.append(replace(opts.script, all_layers_precision="a16_w16"))
+    run = _Run(dfc, version, art_dir, manifest, opts, io, calib, gold, log)
     failures: list[str] = []
     for n, script in enumerate(scripts, start=1):
         adir = work / f"attempt{n}"
         adir.mkdir(parents=True)
-        att = _attempt(dfc, version, art_dir, manifest, opts, script, adir, io, calib, gold, log)
+        att = _attempt(run, script, adir)
         res.attempts.append(att.as_dict())
         res.parity, res.fp_parity, failures = att.parity, att.fp_parity, att.failures
         for k, v in att.timings_s.items():
@@ -348,60 +351,81 @@ def compile_hef(artifact_dir: str | Path, opts: HefOptions, log=print) -> HefRes
     return res
 
 
-def _attempt(
-    dfc: object,
-    version: str,
-    art_dir: Path,
-    manifest: dict,
-    opts: HefOptions,
-    script: ScriptOptions,
-    work: Path,
-    io: tuple[str, list[int], str],
-    calib: np.ndarray,
-    gold: tuple[np.ndarray, np.ndarray],
-    log,  # noqa: ANN001
-) -> Attempt:
+@dataclass(frozen=True)
+class _Run:
+    """What every attempt of one compile_hef call shares: the DFC, the artifact, the options,
+    the graph's I/O (input name, NCHW shape, latent node), calibration and golden windows."""
+
+    dfc: object
+    version: str
+    art_dir: Path
+    manifest: Manifest
+    opts: HefOptions
+    io: tuple[str, list[int], str]
+    calib: np.ndarray
+    gold: tuple[np.ndarray, np.ndarray]  # (golden NHWC input, PyTorch latents)
+    log: Callable[[str], object]
+
+
+def _attempt(run: _Run, script: ScriptOptions, work: Path) -> Attempt:
     """One translate -> script -> optimize -> compile -> emulator parity run in `work`."""
-    in_name, in_shape, end_node = io
-    x_gold, ref = gold
-    alls = model_script(manifest["normalization"]["mean"], manifest["normalization"]["std"], script)
+    runner, timings = _build(run, script, work)
+    parity, fp_parity, failures, timings["parity_s"] = _parity(run, script, work, runner)
+    return Attempt(script, parity, fp_parity, failures, timings)
+
+
+def _build(run: _Run, script: ScriptOptions, work: Path) -> tuple[Any, dict[str, float]]:
+    """Translate, optimize and compile; write the .alls, HAR and HEF into `work`."""
+    in_name, in_shape, end_node = run.io
+    norm = run.manifest.normalization
+    alls = model_script(list(norm.mean), list(norm.std), script)
     (work / ALLS).write_text(alls)
     t0 = time.monotonic()
-    runner = dfc.ClientRunner(hw_arch=opts.hw_arch)  # type: ignore[attr-defined]
-    log(f"dfc: translate {ACCEL_ONNX} ({in_name} {in_shape} -> {end_node}) for {opts.hw_arch}")
+    runner = run.dfc.ClientRunner(hw_arch=run.opts.hw_arch)  # type: ignore[attr-defined]
+    run.log(
+        f"dfc: translate {ACCEL_ONNX} ({in_name} {in_shape} -> {end_node}) for {run.opts.hw_arch}"
+    )
     runner.translate_onnx_model(
-        str(art_dir / ACCEL_ONNX),
-        opts.net_name,
+        str(run.art_dir / ACCEL_ONNX),
+        run.opts.net_name,
         start_node_names=[in_name],
         end_node_names=[end_node],
         net_input_shapes={in_name: in_shape},
     )
     runner.load_model_script(alls)
     t1 = time.monotonic()
-    log(
-        f"dfc: optimize ({script.describe()}) on {len(calib)} calibration windows "
-        f"(NHWC {tuple(calib.shape[1:])})"
+    run.log(
+        f"dfc: optimize ({script.describe()}) on {len(run.calib)} calibration windows "
+        f"(NHWC {tuple(run.calib.shape[1:])})"
     )
-    runner.optimize(calib)
+    runner.optimize(run.calib)
     t2 = time.monotonic()
-    log("dfc: compile")
+    run.log("dfc: compile")
     hef_bytes = runner.compile()
     t3 = time.monotonic()
     runner.save_har(str(work / HAR))
     (work / HEF).write_bytes(hef_bytes)
+    return runner, {"translate_s": t1 - t0, "optimize_s": t2 - t1, "compile_s": t3 - t2}
 
-    ctx_enum = dfc.InferenceContext  # type: ignore[attr-defined]
-    tail = HostTail.from_manifest(manifest)
-    log(f"dfc: parity on {len(x_gold)} golden windows (emulator, quantized)")
+
+def _parity(
+    run: _Run, script: ScriptOptions, work: Path, runner: Any
+) -> tuple[dict, dict, list[str], float]:
+    """The emulator's float and quantized latents against PyTorch's: the gate's failures, the
+    parity plot and hailo_parity.json in `work` -> (parity, fp parity, failures, seconds)."""
+    x_gold, ref = run.gold
+    opts = run.opts
+    ctx_enum = run.dfc.InferenceContext  # type: ignore[attr-defined]
+    tail = HostTail.from_manifest(run.manifest)
+    run.log(f"dfc: parity on {len(x_gold)} golden windows (emulator, quantized)")
+    t0 = time.monotonic()
     with runner.infer_context(ctx_enum.SDK_FP_OPTIMIZED) as ctx:
         fp = np.asarray(runner.infer(ctx, x_gold)).reshape(len(x_gold), -1)
     with runner.infer_context(ctx_enum.SDK_QUANTIZED) as ctx:
         q = np.asarray(runner.infer(ctx, x_gold)).reshape(len(x_gold), -1)
-    t4 = time.monotonic()
+    seconds = time.monotonic() - t0
     fp_par, _, _ = hef_gate.measure(ref, fp, tail)
     par, cos, snr = hef_gate.measure(ref, q, tail)
-    timings = {"translate_s": t1 - t0, "optimize_s": t2 - t1, "compile_s": t3 - t2,
-               "parity_s": t4 - t3}  # fmt: skip
     failures = hef_gate.gate(par, opts.thresholds)
     if fp_par.min_cosine < FP_MIN_COSINE:
         failures.insert(
@@ -409,15 +433,16 @@ def _attempt(
             f"the float model with the script's normalization differs from PyTorch (min cosine "
             f"{fp_par.min_cosine:.6f} < {FP_MIN_COSINE}): normalization or layout mismatch",
         )
+    m = run.manifest
     title = (
-        f"{manifest['model']['name']} {manifest['model']['version']} {opts.hw_arch} "
-        f"DFC {version}\n{script.describe()} (SDK_QUANTIZED emulator vs PyTorch)"
+        f"{m.name} {m.version} {opts.hw_arch} "
+        f"DFC {run.version}\n{script.describe()} (SDK_QUANTIZED emulator vs PyTorch)"
     )
     hef_gate.plot(cos, snr, opts.thresholds, work / HAILO_PARITY_PNG, title)
     report = {
         "context": "SDK_QUANTIZED emulator vs PyTorch golden latents",
         "hw_arch": opts.hw_arch,
-        "dfc_version": version,
+        "dfc_version": run.version,
         "script": script.describe(),
         "thresholds": {
             "min_cosine": opts.thresholds.min_cosine,
@@ -432,7 +457,7 @@ def _attempt(
         },
     }
     (work / HAILO_PARITY_JSON).write_text(json.dumps(report, indent=2) + "\n")
-    return Attempt(script, par.as_dict(), fp_par.as_dict(), failures, timings)
+    return par.as_dict(), fp_par.as_dict(), failures, seconds
 
 
 def update_manifest(art_dir: Path, changes: dict) -> Manifest:
