@@ -178,7 +178,7 @@ def test_every_worker_must_serve_on_the_judged_backend(
     hardware."""
     from test_health_gate_workers import MODEL, scrape
 
-    backends = host.metrics_backends(scrape(tmp_path, monkeypatch, workers), MODEL)
+    backends = host.serving_backends(scrape(tmp_path, monkeypatch, workers), MODEL)
     assert host.served_backend(backends) == served
     r = _report(accelerator_present=True, accelerator_used=True, backend="hailo", served=served)
     assert summary.judge(r, SLO, expect_accelerator=False)["checks"]["served"]["ok"] is ok

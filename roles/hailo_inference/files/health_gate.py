@@ -2,7 +2,7 @@
 """Health gate run ON the edge host after a restart: one real /infer against golden.npz.
 
 Installed by the hailo_inference role and run with the release's venv python (numpy and
-edge_artifact, which the daemon depends on):
+edge_artifact, which the daemon depends on, and the daemon's hailo_inference):
 checks /healthz names the expected model, /readyz is 200, then posts the first golden window to
 /infer and compares the latent with the golden latent within the manifest's tolerance for the
 backend in use (edge_artifact.tolerance: the check the compiler's gates and the daemon's golden
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import urllib.error
 import urllib.request
@@ -24,6 +23,7 @@ import numpy as np
 from edge_artifact.golden import read_golden
 from edge_artifact.names import GOLDEN, MANIFEST
 from edge_artifact.tolerance import check
+from hailo_inference.metric_names import serving_backends
 
 
 def _get(url: str, timeout: float) -> tuple[int, dict]:
@@ -47,25 +47,6 @@ def _post(url: str, body: dict, timeout: float) -> tuple[int, dict]:
         return exc.code, {"error": exc.read().decode(errors="replace")[:300]}
     except (urllib.error.URLError, OSError) as exc:  # refused, or no answer within `timeout`
         return 0, {"error": f"no answer within {timeout:g} s: {exc}"}
-
-
-# One /metrics line of edge_sidecar_model_info (the daemon's metrics.py): labels, then value.
-_MODEL_INFO = re.compile(r"^edge_sidecar_model_info\{([^}]*)\}\s+(\S+)", re.MULTILINE)
-_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
-
-
-def serving_backends(metrics_text: str, model: str) -> list[str]:
-    """Every backend some worker serves `model` on. With server.workers > 1 each connection
-    reaches one worker, so /healthz speaks for that one only; /metrics merges every live worker's
-    files and edge_sidecar_model_info is `livemax` (a worker's series reads 1 while it serves that
-    model on that backend, metrics.py set_model, runtime fallbacks included), so one scrape
-    answers for all workers."""
-    out = set()
-    for labels, value in _MODEL_INFO.findall(metrics_text):
-        lab = dict(_LABEL.findall(labels))
-        if float(value) >= 1 and f"{lab.get('name')}@{lab.get('version')}" == model:
-            out.add(lab.get("backend", "?"))
-    return sorted(out)
 
 
 def compare(latent: np.ndarray, golden: np.ndarray, tol: dict) -> tuple[bool, dict]:

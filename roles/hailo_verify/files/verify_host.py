@@ -36,6 +36,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from hailo_inference.metric_names import serving_backends
+
 NO_ACCELERATOR = "no accelerator present"
 NOT_LOADED = "hailo_pci not loaded"
 # Linux Documentation/ABI/stable/sysfs-module: /sys/module/<MODULENAME> exists while a dynamic
@@ -43,10 +45,6 @@ NOT_LOADED = "hailo_pci not loaded"
 # MODULE_VERSION(HAILO_DRV_VER) (hailo-ai/hailort-drivers linux/pcie/src/pcie.c). modinfo reads
 # the .ko on disk instead, which is what the NEXT boot loads.
 HAILO_PCI_VERSION = ("module", "hailo_pci", "version")
-# /healthz answers for the one worker a connection reaches; edge_sidecar_model_info in /metrics
-# is livemax over every live worker (daemon metrics.py set_model; health_gate.py reads it too).
-_MODEL_INFO = re.compile(r"^edge_sidecar_model_info\{([^}]*)\}\s+(\S+)", re.MULTILINE)
-_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 _TEMP = re.compile(
     r'^edge_sidecar_device_temperature_celsius\{[^}]*sensor="([^"]+)"[^}]*\}\s+(\S+)'
 )
@@ -138,16 +136,6 @@ def load_summary(
         "p99_ms": percentile(latencies_ms, 99),
         "max_ms": max(latencies_ms) if latencies_ms else None,
     }
-
-
-def metrics_backends(metrics_text: str, model: str) -> list[str]:
-    """Every backend some live worker serves `model` (name@version) on, from one /metrics."""
-    out = set()
-    for labels, value in _MODEL_INFO.findall(metrics_text):
-        lab = dict(_LABEL.findall(labels))
-        if float(value) >= 1 and f"{lab.get('name')}@{lab.get('version')}" == model:
-            out.add(lab.get("backend", "?"))
-    return sorted(out)
 
 
 def served_backend(backends: list[str]) -> str | None:
@@ -338,7 +326,7 @@ def load(url: str, artifact: Path, rate: float, duration_s: float, timeout_s: fl
     except (OSError, ValueError, urllib.error.URLError):
         h = {}
     model = h.get("model")
-    backends = metrics_backends(metrics, str(model)) if model else []
+    backends = serving_backends(metrics, str(model)) if model else []
     out.update(
         served_backend=served_backend(backends),  # every worker, after the load
         served_backends=backends,
