@@ -1,5 +1,9 @@
 """Shared fixtures, and the rule that splits the suite: tests under LAB_DIRS, and only those,
-carry the `lab` marker (`make test-lab` runs `-m lab`, `make test-unit` runs `-m "not lab"`)."""
+carry the `lab` marker (`make test-lab` runs `-m lab`, `make test-unit` runs `-m "not lab"`).
+
+One ordering rule: a test marked `lab_down` takes the whole lab down and up again (fresh hosts,
+nothing deployed), so it runs after every other test of the session, wherever it was collected;
+no other lab test may rely on running before or after another module."""
 
 from __future__ import annotations
 
@@ -18,7 +22,8 @@ EDGEINFER_ONNX = (
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Refuse a test whose `lab` marker disagrees with its folder: it would run in neither run."""
+    """Refuse a test whose `lab` marker disagrees with its folder: it would run in neither run.
+    Then move the `lab_down` tests to the end (the module docstring says why)."""
     wrong = []
     for item in items:
         rel = Path(item.path).resolve().relative_to(TESTS)
@@ -30,6 +35,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             f"tests under tests/{{{','.join(LAB_DIRS)}}}/ must be marked `lab` (pytestmark = "
             "pytest.mark.lab) and no other test may be: " + ", ".join(wrong)
         )
+    # last: a lab_down test leaves fresh hosts (lab/fleet.py down wipes every host's tree)
+    items.sort(key=lambda item: item.get_closest_marker("lab_down") is not None)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""What every fleet check module shares: the lab inventory (deploylib's, which conftest.py puts
-on sys.path), the marks that skip a module without it, and testinfra's host specification."""
+"""What every fleet check module shares: the lab inventory (deploylib's, on sys.path through
+pytest.ini's pythonpath), the marks that skip a module without it, and testinfra's host
+specification."""
 
 from __future__ import annotations
 

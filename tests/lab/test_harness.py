@@ -1,7 +1,11 @@
 """Harness behaviour of the lab fleet (lab/fleet.py) on the running lab (`make test-lab`).
 
-Runs as root with the lab up. The teardown test (last in this file) takes the lab down, checks
-nothing is left behind, and brings the same hosts up again for tests/fleet and tests/deploy.
+Runs as root with the lab up, anywhere in a lab session: each fault test puts its host back as it
+found it (link up, container running, the daemon answering /readyz again if it did before), so the
+tests that run after it see the fleet they expect. The one test that cannot do that, the teardown
+(lab down, nothing left behind, lab up again: fresh hosts with nothing deployed), is marked
+`lab_down` and tests/conftest.py runs it after every other test of the session, wherever it was
+collected.
 """
 
 from __future__ import annotations
@@ -10,9 +14,12 @@ import json
 import os
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
+import requests
+from deploylib import PORT
 
 ROOT = Path(__file__).resolve().parents[2]
 FLEET = ROOT / "lab" / "fleet.py"
@@ -40,6 +47,23 @@ def ssh_ok(addr: str) -> bool:
             return s.recv(8).startswith(b"SSH-")
     except OSError:
         return False
+
+
+def serving(addr: str) -> bool:
+    """Whether the host's daemon answers /readyz with 200 (playbooks/vars/lab.yml: lab address)."""
+    try:
+        return requests.get(f"http://{addr}:{PORT}/readyz", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def wait_serving(addr: str, was: bool, limit_s: float = 90.0) -> None:
+    """After a fault is undone: wait until the daemon serves again if it served before, so the
+    tests after this one find the fleet as it was (a host that served nothing stays so)."""
+    deadline = time.monotonic() + limit_s
+    while was and not serving(addr):
+        assert time.monotonic() < deadline, f"{addr}: the daemon did not serve again in {limit_s} s"
+        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +96,7 @@ def test_lab_up_again_leaves_running_hosts_alone(hosts: dict[str, dict]) -> None
 
 def test_fault_cut_then_restore(hosts: dict[str, dict]) -> None:
     name, row = next(iter(hosts.items()))
+    was = serving(row["address"])
     lab("fault", name, "cut")
     try:
         assert status()[name]["link"] == "cut"
@@ -81,22 +106,27 @@ def test_fault_cut_then_restore(hosts: dict[str, dict]) -> None:
         lab("fault", name, "restore")
     assert status()[name]["link"] == "up"
     assert ssh_ok(row["address"])
+    wait_serving(row["address"], was)
 
 
 def test_fault_reboot_comes_back_running_with_state_kept(hosts: dict[str, dict]) -> None:
     name = list(hosts)[-1]
     marker = f"/var/lib/edge-lab/hosts/{name}/rootfs/var/tmp/lab-reboot-marker"
     Path(marker).write_text("kept")
+    was = serving(hosts[name]["address"])
     lab("fault", name, "reboot")
     row = status()[name]
     assert row["state"] == "running"
     assert ssh_ok(row["address"])
     assert Path(marker).read_text() == "kept"
     assert row["pid"] != hosts[name]["pid"]  # a new nspawn: the host really restarted
+    Path(marker).unlink()
+    wait_serving(row["address"], was)
 
 
 def test_fault_stop_then_start(hosts: dict[str, dict]) -> None:
     name = next(iter(hosts))
+    was = serving(hosts[name]["address"])
     lab("fault", name, "stop")
     row = status()[name]
     assert row["state"] == "stopped" and row["pid"] is None
@@ -104,6 +134,7 @@ def test_fault_stop_then_start(hosts: dict[str, dict]) -> None:
     lab("fault", name, "start")
     row = status()[name]
     assert row["state"] == "running" and ssh_ok(row["address"])
+    wait_serving(row["address"], was)
 
 
 def test_unknown_host_is_a_clear_error() -> None:
@@ -111,8 +142,10 @@ def test_unknown_host_is_a_clear_error() -> None:
     assert r.returncode != 0 and "no host 'no-such-host'" in r.stderr
 
 
-def test_zz_down_leaves_nothing_then_up_again(hosts: dict[str, dict]) -> None:
-    """lab-down removes every netns, veth, bridge, mount, process; then the lab comes back."""
+@pytest.mark.lab_down
+def test_down_leaves_nothing_then_up_again(hosts: dict[str, dict]) -> None:
+    """lab-down removes every netns, veth, bridge, mount, process; then the lab comes back (fresh
+    hosts, nothing deployed: marked lab_down, so it runs after every other test)."""
     spec = " ".join(f"{n}:{r['group']}:{r['arch']}" for n, r in hosts.items())
     pids = [r["pid"] for r in status().values()]
     lab("down")
