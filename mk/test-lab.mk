@@ -1,8 +1,11 @@
 # The lab part of the suite: lab up, the tests marked `lab` (all of tests/deploy, tests/fleet,
-# tests/lab, in that order: the fleet checks then look at what the scenarios deployed last, and
-# the harness tests reboot and cut hosts at the end; tests/conftest.py refuses a mismatch), lab down (always), then check that
-# lab-down left nothing behind (namespaces, veths, bridge, mounts, processes). The controller
-# venv runs them: it has testinfra and ansible, not the model stack the unit tests import.
+# tests/lab; tests/conftest.py refuses a marker that disagrees with its folder), lab down (always),
+# then check that lab-down left nothing behind (namespaces, veths, bridge, mounts, processes).
+# No module relies on the order: each sets up what it needs (the fleet checks deploy when nothing
+# is, test_tags_lab removes the release it must not find), the harness's fault tests put their
+# host back, and its lab-down test runs last in any session (marker lab_down, tests/conftest.py).
+# The controller venv runs them: it has testinfra and ansible, not the model stack the unit tests
+# import.
 # lab_tests HOSTS,TESTS: lab-up with LAB_HOSTS=HOSTS, pytest -m lab TESTS, lab-down, verify-clean.
 define lab_tests
 	rc=0; $(MAKE) --no-print-directory lab-up LAB_HOSTS="$(1)" || rc=$$?
@@ -12,15 +15,10 @@ define lab_tests
 	exit $$rc
 endef
 .PHONY: test-lab-arm64 test-lab-smoke test-lab-tags
-# tests/deploy/test_tags_lab.py (issue 28 item 3) assumes artifact B's release was never built on
-# its host, but in the full suite test_scenarios has built it: 2 of its 3 tests failed in the full
-# run of 2026-12-07 (all 3 passed alone). Opt-in (make test-lab-tags) until it builds an artifact
-# of its own that no other test deploys.
-LAB_IGNORE ?= --ignore=tests/deploy/test_tags_lab.py
 test-lab: setup ## lab fleet tests (root, systemd-nspawn): harness, fleet checks, deployment scenarios
-	$(call lab_tests,$(LAB_HOSTS),tests/deploy tests/fleet tests/lab $(LAB_IGNORE))
+	$(call lab_tests,$(LAB_HOSTS),tests/deploy tests/fleet tests/lab)
 
-test-lab-tags: setup ## opt-in: the site.yml --tags lab tests alone (not in test-lab yet: mk/test-lab.mk says why)
+test-lab-tags: setup ## the site.yml --tags lab tests alone, on a lab of their own (also in test-lab)
 	$(call lab_tests,$(LAB_HOSTS),tests/deploy/test_tags_lab.py)
 
 # Opt-in (docs/lab.md, measured cost there): one amd64 and one arm64 edge host (qemu-user), a

@@ -45,6 +45,11 @@ class Result:
         """stdout then stderr: for assertion messages and substring searches, never parsed."""
         return self.stdout + self.stderr
 
+    @property
+    def flat(self) -> str:
+        """`out` with every run of whitespace as one space: Ansible wraps long messages."""
+        return " ".join(self.out.split())
+
     def recap(self) -> dict[str, dict[str, int]]:
         """PLAY RECAP counters per host (from stdout)."""
         return play_recap(self.stdout)
