@@ -5,8 +5,10 @@ Each table sits between marker comments; everything else in the page is prose an
 
 - docs/daemon.md: every module of daemon/hailo_inference (backends/ included) with the summary
   of its docstring (its first sentence);
-- docs/layout.md: every make target of Makefile and mk/*.mk that has a `## ` help text (what
-  `make help` lists; helpers without one are left out) and the file that defines it.
+- docs/layout.md: every module of the other Python packages (edge_artifact, edge_models,
+  edge_compiler, edge_telemetry) with its docstring's first sentence, and every make target of
+  Makefile and mk/*.mk that has a `## ` help text (what `make help` lists; helpers without one are
+  left out) and the file that defines it.
 
     .venv/bin/python scripts/gen-doc-tables.py           # rewrite the generated sections
     .venv/bin/python scripts/gen-doc-tables.py --check   # exit 1 if one is out of date
@@ -43,7 +45,7 @@ def module_summary(path: Path) -> str:
     if not doc or not doc.strip():
         raise SystemExit(
             f"{path}: no module docstring; write one (its first sentence is the module's line in "
-            "docs/daemon.md)"
+            "docs/daemon.md or docs/layout.md)"
         )
     paragraph = _cell(doc.strip().split("\n\n")[0])
     return re.split(r"(?<=[.!?])\s+(?=[A-Z])", paragraph, maxsplit=1)[0]
@@ -52,14 +54,38 @@ def module_summary(path: Path) -> str:
 def daemon_modules(root: Path = ROOT) -> str:
     """The table of daemon/hailo_inference's modules, markers included."""
     package = root / "daemon" / "hailo_inference"
-    modules = sorted(
-        (p for p in package.rglob("*.py") if "__pycache__" not in p.parts),
-        key=lambda p: (len(p.relative_to(package).parts), str(p.relative_to(package))),
-    )
+    modules = _modules(package)
     lines = [_begin("daemon modules"), "", "| module | what it is (its docstring) |", "|---|---|"]
     for path in modules:
         name = path.relative_to(package).as_posix()
         lines.append(f"| `{name}` | {module_summary(path)} |")
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+# The packages docs/layout.md lists module by module (hailo_inference has its own page).
+PACKAGES = (
+    "artifact/edge_artifact",
+    "models/edge_models",
+    "compiler/edge_compiler",
+    "telemetry/edge_telemetry",
+)
+
+
+def _modules(package: Path) -> list[Path]:
+    """A package's modules, each folder's before its subfolders', by name."""
+    return sorted(
+        (p for p in package.rglob("*.py") if "__pycache__" not in p.parts),
+        key=lambda p: (len(p.relative_to(package).parts), str(p.relative_to(package))),
+    )
+
+
+def package_modules(root: Path = ROOT) -> str:
+    """The table of every module of PACKAGES, markers included."""
+    lines = [_begin("package modules"), "", "| module | what it is (its docstring) |", "|---|---|"]
+    for package in PACKAGES:
+        for path in _modules(root / package):
+            lines.append(f"| `{path.relative_to(root).as_posix()}` | {module_summary(path)} |")
     lines += ["", END]
     return "\n".join(lines)
 
@@ -85,10 +111,10 @@ def make_table(root: Path = ROOT) -> str:
     return "\n".join(lines)
 
 
-# page -> (what, renderer); one generated section per page
+# page -> its generated sections: (what, renderer)
 SECTIONS = {
-    "docs/daemon.md": ("daemon modules", daemon_modules),
-    "docs/layout.md": ("make targets", make_table),
+    "docs/daemon.md": [("daemon modules", daemon_modules)],
+    "docs/layout.md": [("package modules", package_modules), ("make targets", make_table)],
 }
 
 
@@ -107,9 +133,11 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if a generated table is stale")
     args = parser.parse_args(argv)
     stale = []
-    for page, (what, render) in SECTIONS.items():
+    for page, sections in SECTIONS.items():
         current = (root / page).read_text()
-        wanted = splice(current, render(root), what, page)
+        wanted = current
+        for what, render in sections:
+            wanted = splice(wanted, render(root), what, page)
         if wanted == current:
             continue
         if args.check:
@@ -120,7 +148,7 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     if stale:
         print(
             f"{', '.join(stale)}: the generated tables disagree with the code "
-            f"(daemon/hailo_inference docstrings, Makefile, mk/*.mk): run `{COMMAND}` and commit "
+            f"(module docstrings, Makefile, mk/*.mk): run `{COMMAND}` and commit "
             "the result",
             file=sys.stderr,
         )

@@ -1,5 +1,6 @@
-"""The generated tables of docs/daemon.md (daemon modules) and docs/layout.md (make targets) equal
-their sources, and the daemon modules the prose names exist (scripts/gen-doc-tables.py)."""
+"""The generated tables of docs/daemon.md (daemon modules) and docs/layout.md (the other packages'
+modules, make targets) equal their sources, and the daemon modules the prose names exist
+(scripts/gen-doc-tables.py)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,10 @@ def _copy_sources(tmp_path: Path) -> Path:
     shutil.copytree(
         PACKAGE, tmp_path / "daemon/hailo_inference", ignore=shutil.ignore_patterns("__pycache__")
     )
+    for package in gen.PACKAGES:
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
     shutil.copytree(ROOT / "mk", tmp_path / "mk")
     (tmp_path / "docs").mkdir()
@@ -67,6 +72,7 @@ def test_a_new_module_or_target_makes_the_docs_stale(tmp_path: Path) -> None:
     (root / "daemon/hailo_inference/backends/npu.py").write_text(
         '"""A made-up | backend. Second sentence."""\n'
     )
+    (root / "artifact/edge_artifact/made_up.py").write_text('"""Made up. Not read."""\n')
     with (root / "mk/model.mk").open("a") as mk:
         mk.write("\nNEW_VAR := x ## not a target\nnew-target: setup ## does | a thing\n\techo\n")
     assert gen.main(["--check"], root=root) == 1
@@ -76,6 +82,7 @@ def test_a_new_module_or_target_makes_the_docs_stale(tmp_path: Path) -> None:
     assert "| `backends/npu.py` | A made-up \\| backend. |" in daemon_doc
     layout = (root / "docs/layout.md").read_text()
     assert "| `make new-target` | `mk/model.mk` | does \\| a thing |" in layout
+    assert "| `artifact/edge_artifact/made_up.py` | Made up. |" in layout
     assert "NEW_VAR" not in layout
 
 
