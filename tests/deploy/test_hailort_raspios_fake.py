@@ -418,7 +418,17 @@ def test_raspios_fake_uninstall_with_hailort_purges_the_stack_verified_against_f
     raspios_host: str,
 ) -> None:
     """Verified against a fake, not on hardware: uninstall.yml -e uninstall_hailort=true purges
-    the held packages and removes the udev rule, module options, local fact and group."""
+    the held packages and removes the udev rule, module options, local fact and group; issue 28
+    item 8: it also releases the kernel hold (the hold_kernel test's), purges dkms (no module
+    left in it) and removes the PCIe Gen3 line, which the earlier tests left in place."""
+    kernel = f"linux-image-{os.uname().release}"
+    leftovers = (
+        f"dpkg --get-selections {kernel} dkms 2>/dev/null | grep -w hold; "
+        "dpkg-query -W -f 'dkms ${db:Status-Status}\\n' dkms 2>/dev/null | grep ' installed$'; "
+        "grep -H '^dtparam=pciex1_gen=3' /boot/firmware/config.txt; true"
+    )
+    before = on_host(raspios_host, leftovers).stdout
+    assert "hold" in before and "dkms installed" in before and "pciex1_gen=3" in before, before
     res = run(
         [str(CTL / "ansible-playbook"), "-i", str(INVENTORY), "uninstall.yml", "--limit",
          raspios_host, "-e", "uninstall_hailort=true"]
@@ -434,6 +444,8 @@ def test_raspios_fake_uninstall_with_hailort_purges_the_stack_verified_against_f
         "getent group hailo && echo LEFT group; true",
     ).stdout
     assert "installed" not in left and "LEFT" not in left, left
+    after = on_host(raspios_host, leftovers).stdout
+    assert after.strip() == "", f"uninstall left kernel holds, dkms or the Gen3 line: {after}"
 
 
 def _in_kernel_driver(host: str, version: str, tmp: Path) -> None:

@@ -1,8 +1,9 @@
 """A rollout that never outruns its canary (site.yml on the lab fleet).
 
-- A host that becomes unreachable in a batch counts as failed: no later batch starts. Ansible's
-  max_fail_percentage counts failed hosts only and no rescue runs for unreachable ones, so
-  before the play checked this itself the next batch went ahead.
+- A host that does not answer in the canary batch stops the rollout: no later batch starts
+  (Ansible's max_fail_percentage counts failed hosts only, so the play checks this itself).
+- Issue 28 item 4: a host cut off in a later batch is skipped and listed ("not updated: <host>,
+  unreachable") within edge_rollout_max_unreachable; with 0 allowed the rollout stops.
 - The controller preflight runs under any --limit (a play on localhost matched no host then).
 - edge_rollout_serial set in the inventory, where Ansible cannot apply it to `serial:`, is
   refused instead of silently ignored.
@@ -16,7 +17,7 @@ import json
 from pathlib import Path
 
 import pytest
-from deploylib import CTL, INVENTORY, Result, playbook, run
+from deploylib import CTL, INVENTORY, ROOT, Result, playbook, run
 
 pytestmark = pytest.mark.lab
 
@@ -41,23 +42,52 @@ def _site(artifact: Path, *inventories: Path, extra: tuple[str, ...] = ()) -> Re
     return res
 
 
-def test_a_host_unreachable_in_a_batch_stops_the_rollout(
+def test_a_host_unreachable_in_the_canary_batch_stops_the_rollout(
     tmp_path: Path, artifact_a: Path, edge_hosts: dict[str, str]
 ) -> None:
-    """Batches [ghost + first lab Pi], then [second lab Pi]: the ghost never answers SSH, the
-    first Pi deploys, and the second batch must not start."""
+    """Batches [ghost + first lab Pi], then [second lab Pi]: the ghost never answers SSH in the
+    canary batch, so nothing deploys and the second batch must not start, whatever
+    edge_rollout_max_unreachable allows."""
     ghost = tmp_path / "ghost.yml"  # listed first: the ghost lands in the first batch
     host = {"ansible_host": "10.77.0.250", "edge_has_accelerator": False}
     host["ansible_ssh_common_args"] = "-o ConnectTimeout=5"
     ghost.write_text(json.dumps({"edge": {"hosts": {"pi-ghost": host}}}))
     later = sorted(edge_hosts)[-1]
     serial = json.dumps({"edge_rollout_serial": [2, 1]})
-    res = _site(artifact_a, ghost, INVENTORY, extra=("-e", serial))
+    res = _site(
+        artifact_a, ghost, INVENTORY, extra=("-e", serial, "-e", "edge_rollout_max_unreachable=5")
+    )
     assert res.rc != 0, res.out[-3000:]
     recap = res.recap()
-    assert recap["pi-ghost"]["unreachable"] >= 1, recap
-    assert "pi-ghost became unreachable during the rollout" in _flat(res), res.out[-3000:]
+    assert recap["pi-ghost"]["failed"] >= 1, recap
+    assert "ROLLOUT STOPPED: canary pi-ghost does not answer SSH" in _flat(res), res.out[-3000:]
     assert recap.get(later, {}).get("ok", 0) == 0, f"{later} ran after a lost host: {recap}"
+
+
+def _fault(host: str, action: str) -> None:
+    res = run(["python3", str(ROOT / "lab" / "fleet.py"), "fault", host, action], timeout=300)
+    assert res.rc == 0, res.out
+
+
+def test_a_host_cut_off_in_a_later_batch_is_skipped_and_listed_within_the_budget(
+    artifact_a: Path, edge_hosts: dict[str, str]
+) -> None:
+    """The lab's default batches [1, 50%] on its two edge hosts: the second (a later batch) has
+    its network cut (`lab/fleet.py fault <host> cut`). Allowed 1: the run passes and names it;
+    allowed 0: the rollout stops. Either way the canary answers and the cut host is untouched."""
+    later = sorted(edge_hosts)[-1]
+    _fault(later, "cut")
+    try:
+        ok = _site(artifact_a, INVENTORY, extra=("-e", "edge_rollout_max_unreachable=1"))
+        stop = _site(artifact_a, INVENTORY, extra=("-e", "edge_rollout_max_unreachable=0"))
+    finally:
+        _fault(later, "restore")
+    assert ok.rc == 0, ok.out[-3000:]
+    flat = _flat(ok)
+    assert f"not updated: {later}, unreachable" in flat, flat[-3000:]
+    assert f"ROLLOUT SUMMARY: not updated: {later}, unreachable" in flat, flat[-3000:]
+    assert stop.rc != 0, stop.out[-3000:]
+    assert "more than edge_rollout_max_unreachable (0 = 0 hosts) allows" in _flat(stop)
 
 
 def test_preflight_runs_under_limit_and_inventory_serial_is_refused(
