@@ -15,7 +15,7 @@ from pathlib import Path
 
 import orjson
 
-from .active_learning import SelectParams, parse_since, select, write_ndjson_atomic
+from .active_learning import STRATEGIES, SelectParams, parse_since, select, write_ndjson_atomic
 from .config import DEFAULT_DIR
 from .reader import ReadStats, iter_events
 from .rotation import event_files
@@ -29,11 +29,26 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path, required=True, help="NDJSON output (written atomically)")
     s.add_argument("--since", default="24h", help="24h, 90m, 7d or an ISO time (default 24h)")
     s.add_argument("--now", type=float, default=None, help="unix time to count --since from")
-    s.add_argument("--top-k", type=int, default=100)
-    s.add_argument("--dedup-cosine", type=float, default=0.98)
-    s.add_argument("--w-uncertainty", type=float, default=1.0)
-    s.add_argument("--w-entropy", type=float, default=1.0)
-    s.add_argument("--w-novelty", type=float, default=1.0)
+    d = SelectParams()
+    s.add_argument(
+        "--top-k", type=int, default=d.top_k, help="windows to select (labelling budget)"
+    )
+    s.add_argument("--dedup-cosine", type=float, default=d.dedup_cosine)
+    s.add_argument("--w-uncertainty", type=float, default=d.w_uncertainty)
+    s.add_argument("--w-entropy", type=float, default=d.w_entropy)
+    s.add_argument("--w-novelty", type=float, default=d.w_novelty)
+    s.add_argument(
+        "--strategy", choices=STRATEGIES, default=d.strategy,
+        help="coverage: greedy k-center over the pool (default); score: the K best-scored",
+    )  # fmt: skip
+    s.add_argument(
+        "--pool", type=int, default=d.pool,
+        help=f"distinct candidates held (memory ~6 KB each; default {d.pool})",
+    )  # fmt: skip
+    s.add_argument(
+        "--score-mix", type=float, default=d.score_mix,
+        help="coverage: weight of the score in the gain (0: pure coverage)",
+    )  # fmt: skip
     s.add_argument("--host", default=None, help="host name written in every row (default: this)")
     t = sub.add_parser("stats", help="count events, torn and invalid lines in a folder")
     t.add_argument("--in", dest="folder", type=Path, default=Path(DEFAULT_DIR))
@@ -69,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         w_uncertainty=args.w_uncertainty,
         w_entropy=args.w_entropy,
         w_novelty=args.w_novelty,
+        strategy=args.strategy,
+        pool=args.pool,
+        score_mix=args.score_mix,
     )
     try:
         params.validate()

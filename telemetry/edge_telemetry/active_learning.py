@@ -1,4 +1,4 @@
-"""Active-learning selection: the K sampled windows most worth labelling, near duplicates removed.
+"""Active-learning selection: K sampled windows worth labelling, covering the day, no repeats.
 
 Score of a sampled window (weights normalized to sum 1, default equal):
     uncertainty = 1 - top_score            (no prototype matches well)
@@ -6,11 +6,20 @@ Score of a sampled window (weights normalized to sum 1, default equal):
     novelty     = d / (1 + d), d = distance to the nearest raw prototype / mean prototype norm
     score       = w_u * uncertainty + w_e * entropy + w_n * novelty
 
-Streaming and bounded: one pass over the files (lines without a window are not even parsed),
-a pool of at most K candidates held as float32 arrays. Invariant: no two pool members have
-latent cosine >= dedup_cosine. A newcomer that is a near duplicate of a better member is
-dropped; otherwise it evicts every worse near duplicate, then the worst member if the pool
-is over K. Order: higher score first, then earlier timestamp, then earlier position in the
+Two steps (docs/telemetry.md; why: benchmarks/active_learning/REPORT.md):
+1. Streaming and bounded: one pass over the files (lines without a window are not even parsed)
+   into a pool of at most `pool` candidates held as float32 arrays. Invariant: no two pool
+   members have latent cosine >= dedup_cosine (0.999: repeats of one bout, > 0.9999 in the
+   benchmark's days, are removed; distinct bouts of one behaviour, 0.96 at the median, are
+   kept). A newcomer that is a near duplicate of a better member is dropped; otherwise it evicts
+   every worse near duplicate, then the worst member if the pool is over `pool`. So the pool is
+   the `pool` best-scored distinct candidates.
+2. strategy "coverage" (default): the K pool members in greedy k-center order in the
+   standardized latent space (edge_telemetry.coverage), best-scored first; every prefix of the
+   order covers the day, so labelling only the first N rows is the budget-N selection.
+   strategy "score": the K best-scored pool members (the selector of issue 17).
+Fewer than K rows only when the pool holds fewer distinct candidates (stats say how many were
+duplicates). Order ties: higher score, then earlier timestamp, then earlier position in the
 input, so the result is a pure function of the input files.
 """
 
@@ -29,22 +38,33 @@ from typing import Any
 import numpy as np
 import orjson
 
+from .coverage import k_center_order
 from .reader import ReadStats, iter_events
 
 WINDOW_MARK = b'"window":'
+STRATEGIES = ("coverage", "score")
 
 
 @dataclass(frozen=True)
 class SelectParams:
     top_k: int = 100
-    dedup_cosine: float = 0.98
+    dedup_cosine: float = 0.999
     w_uncertainty: float = 1.0
     w_entropy: float = 1.0
     w_novelty: float = 1.0
+    strategy: str = "coverage"
+    pool: int = 20000
+    score_mix: float = 0.0
 
     def validate(self) -> None:
         if self.top_k < 1:
             raise ValueError("--top-k must be >= 1")
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"--strategy must be one of {', '.join(STRATEGIES)}")
+        if self.pool < self.top_k:
+            raise ValueError(f"--pool ({self.pool}) must be >= --top-k ({self.top_k})")
+        if self.score_mix < 0:
+            raise ValueError("--score-mix must be >= 0")
         if not -1.0 <= self.dedup_cosine <= 1.0:
             raise ValueError("--dedup-cosine must be in [-1, 1]")
         ws = (self.w_uncertainty, self.w_entropy, self.w_novelty)
@@ -189,7 +209,7 @@ def select(
 ) -> tuple[list[dict[str, Any]], SelectStats]:
     params.validate()
     stats = SelectStats(read=ReadStats())
-    pool = DedupTopK(params.top_k, params.dedup_cosine)
+    pool = DedupTopK(params.pool, params.dedup_cosine)
     for seq, ev in enumerate(iter_events(folder, since, WINDOW_MARK, stats.read)):
         try:
             latent = np.asarray(ev["latent"], dtype=np.float32).ravel()
@@ -216,7 +236,15 @@ def select(
             continue
         ev["window"], ev["latent"], ev["motif_scores"] = window, latent, scores
         pool.offer(_Cand(key, comps, ev), unit)
-    rows = [_row(rank, c, host) for rank, c in enumerate(pool.ranked(), start=1)]
+    ranked = pool.ranked()
+    if params.strategy == "coverage" and ranked:
+        lat = np.stack([c.event["latent"] for c in ranked])
+        order = k_center_order(lat, np.array([c.key[0] for c in ranked]), params.top_k,
+                               params.score_mix)  # fmt: skip
+        chosen = [ranked[i] for i in order]
+    else:
+        chosen = ranked[: params.top_k]
+    rows = [_row(rank, c, host) for rank, c in enumerate(chosen, start=1)]
     stats.selected = len(rows)
     stats.rejected_duplicates = pool.rejected_duplicates
     stats.evicted_duplicates = pool.evicted_duplicates

@@ -46,7 +46,8 @@ def test_score_prefers_uncertain_flat_and_novel():
 def test_near_duplicates_are_removed_best_of_each_cluster_kept(tmp_path):
     recs = cluster_events(n_clusters=6, per_cluster=20)
     write_file(tmp_path, T0, recs)
-    rows, stats = select(tmp_path, None, SelectParams(top_k=10, dedup_cosine=0.98), "pi-1")
+    params = SelectParams(top_k=10, dedup_cosine=0.98, strategy="score")
+    rows, stats = select(tmp_path, None, params, "pi-1")
     # reference, computed the slow way: best event of each cluster, then by score
     params = SelectParams()
     best = {}
@@ -70,7 +71,7 @@ def test_near_duplicates_are_removed_best_of_each_cluster_kept(tmp_path):
 def test_top_k_is_the_k_best_when_nothing_is_duplicated(tmp_path):
     recs = cluster_events(n_clusters=50, per_cluster=1, seed=3)
     write_file(tmp_path, T0, recs)
-    rows, _ = select(tmp_path, None, SelectParams(top_k=7, dedup_cosine=0.999), "h")
+    rows, _ = select(tmp_path, None, SelectParams(top_k=7, strategy="score"), "h")
     want = sorted(recs, key=lambda r: score(r, SelectParams())[0], reverse=True)[:7]
     assert [r["request_id"] for r in rows] == [r["request_id"] for r in want]
     assert all(a["score"] >= b["score"] for a, b in zip(rows, rows[1:]))
@@ -85,8 +86,10 @@ def test_ties_break_on_earlier_timestamp(tmp_path):
         r.update(top_score=0.5, entropy=0.5, novelty=1.0)  # identical scores
         recs.append(r)
     write_file(tmp_path, T0, recs)
-    rows, _ = select(tmp_path, None, SelectParams(top_k=3), "h")
+    rows, _ = select(tmp_path, None, SelectParams(top_k=3, strategy="score"), "h")
     assert [r["ts"] for r in rows] == [T0 + 5, T0 + 6, T0 + 7]
+    cov, _ = select(tmp_path, None, SelectParams(top_k=3), "h")
+    assert cov[0]["ts"] == T0 + 5  # coverage starts from the same best-scored, earliest window
 
 
 def run_cli(folder, out):
@@ -169,7 +172,7 @@ def synthetic_day(folder, n_events: int, sample_every: int, seed: int = 0) -> No
 def peak_bytes(folder, k: int) -> int:
     tracemalloc.start()
     try:
-        select(folder, None, SelectParams(top_k=k), "h")
+        select(folder, None, SelectParams(top_k=k, pool=k), "h")
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -177,8 +180,9 @@ def peak_bytes(folder, k: int) -> int:
 
 def test_memory_is_bounded_by_k_not_by_the_day(tmp_path):
     """A real day at 20 windows/s is 1.73M events; here 1/200 and 4/200 of that, 1 event in 20
-    carrying a window. The selector holds at most K candidates (window + latent + scores as
-    float32, ~4 KB each) plus one line being parsed, so the peak must not grow with the input:
+    carrying a window. The selector holds at most `pool` candidates (here = K; window + latent +
+    scores as float32, ~4 KB each) plus one line being parsed, so the peak must not grow with the
+    input:
     4x the events may not cost more than the small run's peak plus a small slack."""
     small, big = tmp_path / "small", tmp_path / "big"
     synthetic_day(small, 8_640, 20)
@@ -191,3 +195,87 @@ def test_memory_is_bounded_by_k_not_by_the_day(tmp_path):
     )
     assert p_big < p_small * 1.25 + 256 * 1024
     assert p_big < 8 * 1024 * 1024
+
+
+def bouts_of_one_behaviour(n_bouts: int, reps: int, seed: int = 2) -> list[dict]:
+    """Distinct bouts sharing one large common latent direction (raw cosine ~0.99 between bouts,
+    > 0.9999 within a bout), as distinct bouts of one behaviour are in the benchmark's days."""
+    p = protos()
+    rng = np.random.default_rng(seed)
+    common = rng.normal(size=D) * 10.0
+    centers = common + rng.normal(size=(n_bouts, D)) * 1.0
+    recs, i = [], 0
+    for c in centers:
+        for _ in range(reps):
+            recs.append(record(make_event(i, c + rng.normal(size=D) * 1e-3, p, T0 + i), p))
+            i += 1
+    return recs
+
+
+def test_no_cap_every_distinct_bout_is_selectable(tmp_path):
+    """Regression for issue 29: top_k 5000 returned at most ~100 windows a day because distinct
+    bouts of one behaviour (cosine 0.96-0.998) were removed as duplicates at 0.98."""
+    recs = bouts_of_one_behaviour(n_bouts=300, reps=3)
+    u = np.array([r["latent"] for r in recs[::3]], dtype=np.float64)
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    assert np.median((u @ u.T)[np.triu_indices(len(u), 1)]) > 0.98  # the geometry claimed
+    write_file(tmp_path, T0, recs)
+    for strategy in ("coverage", "score"):
+        rows, stats = select(tmp_path, None, SelectParams(top_k=5000, strategy=strategy), "h")
+        bouts = sorted(int(r["request_id"][4:]) // 3 for r in rows)
+        assert bouts == list(range(300)), strategy  # every bout once, repeats removed
+        assert stats.as_dict()["duplicates_removed"] == 600
+        rows, _ = select(tmp_path, None, SelectParams(top_k=250, strategy=strategy), "h")
+        assert len(rows) == 250 and [r["rank"] for r in rows] == list(range(1, 251))
+
+
+def separated_behaviours(tmp_path, high_score_group: int = 0) -> list[dict]:
+    """5 behaviours far apart in latent space, 30 bouts each; one behaviour scores far higher."""
+    p = protos()
+    rng = np.random.default_rng(4)
+    centers = rng.normal(size=(5, D)) * 20.0
+    recs, i = [], 0
+    for _bout in range(30):
+        for g in range(5):
+            r = record(make_event(i, centers[g] + rng.normal(size=D), p, T0 + i), p)
+            hi = g == high_score_group
+            r.update(top_score=0.1 if hi else 0.9, entropy=0.9 if hi else 0.1)
+            recs.append(r)
+            i += 1
+    write_file(tmp_path, T0, recs)
+    return recs
+
+
+def test_coverage_spans_the_behaviours_where_score_takes_only_the_outliers(tmp_path):
+    separated_behaviours(tmp_path)
+    group = lambda row: int(row["request_id"][4:]) % 5  # noqa: E731
+    cov, _ = select(tmp_path, None, SelectParams(top_k=5), "h")
+    top, _ = select(tmp_path, None, SelectParams(top_k=5, strategy="score"), "h")
+    assert sorted(group(r) for r in cov) == [0, 1, 2, 3, 4]
+    assert group(cov[0]) == 0 and cov[0]["score"] == max(r["score"] for r in top)
+    assert [group(r) for r in top] == [0] * 5
+    # every prefix of a bigger selection is the smaller selection (label the first N rows)
+    big, _ = select(tmp_path, None, SelectParams(top_k=40), "h")
+    assert [r["request_id"] for r in big[:5]] == [r["request_id"] for r in cov]
+
+
+def test_k_center_order_takes_the_farthest_next():
+    from edge_telemetry.coverage import k_center_order
+
+    lat = np.array([[0.0, 0.0], [0.1, 0.0], [10.0, 0.0], [0.0, 5.0], [10.0, 5.0]])
+    scores = np.array([0.9, 0.1, 0.1, 0.1, 0.1])
+    assert k_center_order(lat, scores, 5) == [0, 4, 2, 3, 1]
+    assert k_center_order(lat, scores, 2) == [0, 4]
+    assert k_center_order(lat, scores, 99) == [0, 4, 2, 3, 1]  # never more than there are
+    assert k_center_order(lat[:0], scores[:0], 3) == []
+    # score_mix: a high score can outweigh distance
+    mixed = np.array([0.9, 0.1, 0.0, 1.0, 0.0])
+    assert k_center_order(lat, mixed, 3) == [3, 2, 0]
+    assert k_center_order(lat, mixed, 3, score_mix=10.0) == [3, 0, 2]
+
+
+def test_bad_parameters_say_what_to_do():
+    with pytest.raises(ValueError, match="--strategy"):
+        SelectParams(strategy="best").validate()
+    with pytest.raises(ValueError, match="--pool"):
+        SelectParams(top_k=10, pool=5).validate()
