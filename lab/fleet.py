@@ -44,6 +44,7 @@ KEY = SSH_DIR / "id_ed25519"
 KNOWN_HOSTS = SSH_DIR / "known_hosts"
 DEFAULT_HOSTS = "pi-lab-1:edge pi-lab-2:edge gpusrv-lab:gpusrv"
 GROUP_BASE = {"edge": 11, "gpusrv": 21}
+EDGE_EXTRA_BASE, EDGE_EXTRA = 100, 55  # edge hosts 10..64 get .100-.154 (the scale run)
 BOOT_TIMEOUT = 180
 BINFMT_MARKER = LIB / "binfmt.json"  # what lab-up changed in binfmt_misc (lab-down reverts it)
 # Hosts under qemu-user: boot waits this many times longer; the roles get it as edge_time_scale
@@ -77,9 +78,14 @@ def parse_hosts(text: str) -> list[dict]:
             raise SystemExit(f"lab: host {name!r}: group must be one of {sorted(GROUP_BASE)}")
         if not name.replace("-", "").isalnum() or len(name) > 40:
             raise SystemExit(f"lab: host name {name!r}: use letters, digits and '-' only")
-        if seen[group] >= 9:
-            raise SystemExit(f"lab: at most 9 hosts in group {group}")
-        addr = f"{SUBNET}.{GROUP_BASE[group] + seen[group]}"
+        # edge hosts past the 9th (the scale run, scripts/scale-run.py) take .100 and up
+        extra = group == "edge" and seen[group] >= 9
+        if seen[group] >= (9 + EDGE_EXTRA if group == "edge" else 9):
+            raise SystemExit(
+                f"lab: at most {9 + EDGE_EXTRA if group == 'edge' else 9} hosts in group {group}"
+            )
+        index = EDGE_EXTRA_BASE + seen[group] - 9 if extra else GROUP_BASE[group] + seen[group]
+        addr = f"{SUBNET}.{index}"
         seen[group] += 1
         hosts.append({"name": name, "group": group, "address": addr, "arch": arch})
     if len({h["name"] for h in hosts}) != len(hosts):
