@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+from edge_artifact import Manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -252,6 +253,12 @@ def hist_panel(ax: Any, series: dict[str, list[float]], title: str) -> None:
     ax.legend(fontsize=8)
 
 
+def model_of(artifact: Path) -> dict[str, str]:
+    """The artifact's model name and version, for a result file."""
+    m = Manifest.read(artifact)
+    return {"name": m.name, "version": m.version}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--artifact", type=Path, required=True)
@@ -266,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     s = a.seconds
     res: dict = {
         "artifact": str(a.artifact),
-        "manifest": json.loads((a.artifact / "manifest.json").read_text())["model"],
+        "manifest": model_of(a.artifact),
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
         "command": " ".join([Path(sys.executable).name, *sys.argv]),

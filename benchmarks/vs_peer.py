@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     use_wrk, client = _client(a)
     res: dict[str, Any] = {
         "artifact": str(a.artifact),
-        "manifest": json.loads((a.artifact / "manifest.json").read_text())["model"],
+        "manifest": loadgen.model_of(a.artifact),
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
         "command": " ".join([Path(sys.executable).name, *sys.argv]),

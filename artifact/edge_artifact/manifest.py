@@ -84,6 +84,30 @@ class Manifest(Mapping[str, Any]):
     def files(self) -> dict[str, dict[str, Any]]:
         return dict(self._data.get("files") or {})
 
+    def file_sha256(self, name: str) -> str:
+        """The sha256 the manifest records for listed file `name`."""
+        entry = self.files.get(name)
+        if not entry or "sha256" not in entry:
+            raise ArtifactError(
+                f"{MANIFEST} lists no sha256 for {name}; rebuild the artifact with this compiler"
+            )
+        return str(entry["sha256"])
+
+    @property
+    def inputs_sha256(self) -> str | None:
+        """The hash of the build inputs the version is made from (None in a hand-made one)."""
+        value = self._data.get("inputs_sha256")
+        return None if value is None else str(value)
+
+    @property
+    def export_config_sha256(self) -> str | None:
+        value = self._data.get("export_config_sha256")
+        return None if value is None else str(value)
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self._data["latent_dim"])
+
     # the typed sections (edge_artifact.sections; imported here to keep the modules acyclic)
     @property
     def input_spec(self) -> InputSpec:

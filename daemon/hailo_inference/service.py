@@ -197,7 +197,7 @@ class ModelService:
             model=art.ref,
             path=str(art.path),
             manifest_sha256=served.manifest_sha256,
-            inputs_sha256=art.manifest.get("inputs_sha256"),
+            inputs_sha256=art.manifest.inputs_sha256,
             backend=primary.kind,
             backend_info=primary.describe(),
             stub=primary.is_stub,

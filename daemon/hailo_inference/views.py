@@ -145,7 +145,8 @@ class Views:
         if s is None:
             raise ApiError("not_ready", "the model is still loading", {"Retry-After": "1"})
         man = s.artifact.manifest
-        files = man.get("files", {})
+        spec, motifs = man.input_spec, man.motifs
+        files = man.files
         return json_response(
             {
                 "name": s.artifact.name,
@@ -153,8 +154,8 @@ class Views:
                 "ref": s.artifact.ref,
                 "path": str(s.artifact.path),
                 "manifest_sha256": s.manifest_sha256,
-                "inputs_sha256": man.get("inputs_sha256"),
-                "export_config_sha256": man.get("export_config_sha256"),
+                "inputs_sha256": man.inputs_sha256,
+                "export_config_sha256": man.export_config_sha256,
                 "files": {k: v.get("sha256") for k, v in files.items()},
                 "backend": s.backend.kind,
                 "stub": s.backend.is_stub,
@@ -165,15 +166,17 @@ class Views:
                     "shape": [s.tail.window, s.tail.channels],
                     "batch_shape": ["N", s.tail.window, s.tail.channels],
                     "max_batch_windows": self.cfg.max_batch_windows,
-                    **{k: man["input"].get(k) for k in ("channels", "units", "sample_rate_hz")},
+                    "channels": list(spec.channels),
+                    "units": list(spec.units),
+                    "sample_rate_hz": spec.sample_rate_hz,
                 },
                 "outputs": {
-                    "latent": [int(man["latent_dim"])],
-                    "motif_scores": [int(man["motifs"]["count"])],
-                    "motif_definition": man["motifs"].get("definition"),
+                    "latent": [man.latent_dim],
+                    "motif_scores": [motifs.count],
+                    "motif_definition": motifs.definition,
                 },
                 "normalization": {
-                    **man["normalization"],
+                    **man.normalization.as_dict(),
                     "on_chip": s.backend.normalization_on_chip,
                 },
                 "golden": s.golden.as_dict(),

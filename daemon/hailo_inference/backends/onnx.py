@@ -67,7 +67,7 @@ class OnnxBackend:
                 f"{self.output_name!r} but the graph has {inputs} / {outputs}; rebuild the artifact"
             )
         self.file = entry["file"]
-        self.sha256 = artifact.manifest["files"][entry["file"]]["sha256"]
+        self.sha256 = artifact.manifest.file_sha256(entry["file"])
 
     def run(self, x: np.ndarray, timeout_s: float) -> np.ndarray:
         ro = ort.RunOptions()

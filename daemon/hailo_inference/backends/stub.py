@@ -22,8 +22,8 @@ def unavailable(artifact: Artifact) -> str | None:
 
 def create(artifact: Artifact, cfg: ModelConfig) -> StubBackend:
     m = artifact.manifest
-    n_in = int(m["input"]["window"]) * len(m["input"]["channels"])
-    return StubBackend(n_in, int(m["latent_dim"]), cfg.stub_delay_s)
+    spec = m.input_spec
+    return StubBackend(spec.window * len(spec.channels), m.latent_dim, cfg.stub_delay_s)
 
 
 class StubBackend:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 from edge_artifact.golden import read_golden
+from edge_artifact.manifest import Manifest
 from edge_artifact.names import GOLDEN, MANIFEST
 from edge_artifact.tolerance import check
 from hailo_inference.metric_names import serving_backends
@@ -62,8 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--artifact", required=True, type=Path, help="the artifact folder served")
     ap.add_argument("--timeout", type=float, default=10.0)
     args = ap.parse_args(argv)
-    manifest = json.loads((args.artifact / MANIFEST).read_text())
-    want = f"{manifest['model']['name']}@{manifest['model']['version']}"
+    # the daemon validated the schema when it loaded this artifact; only its sections are read
+    manifest = Manifest(json.loads((args.artifact / MANIFEST).read_text()))
+    want = manifest.ref
     result: dict = {"expected_model": want}
 
     def fail(msg: str) -> int:
@@ -87,10 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     code, body = _post(f"{args.url}/infer", {"x": x.tolist()}, args.timeout)
     if code != 200 or len(body.get("latent", [])) != golden.size:
         return fail(f"/infer answered {code}: {str(body)[:300]}")
-    if len(body.get("motif_scores", [])) != int(manifest["motifs"]["count"]):
+    if len(body.get("motif_scores", [])) != manifest.motifs.count:
         return fail(f"/infer returned {len(body.get('motif_scores', []))} motif scores")
     backend = str(health.get("backend") or "onnx")
-    tol = manifest.get("tolerance", {}).get(backend) or manifest["tolerance"]["onnx"]
+    tol = manifest.tolerance(backend) or manifest.tolerance("onnx")
+    if not tol:
+        return fail(f"the manifest has no tolerance for {backend} nor onnx: rebuild the artifact")
     ok, figures = compare(np.asarray(body["latent"], dtype=np.float64), golden, tol)
     result.update(figures, tolerance=tol)
     if not ok:
