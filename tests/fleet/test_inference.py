@@ -130,11 +130,23 @@ def test_current_release_link(host) -> None:
 
 
 def test_artifact_sha256_equals_manifest(host) -> None:
+    """Every serving file is on the host with the manifest's sha256; the build-only ones
+    (calibration.npy, ...: edge_artifact.file_roles) never reach it (issue 28 item 7)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "artifact"))
+    from edge_artifact.file_roles import SERVE, file_role
+    from edge_artifact.manifest import Manifest
+
     art = f"{ROOT_DIR}/current/artifact"
-    manifest = json.loads(host.file(f"{art}/manifest.json").content_string)
-    assert manifest["files"], "empty manifest"
-    for name, entry in manifest["files"].items():
-        assert host.file(f"{art}/{name}").sha256sum == entry["sha256"], name
+    manifest = Manifest(json.loads(host.file(f"{art}/manifest.json").content_string))
+    assert manifest.files, "empty manifest"
+    for name, entry in manifest.files.items():
+        if file_role(manifest, name) == SERVE:
+            assert host.file(f"{art}/{name}").sha256sum == entry["sha256"], name
+        else:
+            assert not host.file(f"{art}/{name}").exists, f"{name} is build-only, sent anyway"
+    assert not host.file(f"{art}/calibration.npy").exists
 
 
 def test_healthz_readyz_and_a_real_infer(host) -> None:
