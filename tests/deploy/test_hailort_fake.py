@@ -155,7 +155,13 @@ def test_multi_process_service_restarted_after_a_package_upgrade_only(
     restarts hailort.service when this run changed the HailoRT packages, and only then."""
     _play(one_host, fake_debs, *SERVICE_ARGS, "-e", f"hailort_version={VERSION}")
     old = _service_pid(one_host)
+    # issue 28 item 5: a run that would change HailoRT stops up front without hailort_upgrade
     res = _play(one_host, newer_debs, *SERVICE_ARGS, "-e", f"hailort_version={NEWER}")
+    flat = " ".join(res.out.split())
+    assert res.rc != 0 and f"HAILORT CHANGE: {one_host} {VERSION} -> {NEWER}" in flat, flat[-3000:]
+    assert _service_pid(one_host) == old, "nothing may change without hailort_upgrade"
+    res = _play(one_host, newer_debs, *SERVICE_ARGS, "-e", f"hailort_version={NEWER}",
+                "-e", "hailort_upgrade=true")  # fmt: skip
     assert "Restart hailort.service after the HailoRT packages changed" in res.out
     upgraded = _service_pid(one_host)
     assert upgraded != old, "hailort.service kept the old process after the package upgrade"

@@ -43,7 +43,10 @@ pytestmark = pytest.mark.lab
 VERSION = "4.20.0"
 DEB_VERSION = f"{VERSION}-1"
 NEW_VERSION = "4.21.0"
-REVISIONS = {VERSION: "1", NEW_VERSION: "2"}  # hailofw's Debian revision per release
+# what Raspberry Pi OS kernels ship in-tree (hailo_pci 4.17.0 / 4.19.0): the adopt test's version
+PI_KERNEL_VERSION = "4.17.0"
+# hailofw's Debian revision per release
+REVISIONS = {VERSION: "1", NEW_VERSION: "2", PI_KERNEL_VERSION: "1"}
 # A container can neither load a kernel module nor get a new boot id: the upgrade scenario points
 # the role at a stand-in sysfs folder of a "loaded" hailo_pci and a stand-in boot id.
 FAKE_SYSFS = "/run/fake-sys/module/hailo_pci"
@@ -142,7 +145,8 @@ def fake_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = root / "repo"
     repo.mkdir()
     arch = fake_hailort.dpkg_arch()
-    debs = [deb for v in (VERSION, NEW_VERSION) for deb in _release_debs(repo, arch, v)]
+    releases = (VERSION, NEW_VERSION, PI_KERNEL_VERSION)
+    debs = [deb for v in releases for deb in _release_debs(repo, arch, v)]
     # apt's numpy, as python3-hailort pulls it in: an older version than the wheelhouse's, which
     # the daemon's venv (--system-site-packages on accelerator hosts) must not pick up
     debs.append(fake_hailort.deb(repo, "python3-numpy", "all", {
@@ -289,7 +293,7 @@ def test_raspios_fake_upgrade_under_loaded_driver_pending_until_reboot_verified_
         f" && echo boot-a > {FAKE_BOOT_ID}",
     )
     assert prep.rc == 0, prep.out
-    upgrade = [*stand_ins, "-e", f"hailort_version={NEW_VERSION}"]
+    upgrade = [*stand_ins, "-e", f"hailort_version={NEW_VERSION}", "-e", "hailort_upgrade=true"]
 
     res = _play(raspios_host, artifact_a, *upgrade)
     assert res.rc != 0, "the old driver is still loaded: the host must fail"
@@ -367,6 +371,7 @@ def test_raspios_fake_upgrade_with_reboot_allowed_passes_in_one_run_verified_aga
         "-e", f"_hailort_sysfs_module={FAKE_SYSFS}", "-e", f"_hailort_boot_id_file={FAKE_BOOT_ID}",
         "-e", json.dumps({"_hailort_boot_time_command": PID1_START}),
         "-e", "hailort_reboot_allowed=true", "-e", "hailort_reboot_timeout=300",
+        "-e", "hailort_upgrade=true",
     ]  # fmt: skip
     installed = on_host(raspios_host, "dpkg-query -W -f '${Version}' hailort 2>/dev/null; true")
     # each step must need a reboot: from 4.21.0 (the earlier upgrade test) down first, then up;
@@ -404,11 +409,12 @@ def test_raspios_fake_unknown_pin_fails_naming_the_available_versions_verified_a
     query = "dpkg-query -W -f '${Package}=${Version}\\n' hailort hailofw"
     before = on_host(raspios_host, query).stdout
     pins = json.dumps({"hailort_apt_packages": ["hailort=9.9.9-1", f"hailofw={DEB_VERSION}"]})
-    res = _play(raspios_host, artifact_a, "-e", pins)
+    res = _play(raspios_host, artifact_a, "-e", pins, "-e", "hailort_upgrade=true")
     assert res.rc != 0, res.out[-3000:]
     flat = _flat(res)
     assert "do not offer these pinned versions" in flat, flat[-3000:]
-    assert f"hailort=9.9.9-1 (available: {NEW_VERSION}-1 {DEB_VERSION})" in flat, flat[-3000:]
+    available = f"{NEW_VERSION}-1 {DEB_VERSION} {PI_KERNEL_VERSION}-1"
+    assert f"hailort=9.9.9-1 (available: {available})" in flat, flat[-3000:]
     named = flat.split("pinned versions:")[1].split("Set hailort_apt_packages")[0]
     assert "hailofw" not in named, f"only the unknown pin is named: {named}"
     assert on_host(raspios_host, query).stdout == before, "what is installed must stay as it was"
@@ -505,9 +511,44 @@ def test_raspios_fake_in_kernel_driver_of_another_version_fails_first_verified_a
     query = "dpkg-query -W -f '${Package}=${Version}\\n' hailo-all hailort hailofw"
     before = on_host(raspios_host, query).stdout
     res = _play(raspios_host, artifact_a, "-e", "hailort_install_method=hailo-all",
-                "-e", f"hailort_version={NEW_VERSION}", "--tags", "hailort")  # fmt: skip
+                "-e", f"hailort_version={NEW_VERSION}", "-e", "hailort_version_adopt=false",
+                "--tags", "hailort")  # fmt: skip
     assert res.rc != 0, res.out[-3000:]
     flat = _flat(res)
     assert f"the in-kernel hailo_pci 4.17.0 of kernel {os.uname().release}" in flat, flat[-3000:]
     assert f"is not hailort_version {NEW_VERSION}" in flat and "hailort_driver: dkms" in flat
     assert on_host(raspios_host, query).stdout == before, "nothing may change before the check"
+
+
+def test_raspios_fake_adopts_in_kernel_driver_upgrades_only_when_asked_verified_against_fake(
+    raspios_host: str, artifact_a: Path, tmp_path: Path
+) -> None:
+    """Verified against a fake, not on hardware (issue 27 item 5, issue 28 item 5): a stock Pi OS
+    kernel ships hailo_pci 4.17.0; with the default pin 4.20.0 and hailort_driver auto the host
+    runs the in-kernel driver's version (hailort_version_adopt) instead of being refused. The
+    host has 4.20.0 installed (the earlier hailo-all test), so the run would change HailoRT: it
+    says so up front and installs nothing without -e hailort_upgrade=true; with it, one run
+    installs the 4.17.0 set (revisions from the run's lock) and records the adopted version.
+    Before, both runs failed: "the in-kernel hailo_pci 4.17.0 ... is not hailort_version 4.20.0"."""
+    _in_kernel_driver(raspios_host, PI_KERNEL_VERSION, tmp_path)
+    query = "dpkg-query -W -f '${Package}=${Version}\\n' hailo-all hailort hailofw"
+    before = on_host(raspios_host, query).stdout
+    assert f"hailort={DEB_VERSION}" in before, before
+    method = ("-e", "hailort_install_method=hailo-all", "--tags", "hailort")
+    res = _play(raspios_host, artifact_a, *method)
+    assert res.rc != 0, res.out[-3000:]
+    flat = _flat(res)
+    change = f"HAILORT CHANGE: {raspios_host} {VERSION} -> {PI_KERNEL_VERSION} (in-kernel hailo_pci"
+    assert change in flat and "hailort_upgrade=true" in flat, flat[-3000:]
+    assert on_host(raspios_host, query).stdout == before, "nothing may change without the flag"
+    res = _play(raspios_host, artifact_a, *method, "-e", "hailort_upgrade=true")
+    assert res.rc == 0, _flat(res)[-5000:]
+    flat = _flat(res)
+    lock = f"{PI_KERNEL_VERSION}: hailo-all={PI_KERNEL_VERSION}-1 hailort={PI_KERNEL_VERSION}-1"
+    assert "HAILORT LOCK for this run" in flat and lock in flat, flat[-3000:]
+    state = _dpkg(raspios_host, "hailo-all", "hailort", "hailofw", "python3-hailort")
+    for name in ("hailo-all", "hailort", "hailofw", "python3-hailort"):
+        assert f"{name}={PI_KERNEL_VERSION}-1 hold ok installed" in state, state
+    fact = _fact(raspios_host)
+    assert fact["driver_version"] == fact["library_version"] == PI_KERNEL_VERSION, fact
+    assert fact["version"] == PI_KERNEL_VERSION and "in-kernel" in fact["version_source"], fact
