@@ -7,8 +7,10 @@ no other lab test may rely on running before or after another module."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import fake_imports
 import pytest
 
 TESTS = Path(__file__).resolve().parent
@@ -54,6 +56,14 @@ def tiny_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
     inputs, make = recipes.untrained(seed=0)
     root = tmp_path_factory.mktemp("artifacts")
     return build_artifact(inputs, make, root, log=lambda _m: None).path
+
+
+@pytest.fixture()
+def fakes_on_path(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The fake hailo_platform and hailo_sdk_client importable for this test only (verified
+    against a fake, not on hardware); their modules are forgotten afterwards (fake_imports.py)."""
+    with fake_imports.importable(monkeypatch) as fakes:
+        yield fakes
 
 
 @pytest.fixture(scope="session")

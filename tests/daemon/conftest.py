@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import fake_imports
 import pytest
-from daemon_helpers import FAKES, Live, copy_artifact, purge
+from daemon_helpers import FAKES, Live, copy_artifact, make_app
 
 
 @pytest.fixture(scope="session")
@@ -37,24 +36,15 @@ def hailo_art_dfc_3_33(tiny_artifact: Path, tmp_path_factory: pytest.TempPathFac
 
 def build_hailo_art(tiny: Path, factory: pytest.TempPathFactory, dfc_version: str) -> Path:
     dst = copy_artifact(tiny, factory.mktemp("hailo") / "artifact")
-    sys.path.insert(0, str(FAKES))
-    purge("hailo_sdk_client")
-    saved = os.environ.get("FAKE_DFC_VERSION")
-    os.environ["FAKE_DFC_VERSION"] = dfc_version  # read by the fake DFC at import
-    try:
+    # only the DFC: a test may hold the fake hailo_platform (fake_hailo) while this builds
+    with pytest.MonkeyPatch.context() as mp, fake_imports.importable(mp, ("hailo_sdk_client",)):
+        mp.setenv("FAKE_DFC_VERSION", dfc_version)  # read by the fake DFC at import
         from edge_compiler.hef import dfc
 
         res = dfc.compile_hef(
             dst, dfc.HefOptions(work_dir=dst.parent / "work"), log=lambda _m: None
         )
         assert res.status == "built", res.reason
-    finally:
-        if saved is None:
-            os.environ.pop("FAKE_DFC_VERSION", None)
-        else:
-            os.environ["FAKE_DFC_VERSION"] = saved
-        sys.path.remove(str(FAKES))
-        purge("hailo_sdk_client")
     return dst
 
 
@@ -70,11 +60,9 @@ def fake_hailort_version() -> str:
 
 
 @pytest.fixture()
-def fake_hailo(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    """Put the fake hailo_platform on sys.path; release the daemon's VDevice afterwards."""
-    monkeypatch.syspath_prepend(str(FAKES))
-    purge("hailo_platform")
-    purge("hailo_sdk_client")
+def fake_hailo(fakes_on_path: Path) -> Iterator[object]:
+    """The fake hailo_platform, imported with no call recorded yet; the daemon's VDevice is
+    released afterwards (then fakes_on_path forgets the fake)."""
     import hailo_platform
 
     hailo_platform.CALLS.clear()
@@ -82,8 +70,12 @@ def fake_hailo(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     from hailo_inference.backends.hailo import VDEVICE
 
     VDEVICE.release()
-    purge("hailo_platform")
-    purge("hailo_sdk_client")
+
+
+@pytest.fixture(scope="module")
+def app_state(tiny_artifact: Path) -> tuple:
+    """(flask app, state) serving tiny_artifact on the onnx backend, one per module."""
+    return make_app(tiny_artifact, "onnx")
 
 
 @pytest.fixture()

@@ -11,19 +11,20 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import requests
 import yaml
+from fake_imports import FAKES, purge  # noqa: F401 (the daemon tests' names for them)
 from hailo_inference.app import State, create_app
-from hailo_inference.config import build_config
+from hailo_inference.config import ModelConfig, build_config
 from hailo_inference.logs import configure_logging, get_logger
 from hailo_inference.metrics import Metrics
 from hailo_inference.service import ModelService
 
 ROOT = Path(__file__).resolve().parents[2]
-FAKES = ROOT / "tests" / "fakes"
 PY = sys.executable
 
 
@@ -31,11 +32,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def purge(prefix: str) -> None:
-    for m in [m for m in sys.modules if m == prefix or m.startswith(prefix + ".")]:
-        del sys.modules[m]
 
 
 def copy_artifact(src: Path, dst: Path, version: str | None = None) -> Path:
@@ -105,6 +101,11 @@ class Live:
         return self.proc.returncode
 
 
+def service(artifact: Path, **kw: object) -> ModelService:
+    """A ModelService for `artifact` (not started), ModelConfig fields as keywords."""
+    return ModelService(ModelConfig(artifact=str(artifact), **kw), Metrics(), get_logger())
+
+
 def make_app(artifact: Path, backend: str = "onnx", **sections: dict):
     """(flask app, state) serving `artifact` in-process, model loaded."""
     data = {"model": {"artifact": str(artifact), "backend": backend, **sections.get("model", {})}}
@@ -154,6 +155,14 @@ def post_until(url: str, stop, out: list, keepalive: bool = True) -> None:
 
 def window(seed: int = 0) -> list[list[float]]:
     return np.random.default_rng(seed).normal(size=(100, 9)).round(4).tolist()
+
+
+def wait_for(pred: Callable[[], object], what: str, limit_s: float = 60.0) -> None:
+    """Bounded wait for a condition the daemon makes true (not a timing assertion)."""
+    end = time.monotonic() + limit_s
+    while not pred():
+        assert time.monotonic() < end, f"never happened: {what}"
+        time.sleep(0.02)
 
 
 def wait_until(cond, what: str, limit_s: float = 10.0) -> None:

@@ -18,11 +18,6 @@ from hailo_inference.openapi import ROUTES, build_spec
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def app_state(tiny_artifact):
-    return make_app(tiny_artifact, "onnx")
-
-
 @pytest.fixture()
 def client(app_state):
     return app_state[0].test_client()

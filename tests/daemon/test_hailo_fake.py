@@ -9,18 +9,11 @@ from __future__ import annotations
 import numpy as np
 import orjson
 import pytest
-from daemon_helpers import make_app, window
+from daemon_helpers import make_app, service, window
 from hailo_inference.backends.hailo import explain
-from hailo_inference.config import ModelConfig
-from hailo_inference.logs import get_logger
-from hailo_inference.metrics import Metrics
-from hailo_inference.service import LoadError, ModelService
+from hailo_inference.service import LoadError
 
 pytestmark = pytest.mark.fake_hailo
-
-
-def service(artifact, **kw) -> ModelService:
-    return ModelService(ModelConfig(artifact=str(artifact), **kw), Metrics(), get_logger())
 
 
 def test_auto_selects_hailo_and_passes_golden_verified_against_fake(fake_hailo, hailo_art):
@@ -50,7 +43,7 @@ def test_fake_returns_zeros_without_scheduler_verified_against_fake(fake_hailo, 
     hp = fake_hailo
     vd = hp.VDevice(hp.VDevice.create_params())  # scheduler NONE (the Python default)
     try:
-        im = vd.create_infer_model(str(hailo_art / "encoder.hef"))
+        im = vd.create_infer_model(str(hailo_art / "encoder.hailo8l.hef"))
         im.input().set_format_type(hp.FormatType.FLOAT32)
         im.output().set_format_type(hp.FormatType.FLOAT32)
         with im.configure() as cim:

@@ -14,18 +14,12 @@ import inspect
 
 import numpy as np
 import pytest
+from daemon_helpers import service
 from hailo_inference.backends.base import BackendError
 from hailo_inference.backends.hailo import explain
-from hailo_inference.config import ModelConfig
-from hailo_inference.logs import get_logger
-from hailo_inference.metrics import Metrics
-from hailo_inference.service import LoadError, ModelService
+from hailo_inference.service import LoadError
 
 pytestmark = pytest.mark.fake_hailo
-
-
-def service(artifact, **kw) -> ModelService:
-    return ModelService(ModelConfig(artifact=str(artifact), **kw), Metrics(), get_logger())
 
 
 def windows(shape: tuple, n: int, seed: int = 0) -> np.ndarray:
@@ -61,7 +55,7 @@ def test_fake_refuses_run_beyond_async_queue_like_hailort_verified_against_fake(
     from hailo_platform.pyhailort.pyhailort import HailoRTStreamAborted, HailoRTTimeout
 
     hp = fake_hailo
-    vd, im = open_model(hp, str(hailo_art / "encoder.hef"))
+    vd, im = open_model(hp, str(hailo_art / "encoder.hailo8l.hef"))
     try:
         with im.configure() as cim:
             assert cim.get_async_queue_size() == 8
@@ -103,7 +97,7 @@ def test_failed_job_does_not_raise_from_wait_verified_against_fake(
     from hailo_platform.pyhailort.pyhailort import HailoRTDriverOperationFailedException
 
     hp = fake_hailo
-    vd, im = open_model(hp, str(hailo_art / "encoder.hef"))
+    vd, im = open_model(hp, str(hailo_art / "encoder.hailo8l.hef"))
     monkeypatch.setenv("FAKE_HAILO_FAIL_AFTER", "0")
     seen = []
     try:
@@ -157,7 +151,7 @@ def test_fake_queue_checks_are_libhailorts_strict_ones_verified_against_fake(
     hp = fake_hailo
     for q in (1, 2, 3, 7, 8, 15, 16, 31):
         monkeypatch.setenv("FAKE_HAILO_ASYNC_QUEUE_SIZE", str(q))
-        vd, im = open_model(hp, str(hailo_art / "encoder.hef"))
+        vd, im = open_model(hp, str(hailo_art / "encoder.hailo8l.hef"))
         try:
             with im.configure() as cim:
                 fits = [n for n in range(1, 4 * q) if cim.can_push_buffers(n)]
@@ -226,18 +220,11 @@ def test_hef_from_newer_dfc_names_the_dfc_verified_against_fake(fake_hailo, hail
         service(hailo_art, backend="hailo", fallback_to_onnx=False).start()
 
 
-def test_status_names_match_hailort_h_verified_against_fake():
+def test_status_names_match_hailort_h_verified_against_fake(fakes_on_path):
     """hailort.h: 36 is HAILO_DRIVER_OPERATION_FAILED, 82 HAILO_QUEUE_IS_FULL, 92
     HAILO_HEF_NOT_SUPPORTED (the fake used to call 36 HAILO_DRIVER_FAIL)."""
-    import sys
+    from hailo_platform import _errors as E
 
-    from daemon_helpers import FAKES
-
-    sys.path.insert(0, str(FAKES))
-    try:
-        from hailo_platform import _errors as E
-    finally:
-        sys.path.remove(str(FAKES))
     assert E.STATUS[36] == "HAILO_DRIVER_OPERATION_FAILED"
     assert E.STATUS[82] == "HAILO_QUEUE_IS_FULL"
     assert E.STATUS[92] == "HAILO_HEF_NOT_SUPPORTED"

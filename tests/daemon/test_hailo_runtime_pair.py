@@ -10,18 +10,11 @@ header newer than its version reads, as hailort hef.cpp Hef::Impl::parse_hef_fil
 from __future__ import annotations
 
 import pytest
-from daemon_helpers import copy_artifact
+from daemon_helpers import copy_artifact, service
 from edge_artifact import Manifest
-from hailo_inference.config import ModelConfig
-from hailo_inference.logs import get_logger
-from hailo_inference.metrics import Metrics
-from hailo_inference.service import LoadError, ModelService
+from hailo_inference.service import LoadError
 
 pytestmark = pytest.mark.fake_hailo
-
-
-def service(artifact, **kw) -> ModelService:
-    return ModelService(ModelConfig(artifact=str(artifact), **kw), Metrics(), get_logger())
 
 
 def test_hailort_older_than_the_hef_names_the_upgrade_verified_against_fake(

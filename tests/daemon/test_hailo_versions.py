@@ -12,28 +12,23 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import yaml
-from daemon_helpers import FAKES, ROOT, purge
+from daemon_helpers import ROOT, purge
 
 pytestmark = pytest.mark.fake_hailo
 
 
-def test_fake_runs_the_hailort_the_fleet_pins_verified_against_fake(monkeypatch):
+def test_fake_runs_the_hailort_the_fleet_pins_verified_against_fake(monkeypatch, fakes_on_path):
     """Fails on the old fake, which ran 4.23.0 while the role pinned 4.20.0."""
     pin = yaml.safe_load((ROOT / "roles/hailort/defaults/main.yml").read_text())["hailort_version"]
     monkeypatch.delenv("FAKE_HAILORT_VERSION", raising=False)
-    monkeypatch.syspath_prepend(str(FAKES))
+    import hailo_platform
+
+    assert hailo_platform.__version__ == pin
+    monkeypatch.setenv("FAKE_HAILORT_VERSION", "4.23.0")
     purge("hailo_platform")
-    try:
-        import hailo_platform
+    import hailo_platform as again
 
-        assert hailo_platform.__version__ == pin
-        monkeypatch.setenv("FAKE_HAILORT_VERSION", "4.23.0")
-        purge("hailo_platform")
-        import hailo_platform as again
-
-        assert again.__version__ == "4.23.0"
-    finally:
-        purge("hailo_platform")
+    assert again.__version__ == "4.23.0"
 
 
 def test_status_codes_exist_per_release_verified_against_fake(fake_hailo, monkeypatch):
@@ -59,7 +54,7 @@ def test_create_bindings_takes_input_buffers_first_verified_against_fake(fake_ha
     params.scheduling_algorithm = hp.HailoSchedulingAlgorithm.ROUND_ROBIN
     vd = hp.VDevice(params)
     try:
-        im = vd.create_infer_model(str(hailo_art / "encoder.hef"))
+        im = vd.create_infer_model(str(hailo_art / "encoder.hailo8l.hef"))
         im.input().set_format_type(hp.FormatType.FLOAT32)
         im.output().set_format_type(hp.FormatType.FLOAT32)
         with im.configure() as cim:

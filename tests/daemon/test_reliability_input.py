@@ -20,11 +20,6 @@ CHANNELS = ["ax", "ay", "az", "gx", "gy", "gz", "mx", "my", "mz"]
 HOSTILE = [1e37, -1e37, 3.0e38, -3.3e38, 1e20, 1e6, -5000.0, 4901.0]
 
 
-@pytest.fixture(scope="module")
-def app_state(tiny_artifact):
-    return make_app(tiny_artifact, "onnx")
-
-
 def _flat(v: object) -> list:
     return [e for x in v for e in _flat(x)] if isinstance(v, list) else [v]
 

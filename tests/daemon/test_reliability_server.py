@@ -10,7 +10,6 @@ import contextlib
 import http.client
 import socket
 import threading
-import time
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import orjson
 import pytest
 import requests
-from daemon_helpers import make_app, window
+from daemon_helpers import make_app, wait_for, window
 from hailo_inference import http_guard
 from hailo_inference.http_guard import Guard, make_server
 
@@ -88,13 +87,6 @@ def server(tiny_artifact) -> Iterator[Any]:
     yield start
     for s in made:
         s.stop()
-
-
-def wait_for(pred: Any, what: str, limit_s: float = 30.0) -> None:
-    end = time.monotonic() + limit_s
-    while not pred():
-        assert time.monotonic() < end, f"never happened: {what}"
-        time.sleep(0.02)
 
 
 def closed_by_server(s: socket.socket) -> bool:

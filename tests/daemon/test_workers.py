@@ -18,20 +18,20 @@ from pathlib import Path
 import orjson
 import pytest
 import requests
-from daemon_helpers import Live, copy_artifact, free_port, notify_socket, post_until, window
+from daemon_helpers import (
+    Live,
+    copy_artifact,
+    free_port,
+    notify_socket,
+    post_until,
+    wait_for,
+    window,
+)
 from hailo_inference.config import AUTO_WORKERS_CAP, ConfigError, build_config
 
 JSON = {"Content-Type": "application/json"}
 BODY = orjson.dumps({"x": window()})
 TWO = {"server": {"workers": 2}}
-
-
-def wait_for(pred: Callable[[], object], what: str, limit_s: float = 60.0) -> None:
-    """Bounded wait for a condition the daemon makes true (not a timing assertion)."""
-    end = time.monotonic() + limit_s
-    while not pred():
-        assert time.monotonic() < end, f"never happened: {what}"
-        time.sleep(0.02)
 
 
 def health(d: Live) -> dict:
