@@ -56,7 +56,7 @@ def test_all_workers_on_hailo(tmp_path, monkeypatch) -> None:
 
 def test_the_role_requires_every_worker_on_hailo() -> None:
     """The assert that fails a host with an idle accelerator judges the gate's `backends`."""
-    tasks = (ROOT / "roles/hailo_inference/tasks/health_gate.yml").read_text()
+    tasks = (ROOT / "roles/hailo_inference/tasks/prove.yml").read_text()
     assert "(__hailo_inference_gate.stdout | from_json).backends | default([])) == ['hailo']" in (
         tasks
     )

@@ -107,11 +107,13 @@ def test_link_follows_current_is_idempotent_and_check_mode_safe(tmp_path: Path) 
     assert _on_path(bin_dir).startswith("r1 ")
 
 
-def test_service_includes_it_and_uninstall_removes_it() -> None:
+def test_activation_includes_it_and_uninstall_removes_it() -> None:
     service = yaml.safe_load((TASKS / "service.yml").read_text())
-    names = [t.get("ansible.builtin.import_tasks") for t in service]
-    activate = next(i for i, t in enumerate(service) if t["name"].startswith("Activate"))
-    assert names.index("path_link.yml") > activate, "linked before current is switched"
+    assert any(t.get("ansible.builtin.include_tasks") == "activate.yml" for t in service)
+    activate = yaml.safe_load((TASKS / "activate.yml").read_text())
+    names = [t.get("ansible.builtin.import_tasks") for t in activate]
+    switch = next(i for i, t in enumerate(activate) if t["name"].startswith("Switch current"))
+    assert names.index("path_link.yml") > switch, "linked before current is switched"
     uninstall = yaml.safe_load((TASKS / "uninstall.yml").read_text())
     removal = next(t for t in uninstall if t["name"] == "Remove the units, files and folders")
     assert "_hailo_inference_path_link" in removal["loop"]
