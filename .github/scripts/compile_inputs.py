@@ -3,7 +3,8 @@
 
 The runner IS the GPU server, so the inventory names it with a local connection, and the extra
 vars say what to build: the model source (the workflow input, `kind:value`), the DFC wheel (the
-runner-side variable DFC_WHEEL, never a path from the repository), the hardware architecture,
+runner-side variable DFC_WHEEL, never a path from the repository),
+the hardware architectures (HW_ARCH, comma-separated, default the safe hailo8l),
 `hailo_compiler_hef: require` (no HEF, no artifact) and where the artifact folder lands.
 
     compile_inputs.py OUTDIR   (env: HEF_SOURCE, DFC_WHEEL, HW_ARCH, FETCH_DEST)
@@ -18,7 +19,7 @@ import sys
 from pathlib import Path
 
 KINDS = ("recipe", "onnx", "checkpoint")
-ARCHS = ("hailo8", "hailo8l")
+ARCHS = ("hailo8l", "hailo8")
 
 
 class InputError(ValueError):
@@ -47,16 +48,19 @@ def compile_vars(env: dict[str, str]) -> dict:
             "organization settings) with the absolute path of the licensed DFC wheel on the "
             "gpusrv runner; the wheel is never committed"
         )
-    arch = env.get("HW_ARCH", "hailo8l").strip()
-    if arch not in ARCHS:
-        raise InputError(f"hw_arch {arch!r}: one of {', '.join(ARCHS)}")
+    archs = [a.strip() for a in (env.get("HW_ARCH") or "hailo8l").split(",") if a.strip()]
+    if not archs or any(a not in ARCHS for a in archs):
+        raise InputError(
+            f"hw_arch {env.get('HW_ARCH')!r}: one or more of {', '.join(ARCHS)}, comma-separated "
+            "(hailo8l runs on Hailo-8L and Hailo-8, hailo8 only on Hailo-8)"
+        )
     dest = env.get("FETCH_DEST", "").strip()
     if not dest:
         raise InputError("FETCH_DEST is not set (the folder the artifact is fetched into)")
     return {
         "hailo_compiler_dfc_wheel": wheel,
         "hailo_compiler_hef": "require",
-        "hailo_compiler_hw_arch": arch,
+        "hailo_compiler_hw_archs": list(dict.fromkeys(archs)),
         "hailo_compiler_sources": [source(env.get("HEF_SOURCE", "recipe:default"))],
         "hailo_compiler_fetch_dest": dest,
     }

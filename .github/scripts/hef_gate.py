@@ -2,9 +2,10 @@
 """hef.yml's quantized parity gate, read back from the fetched artifact folder.
 
 The compile already refuses a HEF below the parity gate (hailo_compiler_hef: require); this
-checks the outcome the release will carry: exactly one artifact folder, `encoder.hef` in it,
-compile_report.json with HEF status built/up-to-date, and the quantized parity (DFC emulator vs
-PyTorch) at or above the manifest's `tolerance.hailo`. "Complete artifact" and the tolerance rule
+checks the outcome the release will carry: exactly one artifact folder, every HEF its manifest
+lists (one per hw_arch, e.g. `encoder.hailo8l.hef`) in it, compile_report.json with HEF status
+built/up-to-date, and each HEF's quantized parity (DFC emulator vs PyTorch) at or above the
+manifest's `tolerance.hailo`. "Complete artifact" and the tolerance rule
 are edge_artifact's (store.complete_artifacts, Tolerance), run with the repo's .venv. Prints the
 folder path on stdout and Markdown for $GITHUB_STEP_SUMMARY to the file given with --summary.
 Exit 1 names what failed.
@@ -19,7 +20,8 @@ import json
 import sys
 from pathlib import Path
 
-from edge_artifact.names import COMPILE_REPORT, HEF, MANIFEST
+from edge_artifact.names import COMPILE_REPORT, MANIFEST
+from edge_artifact.sections import HailoBackend
 from edge_artifact.store import complete_artifacts
 from edge_artifact.tolerance import Tolerance
 
@@ -41,26 +43,40 @@ def find_artifact(dest: Path) -> Path:
 
 
 def check(art: Path) -> dict:
-    """Gate figures of `art`; raises GateError naming the first failure."""
-    if not (art / HEF).is_file():
-        raise GateError(f"{art} has no {HEF}: the DFC built no HEF")
+    """Gate figures of `art`; raises GateError naming the first failure. Every HEF the manifest
+    lists (one per hw_arch, edge_artifact.sections.HailoBackend) must be in the folder and meet
+    tolerance.hailo with its own quantized parity."""
     report = json.loads((art / COMPILE_REPORT).read_text())
     manifest = json.loads((art / MANIFEST).read_text())
+    backend = HailoBackend.from_manifest(manifest)
+    if backend is None:
+        raise GateError(f"{art} lists no HEF (manifest backends.hailo): the DFC built none")
+    missing = [h.file for h in backend.hefs.values() if not (art / h.file).is_file()]
+    if missing:
+        raise GateError(f"{art} has no {', '.join(missing)}: the DFC built no such HEF")
     status = report["hef"]["status"]
     if status not in OK_STATUS:
         raise GateError(
             f"HEF status {status}: {report['hef'].get('reason')} {report['hef']['failures']}"
         )
-    parity = report["parity"].get("hailo") or {}
     tol = (manifest.get("tolerance") or {}).get("hailo") or {}
-    if not parity or not tol:
-        raise GateError(
-            f"{COMPILE_REPORT} has no quantized parity or the manifest no tolerance.hailo"
+    if not tol or any(not h.parity for h in backend.hefs.values()):
+        raise GateError("a HEF has no quantized parity or the manifest no tolerance.hailo")
+    failures = [
+        f
+        for arch in backend.archs
+        for f in Tolerance.from_dict(tol).failures(
+            dict(backend.hefs[arch].parity), f"{arch} quantized latent"
         )
-    failures = Tolerance.from_dict(tol).failures(parity, "quantized latent")
+    ]
     if failures:
         raise GateError("; ".join(failures))
-    return {"status": status, "hw_arch": report["hef"].get("hw_arch"), **parity, "tolerance": tol}
+    figures = {"status": status, "hw_arch": ",".join(backend.archs)}
+    for arch in backend.archs:
+        parity = {k: v for k, v in backend.hefs[arch].parity.items() if k != "context"}
+        figures.update(parity if arch == backend.primary.hw_arch else {})
+        figures.update({f"{arch} {k}": v for k, v in parity.items()})
+    return {**figures, "tolerance": tol}
 
 
 def markdown(art: Path, figures: dict) -> str:

@@ -15,7 +15,7 @@ from .build import BuildError, build_artifact
 from .checkpoint import CheckpointError
 from .compat import CompatError, NotOnnxError, OnnxMissingError, check_onnx
 from .hef.dfc import DfcError, HefOptions, compile_hef
-from .hef.options import add_hef_arguments, options_from_args
+from .hef.options import add_hef_arguments, options_per_arch
 from .importer import ImportError_
 
 
@@ -85,10 +85,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.cmd == "compile-hef":
         try:
-            opts = options_from_args(args)
+            per_arch = options_per_arch(args)
         except (ValueError, OSError) as exc:
             parser.error(str(exc))
-        return compile_hef_command(args.artifact, opts)
+        return max([compile_hef_command(args.artifact, opts) for opts in per_arch])
 
     torch.set_num_threads(2)
     for given in (args.from_onnx, args.from_checkpoint):

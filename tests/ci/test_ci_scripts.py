@@ -46,7 +46,14 @@ def test_compile_inputs_name_what_to_set(tmp_path):
     ci = script("compile_inputs")
     env = {"DFC_WHEEL": "/secure/dfc.whl", "HW_ARCH": "hailo8l", "FETCH_DEST": str(tmp_path)}
     v = ci.compile_vars({**env, "HEF_SOURCE": "onnx:/data/enc.onnx"})
-    assert v["hailo_compiler_hef"] == "require"
+    assert v["hailo_compiler_hef"] == "require" and v["hailo_compiler_hw_archs"] == ["hailo8l"]
+    both = ci.compile_vars({**env, "HW_ARCH": "hailo8l,hailo8"})
+    assert both["hailo_compiler_hw_archs"] == ["hailo8l", "hailo8"]
+    assert ci.compile_vars({k: v for k, v in env.items() if k != "HW_ARCH"})[
+        "hailo_compiler_hw_archs"
+    ] == ["hailo8l"]  # the safe default
+    with pytest.raises(ci.InputError, match="hailo8l"):
+        ci.compile_vars({**env, "HW_ARCH": "hailo9"})
     assert v["hailo_compiler_sources"] == [
         {"name": "enc", "kind": "onnx", "onnx": "/data/enc.onnx"}
     ]
@@ -61,13 +68,16 @@ def _artifact(root: Path, cosine: float, hef: bool = True) -> Path:
     art = root / "tcn_encoder" / "1.0.0-abc"
     art.mkdir(parents=True)
     if hef:
-        (art / "encoder.hef").write_bytes(b"fake")
+        (art / "encoder.hailo8l.hef").write_bytes(b"fake")
     parity = {"windows": 64, "min_cosine": cosine, "min_snr_db": 25.0, "max_abs": 0.01}
     report = {"hef": {"status": "built", "hw_arch": "hailo8l", "failures": []},
               "parity": {"hailo": parity}}  # fmt: skip
     tol = {"hailo": {"min_cosine": 0.99, "min_snr_db": 20.0}}
+    hefs = {"hailo8l": {"file": "encoder.hailo8l.hef", "parity": parity}}
+    hailo = {"file": "encoder.hailo8l.hef", "hw_arch": "hailo8l", "hefs": hefs}
     (art / "compile_report.json").write_text(json.dumps(report))
-    (art / "manifest.json").write_text(json.dumps({"tolerance": tol}))
+    (art / "manifest.json").write_text(json.dumps({"tolerance": tol, "backends": {"hailo": hailo},
+                                                   "parity": {"hailo": parity}}))  # fmt: skip
     return art
 
 
@@ -81,7 +91,7 @@ def test_hef_gate_passes_a_good_hef_and_refuses_below_tolerance(tmp_path):
     _artifact(tmp_path / "low", 0.98)
     assert hg.main([str(tmp_path / "low")]) == 1
     _artifact(tmp_path / "nohef", 0.999, hef=False)
-    with pytest.raises(hg.GateError, match=r"no encoder\.hef"):
+    with pytest.raises(hg.GateError, match=r"no encoder\.hailo8l\.hef"):
         hg.check(hg.find_artifact(tmp_path / "nohef"))
 
 

@@ -94,24 +94,25 @@ def test_hef_built_and_manifest_updated_verified_against_fake_not_hardware(fake_
     assert res.status == "built", res.reason
     m = json.loads((art / "manifest.json").read_text())
     for name in (
-        "encoder.hef",
-        "encoder.har",
-        "encoder.alls",
-        "hailo_parity.json",
-        "hailo_parity.png",
+        "encoder.hailo8l.hef",
+        "encoder.hailo8l.har",
+        "encoder.hailo8l.alls",
+        "hailo_parity.hailo8l.json",
+        "hailo_parity.hailo8l.png",
     ):
         assert m["files"][name]["sha256"] == sha256_file(art / name)
     hb = m["backends"]["hailo"]
-    assert hb["file"] == "encoder.hef" and hb["layout"] == "NHWC"
+    assert hb["file"] == "encoder.hailo8l.hef" and hb["layout"] == "NHWC"
     assert hb["normalization_on_chip"] is True
-    assert hb["hw_arch"] == "hailo8" and hb["dfc_version"] == "3.33.0+fake"
+    assert hb["hw_arch"] == "hailo8l" and hb["dfc_version"] == "3.33.0+fake"
+    assert hb["hefs"]["hailo8l"]["parity"] == m["parity"]["hailo"]
     assert hb["input_shape"] == [1, 100, 9]
     assert m["tolerance"]["hailo"] == {"min_cosine": 0.99, "min_snr_db": 20.0}
     par = m["parity"]["hailo"]
     assert 0.99 <= par["min_cosine"] < 1.0 and par["min_snr_db"] >= 20.0
     assert m["tools"]["hailo_dataflow_compiler"] == "3.33.0+fake"
     load_artifact(art, verify=True)
-    alls = (art / "encoder.alls").read_text()
+    alls = (art / "encoder.hailo8l.alls").read_text()
     assert "normalization1 = normalization(" in alls
     assert "quantization_param(output_layer1, precision_mode=a16_w16)" in alls
 
@@ -119,8 +120,8 @@ def test_hef_built_and_manifest_updated_verified_against_fake_not_hardware(fake_
     sys.path.insert(0, str(FAKES))
     from hailo_sdk_client import fake_hef
 
-    hef = fake_hef.load((art / "encoder.hef").read_bytes())
-    assert hef.header["hw_arch"] == "hailo8" and hef.header["normalization_on_chip"]
+    hef = fake_hef.load((art / "encoder.hailo8l.hef").read_bytes())
+    assert hef.header["hw_arch"] == "hailo8l" and hef.header["normalization_on_chip"]
     g = np.load(art / "golden.npz")
     got = hef.run(g["x"].reshape(-1, 1, 100, 9)).reshape(len(g["x"]), -1)
     p, _, _ = measure(g["latent"], got)
@@ -131,16 +132,27 @@ def test_hef_built_and_manifest_updated_verified_against_fake_not_hardware(fake_
 def test_rerun_is_up_to_date_and_hw_arch_change_rebuilds_verified_against_fake_not_hardware(
     fake_dfc, art, tmp_path
 ):
-    assert dfc.compile_hef(art, opts(tmp_path), log=lambda s: None).status == "built"
+    assert dfc.compile_hef(art, opts(tmp_path, hw_arch="hailo8"), log=print).status == "built"
     before = (art / "manifest.json").read_bytes()
-    res = dfc.compile_hef(art, opts(tmp_path), log=lambda s: None)
+    res = dfc.compile_hef(art, opts(tmp_path, hw_arch="hailo8"), log=lambda s: None)
     assert res.status == "up-to-date"
     assert (art / "manifest.json").read_bytes() == before
     res = dfc.compile_hef(art, opts(tmp_path, hw_arch="hailo8l"), log=lambda s: None)
     assert res.status == "built"
     m = json.loads((art / "manifest.json").read_text())
+    # both HEFs from the same ONNX and calibration, each with its own parity figures; the
+    # primary at the top of backends.hailo is the one every device runs
     assert m["backends"]["hailo"]["hw_arch"] == "hailo8l"
-    assert m["files"]["encoder.hef"]["sha256"] == sha256_file(art / "encoder.hef")
+    assert sorted(m["backends"]["hailo"]["hefs"]) == ["hailo8", "hailo8l"]
+    for arch in ("hailo8", "hailo8l"):
+        hef = m["backends"]["hailo"]["hefs"][arch]
+        assert m["files"][hef["file"]]["sha256"] == sha256_file(art / f"encoder.{arch}.hef")
+        assert hef["parity"]["min_cosine"] >= 0.99 and hef["parity"]["windows"] > 0
+    assert m["parity"]["hailo"] == m["backends"]["hailo"]["hefs"]["hailo8l"]["parity"]
+    assert res.parity is not None
+    again = dfc.compile_hef(art, opts(tmp_path, hw_arch="hailo8"), log=lambda s: None)
+    assert again.status == "up-to-date"  # adding hailo8l kept the hailo8 HEF
+    load_artifact(art, verify=True)
 
 
 @pytest.mark.fake_hailo
@@ -157,7 +169,7 @@ def test_bad_quantization_fails_the_gate_verified_against_fake_not_hardware(
     assert res.status == "rejected" and res.exit_code("auto") == 2
     assert any("SNR" in f for f in res.failures)
     assert (art / "manifest.json").read_bytes() == before
-    assert not (art / "encoder.hef").exists()
+    assert not list(art.glob("encoder*.hef"))
     assert len(res.attempts) == 2  # the standard script, then every layer at 16 bit
     assert res.attempts[1]["script"] == "all layers a16_w16"
     for n in (1, 2):  # kept for inspection
@@ -186,7 +198,7 @@ def test_host_normalization_hef_takes_normalized_input_verified_against_fake_not
     assert res.status == "built", res.reason
     m = json.loads((art / "manifest.json").read_text())
     assert m["backends"]["hailo"]["normalization_on_chip"] is False
-    assert "normalization(" not in (art / "encoder.alls").read_text()
+    assert "normalization(" not in (art / m["backends"]["hailo"]["model_script"]).read_text()
 
 
 def test_without_dfc_auto_builds_nothing_and_says_why(no_dfc, art, tmp_path):

@@ -114,28 +114,6 @@ def test_runtime_failure_without_fallback_is_503_verified_against_fake(
     assert "dmesg" in r.get_json()["detail"]
 
 
-@pytest.mark.parametrize(
-    ("hailort", "status"),
-    [
-        # device_internal.cpp check_hef_is_compatible line 604 per tag: v4.20.0 HAILO_INVALID_HEF,
-        # v4.21.0+ HAILO_HEF_NOT_COMPATIBLE_WITH_DEVICE
-        ("4.20.0", r"HailoRTInvalidHEFException: Invalid HEF.*compiled for another chip"),
-        ("4.23.0", r"HailoRTHEFNotCompatibleWithDevice: HEF file is not.*another hw_arch"),
-    ],
-)
-def test_hailo8l_device_refuses_hailo8_hef_verified_against_fake(
-    fake_hailo, hailo_art, monkeypatch, hailort, status
-):
-    """The hint names the wrong chip whichever status the host's HailoRT gives it (on 4.20 the
-    same 26 as a HEF from a newer DFC), and the message names the HEF's hw_arch."""
-    monkeypatch.setattr(fake_hailo, "__version__", hailort)
-    monkeypatch.setenv("FAKE_HAILO_ARCH", "HAILO8L")
-    with pytest.raises(LoadError, match=r"\(hw_arch hailo8\) on the device: " + status):
-        service(hailo_art, backend="hailo", fallback_to_onnx=False).start()
-    s = service(hailo_art, backend="hailo", fallback_to_onnx=True).start()
-    assert s.backend.kind == "onnx" and "Hailo-8L runs only hailo8l" in s.fallback_info["reason"]
-
-
 def test_driver_mismatch_and_no_device_verified_against_fake(fake_hailo, hailo_art, monkeypatch):
     monkeypatch.setenv("FAKE_HAILO_DRIVER_VERSION", "4.19.0")  # the fake runs the role's 4.20
     with pytest.raises(LoadError, match=r"INVALID_DRIVER_VERSION.*same version"):

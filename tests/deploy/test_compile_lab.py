@@ -200,11 +200,16 @@ def test_compile_rerun_is_idempotent(lab, first_run):
     assert "unchanged, inputs and toolchain as before" in " ".join(r.stdout.split())
 
 
-def test_compile_with_fake_dfc_adds_a_hailo8l_hef_verified_against_fake_not_hardware(
+def test_compile_with_fake_dfc_adds_a_hef_per_arch_verified_against_fake_not_hardware(
     lab, first_run
 ):
+    """Two HEFs from the same ONNX and calibration (issue 27 item 2), each with its own parity;
+    the first run (no hailo_compiler_hw_archs, lab hosts without a Hailo device) built for the
+    safe default hailo8l."""
+    said_first = " ".join(first_run.stdout.split())
+    assert "HEFs for hailo8l (from the safe default" in said_first, said_first[-4000:]
     fake = ("-e", f"hailo_compiler_test_fake_dfc={FAKE_DFC}", "-e", "hailo_compiler_hef=require",
-            "-e", "hailo_compiler_hw_arch=hailo8l")  # fmt: skip
+            "-e", '{"hailo_compiler_hw_archs": ["hailo8l", "hailo8"]}')  # fmt: skip
     # The fake DFC is 3.33, which Hailo ships with HailoRT 4.23: for the default target (the
     # fleet's HailoRT 4.20) the compile is refused (edge_artifact/hailo_pairs.json).
     r = playbook(lab, *fake)
@@ -217,7 +222,8 @@ def test_compile_with_fake_dfc_adds_a_hailo8l_hef_verified_against_fake_not_hard
     # no GPU on the lab host: warned before compiling (hailo_compiler_require_gpu would stop it)
     assert "WARNING: hailo_compiler_optimization_level is 2 but" in said, said[-4000:]
     assert "reduces the optimization level to 0" in said
-    # one HEF build per source, one work folder each: all but the newest pruned
+    assert "HEFs for hailo8l, hailo8 (from hailo_compiler_hw_archs)" in said, said[-4000:]
+    # one work folder per HEF build: all but the newest pruned
     work = on_gpusrv("find /opt/edge-compiler/dfc/work -mindepth 1 -maxdepth 1 -type d")
     assert len([x for x in work.splitlines() if x.startswith("/opt/")]) == 1, work
     for m in fetched(lab):
@@ -226,9 +232,12 @@ def test_compile_with_fake_dfc_adds_a_hailo8l_hef_verified_against_fake_not_hard
         assert hb["hw_arch"] == "hailo8l" and hb["dfc_version"].endswith("+fake")
         assert (hb["hailort_min_version"], hb["hailort_below_version"]) == ("4.23", "5.0")
         assert hb["normalization_on_chip"] is True and hb["verified"] == "fake DFC, not hardware"
-        par = manifest["parity"]["hailo"]
-        assert par["min_cosine"] >= 0.99 and par["min_snr_db"] >= 20
-        assert (m.parent / "encoder.hef").read_bytes()[:7] == b"FAKEHEF"
+        assert sorted(hb["hefs"]) == ["hailo8", "hailo8l"]
+        for arch, hef in hb["hefs"].items():
+            assert hef["file"] == f"encoder.{arch}.hef"
+            assert hef["parity"]["min_cosine"] >= 0.99 and hef["parity"]["min_snr_db"] >= 20
+            assert (m.parent / hef["file"]).read_bytes()[:7] == b"FAKEHEF"
+        assert manifest["parity"]["hailo"] == hb["hefs"]["hailo8l"]["parity"]
 
 
 def test_site_yml_deploys_the_fetched_artifact(lab, first_run, wheelhouse, urls):

@@ -54,12 +54,14 @@ from edge_artifact.names import (
     HAILO_PARITY_PNG,
     HAR,
     HEF,
+    per_arch,
 )
+from edge_artifact.sections import HailoBackend, HailoHef
 
 from . import gate as hef_gate
 from .script import ScriptOptions, model_script
 
-HW_ARCHS = ("hailo8", "hailo8l")
+HW_ARCHS = ("hailo8l", "hailo8")
 HEF_MODES = ("auto", "require", "skip")
 NEW_FILES = (HEF, HAR, ALLS, HAILO_PARITY_JSON, HAILO_PARITY_PNG)
 PACKAGE = Path(__file__).parent  # edge_compiler/hef/: its source is part of the HEF key
@@ -72,7 +74,7 @@ class DfcError(RuntimeError):
 
 @dataclass(frozen=True)
 class HefOptions:
-    hw_arch: str = "hailo8"
+    hw_arch: str = "hailo8l"  # runs on Hailo-8L and Hailo-8 (sections.RUNS_ON)
     mode: str = "auto"
     thresholds: hef_gate.Thresholds = field(default_factory=hef_gate.Thresholds)
     script: ScriptOptions = field(default_factory=ScriptOptions)
@@ -254,12 +256,18 @@ def _golden_input(art_dir: Path, manifest: dict, opts: HefOptions) -> tuple[np.n
     return nhwc, np.asarray(g.latent, np.float32).reshape(len(x), -1)
 
 
-def _up_to_date(art_dir: Path, manifest: dict, key: str) -> bool:
-    hb = (manifest.get("backends") or {}).get("hailo") or {}
-    if hb.get("inputs_sha256") != key:
-        return False
+def _up_to_date(art_dir: Path, manifest: Manifest, key: str, hw_arch: str) -> HailoHef | None:
+    """This architecture's HEF when it was built from the same inputs and its files are there."""
+    try:
+        backend = manifest.hailo
+    except ArtifactError:
+        return None
+    hef = backend.hefs.get(hw_arch) if backend else None
+    if hef is None or hef.entry.get("inputs_sha256") != key:
+        return None
     files = manifest.get("files", {})
-    return all(n in files and (art_dir / n).is_file() for n in (HEF, HAR, ALLS))
+    names = (hef.file, hef.entry.get("har"), hef.entry.get("model_script"))
+    return hef if all(n and n in files and (art_dir / n).is_file() for n in names) else None
 
 
 def pair_refusal(dfc_version: str, opts: HefOptions) -> str | None:
@@ -303,11 +311,11 @@ def compile_hef(artifact_dir: str | Path, opts: HefOptions, log=print) -> HefRes
     alls = model_script(mean, std, opts.script)
     key = hef_inputs_sha256(manifest, opts, alls, version)
     res.inputs_sha256 = key
-    if not opts.force and _up_to_date(art_dir, manifest, key):
+    done = None if opts.force else _up_to_date(art_dir, manifest, key, opts.hw_arch)
+    if done is not None:
         res.status = "up-to-date"
-        res.reason = f"{HEF} already built from the same inputs ({key[:12]})"
-        hb = manifest.get("parity", {}).get("hailo")
-        res.parity = hb
+        res.reason = f"{done.file} already built from the same inputs ({key[:12]})"
+        res.parity = dict(done.parity)
         return res
 
     work = Path(opts.work_dir) if opts.work_dir else Path(tempfile.gettempdir()) / "edge-dfc"
@@ -335,8 +343,8 @@ def compile_hef(artifact_dir: str | Path, opts: HefOptions, log=print) -> HefRes
             _accept(art_dir, adir, opts, script, version, key, att, calib_source)
             res.status = "built"
             res.reason = (
-                f"{HEF} built for {opts.hw_arch} with DFC {version} ({script.describe()}) and "
-                "accepted"
+                f"{per_arch(HEF, opts.hw_arch)} built for {opts.hw_arch} with DFC {version} "
+                f"({script.describe()}) and accepted"
             )
             return res
         if n < len(scripts):
@@ -478,17 +486,17 @@ def _accept(
     att: Attempt,
     calib_source: dict,
 ) -> None:
-    """Copy the new files in, then record them and the Hailo backend in the manifest."""
-    for name in NEW_FILES:
-        shutil.copyfile(work / name, art_dir / f".{name}.tmp")
-        os.replace(art_dir / f".{name}.tmp", art_dir / name)
+    """Copy the new files in under this architecture's names (encoder.<hw_arch>.hef, ...), then
+    record the HEF beside the artifact's other HEFs (sections.HailoBackend) in the manifest."""
+    names = {name: per_arch(name, opts.hw_arch) for name in NEW_FILES}
+    for name, dest in names.items():
+        shutil.copyfile(work / name, art_dir / f".{dest}.tmp")
+        os.replace(art_dir / f".{dest}.tmp", art_dir / dest)
     x_shape = read_golden(art_dir).x.shape[1:]
-    hailo = {
-        "file": HEF,
+    entry = {
         "layout": "NHWC",
         "input_shape": [1, *(int(v) for v in x_shape)],
         "normalization_on_chip": opts.script.normalization_on_chip,
-        "hw_arch": opts.hw_arch,
         "dfc_version": version,
         **hailo_pairs.hailort_range(version, opts.target_hailort),
         "net_name": opts.net_name,
@@ -496,26 +504,43 @@ def _accept(
         "output_precision": script.output_precision,
         "all_layers_precision": script.all_layers_precision,
         "precision_escalated": script is not opts.script,
-        "model_script": ALLS,
-        "har": HAR,
+        "model_script": names[ALLS],
+        "har": names[HAR],
+        "parity_report": names[HAILO_PARITY_JSON],
         "calibration": calib_source,
         "inputs_sha256": key,
         "verified": "fake DFC, not hardware" if version.endswith("+fake") else "DFC emulator",
     }
-    files = Manifest.read(art_dir).files
-    files.update({name: {} for name in NEW_FILES})
+    parity = dict(att.parity, context="SDK_QUANTIZED")
+    manifest = Manifest.read(art_dir)
+    before = manifest.hailo or HailoBackend({})
+    files = manifest.files
+    for stale in _files_of(before.hefs.get(opts.hw_arch)) - set(names.values()):
+        files.pop(stale, None)  # this architecture's earlier HEF under other names
+        (art_dir / stale).unlink(missing_ok=True)
+    files.update({dest: {} for dest in names.values()})
+    backend = before.with_hef(HailoHef(opts.hw_arch, names[HEF], entry, parity))
     update_manifest(
         art_dir,
         {
             "files": files,
-            "backends": {"hailo": hailo},
+            **backend.manifest_changes(),
             "tolerance": {
                 "hailo": {
                     "min_cosine": opts.thresholds.min_cosine,
                     "min_snr_db": opts.thresholds.min_snr_db,
                 }
             },
-            "parity": {"hailo": dict(att.parity, context="SDK_QUANTIZED")},
             "tools": {"hailo_dataflow_compiler": version},
         },
     )
+
+
+def _files_of(hef: HailoHef | None) -> set[str]:
+    """The artifact files one HEF entry names (a single-HEF artifact's plain names included)."""
+    if hef is None:
+        return set()
+    named = (hef.file, hef.entry.get("har"), hef.entry.get("model_script"),
+             hef.entry.get("parity_report"))  # fmt: skip
+    plain = (HAILO_PARITY_JSON, HAILO_PARITY_PNG) if hef.file == HEF else ()
+    return {n for n in (*named, *plain) if n}

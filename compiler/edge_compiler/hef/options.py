@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from .dfc import HEF_MODES, HW_ARCHS, HefOptions
 from .gate import Thresholds
 from .script import PRECISION_MODES, ScriptOptions
+
+
+def hw_archs(text: str) -> tuple[str, ...]:
+    """`hailo8l,hailo8` -> ("hailo8l", "hailo8"): each once, each a known architecture."""
+    archs = tuple(dict.fromkeys(a.strip() for a in text.split(",") if a.strip()))
+    bad = [a for a in archs if a not in HW_ARCHS]
+    if not archs or bad:
+        raise argparse.ArgumentTypeError(
+            f"--hw-arch {text!r}: give one or more of {', '.join(HW_ARCHS)}, comma-separated"
+        )
+    return archs
 
 
 def add_hef_arguments(p: argparse.ArgumentParser) -> None:
@@ -22,9 +34,10 @@ def add_hef_arguments(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--hw-arch",
-        choices=HW_ARCHS,
-        default="hailo8",
-        help="hailo8l HEFs run on Hailo-8 and Hailo-8L; hailo8 only on Hailo-8",
+        type=hw_archs,
+        default=("hailo8l",),
+        help="comma-separated, one HEF each from the same ONNX and calibration: hailo8l HEFs run "
+        "on Hailo-8 and Hailo-8L, hailo8 only on Hailo-8 (default hailo8l)",
     )
     g.add_argument("--min-cosine", type=float, default=0.99)
     g.add_argument("--min-snr-db", type=float, default=20.0)
@@ -72,12 +85,18 @@ def add_hef_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def options_per_arch(a: argparse.Namespace) -> list[HefOptions]:
+    """One HefOptions per --hw-arch architecture (the same ONNX, calibration and gate)."""
+    first = options_from_args(a)
+    return [replace(first, hw_arch=arch) for arch in a.hw_arch]
+
+
 def options_from_args(a: argparse.Namespace) -> HefOptions:
     extra: list[str] = []
     for f in a.alls_extra:
         extra += f.read_text().splitlines()
     return HefOptions(
-        hw_arch=a.hw_arch,
+        hw_arch=a.hw_arch[0],
         mode=a.hef,
         thresholds=Thresholds(a.min_cosine, a.min_snr_db),
         script=ScriptOptions(

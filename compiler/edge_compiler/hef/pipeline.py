@@ -22,13 +22,14 @@ from pathlib import Path
 
 import torch
 from edge_artifact import Manifest
+from edge_artifact.sections import HAILO_ARCHS
 
 from .. import recipes
 from ..build import BuildError, build_artifact
 from ..checkpoint import CheckpointError
 from ..importer import ImportError_
-from .dfc import DfcError, compile_hef, update_manifest
-from .options import add_hef_arguments, options_from_args
+from .dfc import DfcError, HefOptions, HefResult, compile_hef, update_manifest
+from .options import add_hef_arguments, options_per_arch
 from .report import REPORT_JSON, build_report, write_report
 
 
@@ -56,6 +57,30 @@ def build(args: argparse.Namespace) -> tuple[Path, dict]:
     return res.path, {"skipped": res.skipped, "seconds": round(res.seconds, 2)}
 
 
+ORDER = ("rejected", "unavailable", "skipped", "built", "up-to-date")  # worst first
+
+
+def compile_hefs(art: Path, per_arch: list[HefOptions]) -> list[HefResult]:
+    """One HEF per architecture from the same artifact (ONNX, calibration, golden windows)."""
+    return [compile_hef(art, opts, log=lambda s: print(s, flush=True)) for opts in per_arch]
+
+
+def combined(results: list[HefResult]) -> dict:
+    """The DFC step's outcome over every architecture, as one HefResult dict (the report's and
+    the summary's `hef`): the worst status, each architecture's reason, the primary's parity
+    (hailo8l when built: it runs on every device), and `hefs` per architecture."""
+    by_arch = {r.hw_arch: r for r in results}
+    primary = next((by_arch[a] for a in HAILO_ARCHS if a in by_arch), results[0])
+    out = primary.as_dict()
+    out["status"] = min((r.status for r in results), key=ORDER.index)
+    out["reason"] = "; ".join(f"{r.hw_arch}: {r.reason}" for r in results)
+    out["hw_arch"] = ",".join(r.hw_arch for r in results)
+    out["failures"] = [f"{r.hw_arch}: {f}" for r in results for f in r.failures]
+    out["hefs"] = {r.hw_arch: {"status": r.status, "reason": r.reason, "parity": r.parity,
+                               "dfc_version": r.dfc_version} for r in results}  # fmt: skip
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m edge_compiler.hef.pipeline", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -70,23 +95,31 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     a.out.mkdir(parents=True, exist_ok=True)
     try:
-        opts = options_from_args(a)
+        per_arch = options_per_arch(a)
         art, build_info = build(a)
-        res = compile_hef(art, opts, log=lambda s: print(s, flush=True))
+        results = compile_hefs(art, per_arch)
     except (DfcError, BuildError, CheckpointError, ImportError_, ValueError, OSError) as exc:
         print(f"pipeline: error: {exc}", file=sys.stderr)
         print(json.dumps({"status": "error", "reason": str(exc)}))
         return 1
-    print(f"pipeline: HEF {res.status}: {res.reason}", flush=True)
-    changed = (not build_info["skipped"]) or res.status == "built"
+    res = combined(results)
+    print(f"pipeline: HEF {res['status']}: {res['reason']}", flush=True)
+    changed = (not build_info["skipped"]) or any(r.status == "built" for r in results)
     report_missing = not (art / REPORT_JSON).is_file()
     if changed or report_missing:
         manifest = Manifest.read(art)
-        names = write_report(art, build_report(manifest, art, build_info, res.as_dict()))
+        names = write_report(art, build_report(manifest, art, build_info, res))
         files = manifest.get("files", {})
         files.update({n: {} for n in names})
         update_manifest(art, {"files": files})
         changed = True
+    return _summarize(
+        art, build_info, changed, res, max(r.exit_code(per_arch[0].mode) for r in results)
+    )
+
+
+def _summarize(art: Path, build_info: dict, changed: bool, res: dict, code: int) -> int:
+    """Print the summary (the last stdout line is its JSON) and the error the exit code means."""
     manifest = Manifest.read(art)
     summary = {
         "artifact": str(art),
@@ -94,25 +127,26 @@ def main(argv: list[str] | None = None) -> int:
         "version": manifest["model"]["version"],
         "changed": changed,
         "build_skipped": build_info["skipped"],
-        "hef": res.status,
-        "hef_reason": res.reason,
-        "hw_arch": res.hw_arch,
-        "parity_hailo": res.parity,
+        "hef": res["status"],
+        "hef_reason": res["reason"],
+        "hw_arch": res["hw_arch"],
+        "hefs": res["hefs"],
+        "parity_hailo": res["parity"],
         "files": sorted(manifest["files"]),
     }
     print(
         f"pipeline: summary: {summary['model']} {summary['version']} "
         f"({'changed' if changed else 'unchanged'}), {len(summary['files'])} files, "
-        f"HEF {res.status}",
+        f"HEF {res['status']} ({res['hw_arch']})",
         flush=True,
     )
-    code = res.exit_code(opts.mode)
     if code == 3:
         print(
-            f"pipeline: error: --hef require, and no HEF was built: {res.reason}", file=sys.stderr
+            f"pipeline: error: --hef require, and no HEF was built: {res['reason']}",
+            file=sys.stderr,
         )
     elif code == 2:
-        print(f"pipeline: error: {res.reason}", file=sys.stderr)
+        print(f"pipeline: error: {res['reason']}", file=sys.stderr)
     print(json.dumps(summary, sort_keys=True))
     return code
 

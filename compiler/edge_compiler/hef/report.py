@@ -19,6 +19,7 @@ REPORT_MD = "compile_report.md"
 def build_report(manifest: dict, art_dir: Path, build: dict, hef: dict) -> dict:
     """`build`: {"skipped": bool, "seconds": float}; `hef`: HefResult dict."""
     plots = [p for p in ("parity.png", "hailo_parity.png") if (art_dir / p).is_file()]
+    plots += sorted(p.name for p in art_dir.glob("hailo_parity.*.png"))  # one per hw_arch
     tools = dict(manifest.get("tools", {}))
     if hef.get("dfc_version"):
         tools["hailo_dataflow_compiler"] = hef["dfc_version"]
@@ -37,6 +38,7 @@ def build_report(manifest: dict, art_dir: Path, build: dict, hef: dict) -> dict:
             "onnx": (manifest.get("parity") or {}).get("onnx"),
             "hailo": hef.get("parity"),
             "hailo_fp_optimized": hef.get("fp_parity"),
+            **{f"hailo_{a}": h.get("parity") for a, h in (hef.get("hefs") or {}).items()},
         },
         "tolerance": manifest.get("tolerance"),
         "hef": {
@@ -45,6 +47,7 @@ def build_report(manifest: dict, art_dir: Path, build: dict, hef: dict) -> dict:
             "hw_arch": hef.get("hw_arch"),
             "dfc_version": hef.get("dfc_version") or None,
             "failures": hef.get("failures") or [],
+            "hefs": hef.get("hefs") or {},
         },
         "plots": plots,
     }

@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from edge_artifact import Artifact, ArtifactError, hailo_pairs
+from edge_artifact.sections import HefChoice, HefChoiceError, compile_command
 
 from hailo_inference.backends.base import BackendError, BackendTimeout, BackendUnavailable
+from hailo_inference.logs import get_logger
 
 if TYPE_CHECKING:
     from hailo_inference.config import ModelConfig
@@ -167,6 +169,45 @@ def check_runtime(entry: dict[str, Any], hp: ModuleType) -> None:
         raise BackendUnavailable(f"HailoRT cannot load this HEF: {why}")
 
 
+def choose_hef(artifact: Artifact, hp: ModuleType, settings: VDeviceSettings) -> HefChoice:
+    """The artifact's HEF for this host's device: the device's own architecture, else one it
+    runs at lower performance (a hailo8l HEF on a Hailo-8, logged as HailoRT logs it), else
+    BackendUnavailable naming the compile command. HailoRT's rule (device_internal.cpp
+    is_hef_compatible, v4.20.0 lines 716-722) is edge_artifact.sections.RUNS_ON. The device's
+    architecture is `Device.control.identify().device_architecture` (pyhailort.py v4.20.0
+    Control.identify, line 2096), read from the process's VDevice."""
+    try:
+        backend = artifact.manifest.hailo
+    except ArtifactError as exc:
+        raise BackendUnavailable(str(exc)) from exc
+    if backend is None:
+        raise BackendUnavailable(
+            f"{artifact.path}: manifest has no backends.hailo entry (no HEF was compiled)"
+        )
+    check_runtime(backend.primary.entry, hp)  # before the device is opened
+    try:
+        device = VDEVICE.physical_devices(hp, settings)[0]
+        arch = device.control.identify().device_architecture
+    except BackendUnavailable:
+        raise
+    except Exception as exc:
+        raise BackendUnavailable(f"cannot identify the Hailo device: {explain(exc)}") from exc
+    try:
+        choice = backend.for_device(arch)
+    except (HefChoiceError, ValueError) as exc:
+        raise BackendUnavailable(f"{artifact.ref}: no HEF for this device: {exc}") from exc
+    if choice.warning:
+        get_logger().warning(
+            "hef_lower_performance",
+            hef=choice.hef.file,
+            hw_arch=choice.hef.hw_arch,
+            device_arch=choice.device_arch,
+            detail=f"{choice.warning} Build a hailo8 HEF as well for full speed: "
+            f"{compile_command(('hailo8l', 'hailo8'))}",
+        )
+    return choice
+
+
 def _open_failed(exc: BaseException, settings: VDeviceSettings) -> str:
     how = (
         f"through hailort.service (model.hailo_multi_process on, group_id {settings.group_id!r})"
@@ -206,14 +247,16 @@ class _SharedVDevice:
                 atexit.register(self.release)
             return self.vdevice
 
-    def physical_devices(self, hp: ModuleType) -> list[Any]:
+    def physical_devices(
+        self, hp: ModuleType, settings: VDeviceSettings | None = None
+    ) -> list[Any]:
         """The VDevice's physical Device handles, opened once and kept (temperature scrapes).
 
         pyhailort's VDevice.get_physical_devices() builds NEW Device objects on every call and
         each Device() runs a full gc.collect() and opens the device (pyhailort.py
         Device.__init__), too much for every /metrics scrape.
         """
-        vdevice = self.get(hp)
+        vdevice = self.get(hp, settings)
         with self._lock:
             if self._devices is None:
                 self._devices = list(vdevice.get_physical_devices())
@@ -241,22 +284,21 @@ class HailoBackend:
     layout = "NHWC"
 
     def __init__(self, artifact: Artifact, settings: VDeviceSettings | None = None) -> None:
-        entry = artifact.backend("hailo")
-        if not entry:
-            raise BackendUnavailable(
-                f"{artifact.path}: manifest has no backends.hailo entry (no HEF was compiled)"
-            )
+        hp = import_platform()
+        self._hp = hp
+        choice = choose_hef(artifact, hp, settings or VDeviceSettings())
+        entry = {**choice.hef.entry, "file": choice.hef.file, "hw_arch": choice.hef.hw_arch}
         try:
             hef: Path = artifact.file(entry["file"])
         except ArtifactError as exc:
             raise BackendUnavailable(str(exc)) from exc
         self.file = entry["file"]
         self.sha256 = artifact.manifest["files"][entry["file"]]["sha256"]
-        self.hw_arch = entry.get("hw_arch")
+        self.hw_arch = choice.hef.hw_arch
+        self.device_arch = choice.device_arch
+        self.arch_warning = choice.warning
         self.normalization_on_chip = bool(entry.get("normalization_on_chip", False))
-        hp = import_platform()
         check_runtime(entry, hp)
-        self._hp = hp
         vdevice = VDEVICE.get(hp, settings or VDeviceSettings())
         self._stack = contextlib.ExitStack()
         try:
@@ -356,6 +398,7 @@ class HailoBackend:
             "sha256": self.sha256,
             "layout": self.layout,
             "hw_arch": self.hw_arch,
+            "device_arch": self.device_arch,
             "hailort": getattr(self._hp, "__version__", None),
             "scheduler": "ROUND_ROBIN",
             "multi_process_service": bool(VDEVICE.settings and VDEVICE.settings.multi_process),

@@ -34,6 +34,9 @@ shared/reference/hailo.md section 1 (pyhailort.py) and enforces what the daemon 
   HAILO_HEF_NOT_SUPPORTED (92) from HailoRT 4.21, HAILO_INVALID_HEF (26) up to 4.20. The runtime
   version is FAKE_HAILORT_VERSION, else the fleet's pin (hailort_version in
   roles/hailort/defaults/main.yml, _version.py), read at import.
+- a hailo8l HEF configures on a HAILO8 with HailoRT's lower-performance warning (stderr and
+  LOG; device_internal.cpp@v4.20.0 lines 614-617); identify().device_architecture is a
+  DeviceArchitectureTypes IntEnum whose str() is its name (pyhailort.py@v4.20.0 1543-1565).
 - Device() construction is counted in CALLS (the real one runs gc.collect() each time).
 
 Outputs are computed by running the HEF's payload: a FAKE HEF written by the fake DFC
@@ -69,11 +72,13 @@ from ._version import default as _default_version
 __version__ = _default_version()  # FAKE_HAILORT_VERSION, else the role's hailort_version
 FAKE = True
 CALLS: list[str] = []  # every API call, in order, for tests that check the call sequence
+LOG: list[str] = []  # HailoRT's warnings as its console logger prints them (_api.log_warning)
 
 __all__ = [
     "CALLS",
     "FAKE",
     "HEF",
+    "LOG",
     "AsyncInferJob",
     "ConfigureParams",
     "Device",

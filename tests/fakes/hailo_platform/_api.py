@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -23,6 +24,14 @@ def _call(name: str) -> None:
     from . import CALLS
 
     CALLS.append(name)
+
+
+def log_warning(msg: str) -> None:
+    """HailoRT's LOGGER__WARNING: to stderr as the console sink prints it, and to LOG."""
+    from . import LOG
+
+    LOG.append(f"[HailoRT] [warning] {msg}")
+    print(LOG[-1], file=sys.stderr, flush=True)
 
 
 def _env_int(name: str, default: int) -> int:
@@ -142,12 +151,32 @@ class _Temp:
         self.ts1_temperature = 52.25
 
 
+class DeviceArchitectureTypes(enum.IntEnum):
+    """pyhailort.py@v4.20.0 lines 1543-1553 (same at v4.23.0 lines 1597-1607): an IntEnum whose
+    str() is the name, as BoardInformation.__str__ (and so `hailortcli fw-control identify`'s
+    "Device Architecture: HAILO8L") prints it."""
+
+    HAILO8_A0 = 0
+    HAILO8 = 1
+    HAILO8L = 2
+    HAILO15H = 3
+    HAILO15L = 4
+    HAILO15M = 5
+    HAILO10H = 6
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class _Control:
     def __init__(self, arch: str) -> None:
         self._arch = arch
 
     def identify(self) -> Any:
-        return type("BoardInformation", (), {"device_architecture": self._arch})()
+        # pyhailort.py@v4.20.0 Control.identify (line 2096): BoardInformation with
+        # device_architecture = DeviceArchitectureTypes(int(response.device_architecture))
+        arch = DeviceArchitectureTypes[self._arch]
+        return type("BoardInformation", (), {"device_architecture": arch})()
 
     def get_chip_temperature(self) -> _Temp:
         return _Temp()
@@ -273,6 +302,14 @@ class VDevice:
         ok = {"HAILO8": {"hailo8", "hailo8r", "hailo8l"}, "HAILO8L": {"hailo8l"}}[self._arch]
         if hef.header["hw_arch"] not in ok:
             raise E.failed(93 if at_least(4, 21) else 26)
+        if hef.header["hw_arch"] == "hailo8l" and self._arch == "HAILO8":
+            # device_internal.cpp@v4.20.0 lines 614-617 (@v4.23.0 the same, 614-617): the HEF
+            # loads, HailoRT logs a warning (console sink at warn by default, stderr,
+            # hailort_logger.cpp/.hpp@v4.20.0: "[HailoRT] [warning] ...")
+            log_warning(
+                "HEF was compiled for Hailo8L device, while the device itself is Hailo8. "
+                "This will result in lower performance."
+            )
 
 
 class InferStream:
