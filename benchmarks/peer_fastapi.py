@@ -74,7 +74,7 @@ def create_app(artifact_dir: str | Path, threads: int = 1) -> FastAPI:
     layout = entry.get("layout", "NCHW")
     inp = entry.get("input") or sess.get_inputs()[0].name
     out = entry.get("output") or sess.get_outputs()[0].name
-    lo, hi = np.asarray(man["input"]["range"], dtype=np.float32).T
+    lo, hi = np.asarray(man.input_spec.range, dtype=np.float32).T
 
     registry = CollectorRegistry()
     requests = Counter("peer_requests", "inference requests", ["status"], registry=registry)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from edge_artifact import HostTail
+from edge_artifact import HostTail, Manifest
 
 from hailo_inference.errors import ApiError
 
@@ -110,10 +110,10 @@ class InputLimits:
         cls, manifest: Mapping[str, Any], tail: HostTail | None = None
     ) -> InputLimits:
         """`tail`: the served model's HostTail (built from `manifest` when not given)."""
-        inp = manifest["input"]
-        channels = tuple(str(c) for c in inp["channels"])
-        units = tuple(str(u) for u in inp.get("units", [""] * len(channels)))
-        rng = inp.get("range")
+        spec = Manifest(manifest).input_spec
+        channels = tuple(str(c) for c in spec.channels)
+        units = tuple(str(u) for u in spec.units or [""] * len(channels))
+        rng = spec.range
         lo = hi = None
         if rng is not None:
             r = np.asarray(rng, dtype=np.float64)
