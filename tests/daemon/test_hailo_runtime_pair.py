@@ -42,6 +42,7 @@ def test_pre_table_manifest_is_refused_by_the_runtime_with_a_hint_verified_again
     data = Manifest.read(art).as_dict()
     for key in ("hailort_min_version", "hailort_below_version", "hailort_pair_source"):
         data["backends"]["hailo"].pop(key)
+    data["backends"]["hailo"].pop("hefs")  # and one HEF, as manifests before issue 27 item 2
     Manifest(data).write(art)
     monkeypatch.setattr(fake_hailo, "__version__", "4.23.0")  # the DFC's own HailoRT loads it
     assert service(art, backend="hailo", fallback_to_onnx=False).start().backend.kind == "hailo"
