@@ -5,33 +5,17 @@ All of this is verified against a fake, not on hardware (tests/fakes/hailo_sdk_c
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
+import dfc_artifact
 import numpy as np
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import dfc_artifact  # noqa: E402
-
 pytestmark = pytest.mark.fake_hailo
-FAKES = HERE.parent / "fakes"
 NORM = f"normalization1 = normalization({dfc_artifact.MEAN}, {dfc_artifact.STD})"
-
-
-@pytest.fixture()
-def sdk(monkeypatch):
-    monkeypatch.syspath_prepend(str(FAKES))
-    for m in [m for m in sys.modules if m.startswith("hailo_sdk_client")]:
-        monkeypatch.delitem(sys.modules, m)
-    import hailo_sdk_client
-
-    return hailo_sdk_client
 
 
 @pytest.fixture(scope="module")
 def art(tmp_path_factory):
+    """One artifact for the module (32 golden windows), read-only here: overrides conftest's."""
     return dfc_artifact.build_artifact(tmp_path_factory.mktemp("art"), n_golden=32)
 
 

@@ -11,30 +11,13 @@ from pathlib import Path
 import pytest
 from edge_artifact import Manifest, hailo_pairs
 from edge_compiler.hef import dfc
+from local_play import ANSIBLE, run_play
+from tool_output import play_recap
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import dfc_artifact  # noqa: E402
-
 ROOT = HERE.parents[1]
-FAKES = HERE.parent / "fakes"
-sys.path.insert(0, str(HERE.parent / "roles"))
-from local_play import ANSIBLE, run_play  # noqa: E402
-from tool_output import play_recap  # noqa: E402
 
 PYVER = f"{sys.version_info[0]}.{sys.version_info[1]}"
-
-
-@pytest.fixture()
-def fakes(monkeypatch):
-    monkeypatch.syspath_prepend(str(FAKES))
-    for m in [m for m in sys.modules if m.startswith(("hailo_sdk_client", "hailo_platform"))]:
-        monkeypatch.delitem(sys.modules, m)
-
-
-@pytest.fixture()
-def art(tmp_path):
-    return dfc_artifact.build_artifact(tmp_path / "artifacts")
 
 
 # -- the table ------------------------------------------------------------------------------
@@ -65,7 +48,9 @@ def test_table_ships_in_the_edge_artifact_package():
 
 
 # -- compile refusal ------------------------------------------------------------------------
-def test_dfc_not_paired_with_target_hailort_is_refused_verified_against_fake(fakes, art, tmp_path):
+def test_dfc_not_paired_with_target_hailort_is_refused_verified_against_fake(
+    fakes_on_path, art, tmp_path
+):
     """The fake DFC is 3.33; a fleet on HailoRT 4.20 cannot load its HEF. Fails on the old code
     (no target check: the HEF was built)."""
     opts = dfc.HefOptions(work_dir=tmp_path / "w", target_hailort="4.20.0")
@@ -75,7 +60,7 @@ def test_dfc_not_paired_with_target_hailort_is_refused_verified_against_fake(fak
 
 
 def test_paired_or_allowed_dfc_records_the_hailort_range_verified_against_fake(
-    fakes, art, tmp_path, monkeypatch
+    fakes_on_path, art, tmp_path, monkeypatch
 ):
     res = dfc.compile_hef(
         art, dfc.HefOptions(work_dir=tmp_path / "w", target_hailort="4.23.0"), log=lambda _m: None
@@ -145,7 +130,7 @@ def test_compile_preflight_refuses_an_unpaired_dfc_wheel(tmp_path):
     ],
 )
 def test_fake_runtime_refuses_a_header_it_is_too_old_for_verified_against_fake(
-    fakes, monkeypatch, runtime, dfc_version, status
+    fakes_on_path, monkeypatch, runtime, dfc_version, status
 ):
     """hailort hef.cpp Hef::Impl::parse_hef_file: v4.20.0 reads header versions 0-2 and returns
     HAILO_INVALID_HEF otherwise; v4.21.0+ read 0-3 and return HAILO_HEF_NOT_SUPPORTED. Fails on
@@ -165,7 +150,7 @@ def test_fake_runtime_refuses_a_header_it_is_too_old_for_verified_against_fake(
     assert status in f"{type(exc.value).__name__}: {exc.value}"
 
 
-def test_fake_dfc_writes_the_header_version_of_its_pair_verified_against_fake(fakes):
+def test_fake_dfc_writes_the_header_version_of_its_pair_verified_against_fake(fakes_on_path):
     from hailo_sdk_client import fake_hef
 
     versions = ("3.29.0", "3.30.0", "3.31.0", "3.33.0+fake")

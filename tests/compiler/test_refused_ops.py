@@ -7,7 +7,6 @@ Everything about the parser is verified against a fake, not on hardware.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,19 +17,7 @@ from edge_compiler.compat import KNOWN_REFUSED, POLICY_REFUSED, check_model, che
 from onnx import TensorProto, helper, numpy_helper
 
 pytestmark = pytest.mark.fake_hailo
-FAKES = Path(__file__).resolve().parents[1] / "fakes"
 IN_SHAPE = [1, 9, 1, 100]
-
-
-@pytest.fixture()
-def sdk(monkeypatch):
-    monkeypatch.syspath_prepend(str(FAKES))
-    for m in [m for m in sys.modules if m.startswith("hailo_sdk_client")]:
-        monkeypatch.delitem(sys.modules, m)
-    import hailo_sdk_client
-    from hailo_sdk_client import _refused
-
-    return hailo_sdk_client, _refused
 
 
 def _const(name: str, value, dtype=np.float32) -> onnx.TensorProto:
@@ -112,7 +99,7 @@ REFUSED_CASES = [*sorted(KNOWN_REFUSED), "Conv1d", "PadReflect"]
 
 
 def test_every_op_the_fake_refuses_is_listed_in_compat_too_verified_against_fake(sdk):
-    _, refused = sdk
+    refused = sdk._refused
     assert set(refused.REFUSED_OPS) == set(KNOWN_REFUSED)
     for key in {k for _, _, k in refused.REFUSED_OPS.values()}:
         assert key in refused.SOURCES
@@ -122,7 +109,7 @@ def test_every_op_the_fake_refuses_is_listed_in_compat_too_verified_against_fake
 def test_fake_parser_and_check_onnx_both_refuse_verified_against_fake_not_hardware(
     sdk, tmp_path, op
 ):
-    hailo_sdk_client, _ = sdk
+    hailo_sdk_client = sdk
     path = tiny_onnx(tmp_path, op)
     from hailo_sdk_client.exceptions import UnsupportedOperationError
 
@@ -141,7 +128,7 @@ def test_policy_ops_are_refused_by_check_onnx_as_policy_not_as_parser_errors_ver
     so); no cited source shows the real parser refusing every one of them, so the fake parser
     must not raise a real parser error class for them. It cannot emulate them either, and says
     that is its own limit. Fails on the old fake (UnsupportedShuffleLayerError for all three)."""
-    hailo_sdk_client, refused = sdk
+    hailo_sdk_client, refused = sdk, sdk._refused
     assert op not in refused.REFUSED_OPS
     path = tiny_onnx(tmp_path, op)
     from hailo_sdk_client.exceptions import UnsupportedOperationError
@@ -159,7 +146,7 @@ def test_the_control_graph_passes_both_so_the_refusals_are_the_ops_verified_agai
     sdk, tmp_path
 ):
     """The same tiny model ending in a Relu instead of the refused op is taken by both."""
-    hailo_sdk_client, _ = sdk
+    hailo_sdk_client = sdk
     rng = np.random.default_rng(0)
     g = helper.make_graph(
         [
@@ -182,7 +169,7 @@ def test_the_control_graph_passes_both_so_the_refusals_are_the_ops_verified_agai
 def test_project_encoder_passes_the_fake_parser_and_check_onnx_verified_against_fake(
     sdk, tiny_artifact
 ):
-    hailo_sdk_client, _ = sdk
+    hailo_sdk_client = sdk
     onnx_path = tiny_artifact / "encoder_accel.onnx"
     check_onnx(onnx_path)
     runner = hailo_sdk_client.ClientRunner(hw_arch="hailo8l")
