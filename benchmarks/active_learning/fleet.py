@@ -83,19 +83,47 @@ def calibration_generate(
 def build_artifact(out_root: Path, steps: int, seed: int = 0) -> Path:
     """Train (recipes.default, `steps` steps) and build an artifact whose training data and
     calibration windows (motif prototypes) follow CALIBRATION_MIX; cached by content."""
-    import torch
-    from edge_compiler import build as build_mod
     from edge_compiler import recipes
 
-    torch.set_num_threads(2)
     inputs, make = recipes.default(seed=seed, steps=steps, progress=False)
+    return build_with(inputs, make, out_root)
+
+
+def build_with(inputs: dict, make: object, out_root: Path) -> Path:
+    """compiler build of a recipe (inputs, make) with CALIBRATION_MIX as the generator of the
+    training and calibration windows; cached by content (the inputs address the version)."""
+    import torch
+    from edge_compiler import build as build_mod
+
+    torch.set_num_threads(2)
     inputs = {**inputs, "bench_al_calibration_mix": CALIBRATION_MIX}  # own version address
     with (
         mock.patch("edge_models.train.generate", calibration_generate),
         mock.patch.object(build_mod, "generate", calibration_generate),
     ):
-        res = build_mod.build_artifact(inputs, make, out_root, log=lambda _m: None)
+        res = build_mod.build_artifact(inputs, make, out_root, log=lambda _m: None)  # type: ignore[arg-type]
     return res.path
+
+
+def streamed_day(
+    art: Path, work: Path, windows: int, seed: int, sample_rate: float
+) -> tuple[Path, Day, dict[tuple[str, int], int]]:
+    """The day `seed` streamed through the daemon serving `art` into work/telemetry; a day
+    already streamed there with the same parameters is reused -> (folder, day, where)."""
+    import shutil
+
+    tel = work / "telemetry"
+    day = fleet_day(windows, seed)
+    stamp = orjson.dumps({"artifact": str(art), "windows": windows, "seed": seed,
+                          "sample_rate": sample_rate})  # fmt: skip
+    if (work / "streamed.json").exists() and (work / "streamed.json").read_bytes() == stamp:
+        return tel, day, where_of(day, f"day{seed}")
+    shutil.rmtree(work, ignore_errors=True)
+    tel.mkdir(parents=True)
+    with daemon(art, tel, sample_rate, work / "daemon.ndjson") as d:
+        where = stream(d, day, f"day{seed}")
+    (work / "streamed.json").write_bytes(stamp)
+    return tel, day, where
 
 
 @dataclass
@@ -170,6 +198,15 @@ def stream(d: object, day: Day, prefix: str, batch: int = 50) -> dict[tuple[str,
         for j in range(min(batch, len(day.x) - i)):
             where[(rid, j)] = i + j
     return where
+
+
+def where_of(day: Day, prefix: str, batch: int = 50) -> dict[tuple[str, int], int]:
+    """The (request_id, index) -> window position map `stream` returns, without streaming."""
+    return {
+        (f"{prefix}-{b:06d}", j): i + j
+        for b, i in enumerate(range(0, len(day.x), batch))
+        for j in range(min(batch, len(day.x) - i))
+    }
 
 
 def latents(d: object, x: np.ndarray) -> np.ndarray:

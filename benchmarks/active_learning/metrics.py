@@ -42,15 +42,27 @@ def cosine_dup_rate(latents: np.ndarray, threshold: float = 0.98) -> float:
     return float((cos.max(axis=1) >= threshold).mean())
 
 
-def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
-    """Mean F1 over all n_classes (a class never predicted nor present counts as 0)."""
+def f1_per_class(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """F1 of each class (a class never predicted nor present counts as 0)."""
     f1 = []
     for c in range(n_classes):
         tp = int(np.sum((y_pred == c) & (y_true == c)))
         fp = int(np.sum((y_pred == c) & (y_true != c)))
         fn = int(np.sum((y_pred != c) & (y_true == c)))
         f1.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return float(np.mean(f1))
+    return np.asarray(f1)
+
+
+def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
+    """Mean F1 over all n_classes: every behaviour counts the same (the balanced figure)."""
+    return float(np.mean(f1_per_class(y_true, y_pred, n_classes)))
+
+
+def weighted_f1(y_true: np.ndarray, y_pred: np.ndarray, weights: np.ndarray) -> float:
+    """F1 per class weighted by how often each behaviour occurs in the fleet's traffic
+    (`weights`, normalized here): the frequency-weighted figure beside the balanced one."""
+    w = np.asarray(weights, dtype=np.float64)
+    return float(np.dot(f1_per_class(y_true, y_pred, len(w)), w / w.sum()))
 
 
 def fit_logistic(
@@ -95,3 +107,17 @@ def downstream_f1(
     if len(train_y) == 0:
         return 0.0
     return macro_f1(test_y, predict_logistic(fit_logistic(train_x, train_y, n), test_x), n)
+
+
+def downstream_f1s(
+    train_x: np.ndarray,
+    train_y: np.ndarray,
+    test_x: np.ndarray,
+    test_y: np.ndarray,
+    weights: np.ndarray,
+) -> tuple[float, float]:
+    """(macro-F1, frequency-weighted F1) on the test set of a classifier trained on the picks."""
+    if len(train_y) == 0:
+        return 0.0, 0.0
+    pred = predict_logistic(fit_logistic(train_x, train_y, len(weights)), test_x)
+    return macro_f1(test_y, pred, len(weights)), weighted_f1(test_y, pred, weights)

@@ -1,15 +1,17 @@
-"""Tables and the learning-curve PNG from results.json (run.py writes it)."""
+"""Tables and the budget-curve PNG from results.json (run.py writes it).
+
+Spreads: random and dedup-only are drawn several times per seed, their ± is the sd over every
+single draw (all seeds); a selector arm is deterministic for a day, its ± is the sd over seeds.
+"""
 
 from __future__ import annotations
 
 import statistics as st
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-Get = Callable[..., Any]
-
-KEYS = ("picks", "enrichment", "rare_fraction", "coverage", "same_bout", "cos_dup", "macro_f1")
+KEYS = ("picks", "enrichment", "rare_fraction", "coverage", "same_bout", "macro_f1", "weighted_f1")
+BASELINES = ("random", "dedup-only 0.98 (random order)", "dedup-only 0.999 (random order)")
+SELECTOR = "selector (timer defaults: coverage)"
 
 
 def _ms(vals: list[float]) -> str:
@@ -18,42 +20,77 @@ def _ms(vals: list[float]) -> str:
     return f"{m:.3f} ± {sd:.3f}" if m < 10 else f"{m:.1f} ± {sd:.1f}"
 
 
-def _per_seed_mean(result: dict, get: Get) -> list[float]:
-    """One figure per seed (random draws averaged within the seed), so spreads are seed spreads."""
-    return [get(s) for s in result["seeds"]]
+def values(result: dict, name: str, budget: str, key: str) -> list[float]:
+    """Every single figure of `name` at `budget`: per draw (baselines) or per seed (arms)."""
+    out: list[float] = []
+    for s in result["seeds"]:
+        if name in BASELINES:
+            out += [d[key] for d in s[name].get(budget, [])]
+        elif budget in s["arms"][name]:
+            out.append(s["arms"][name][budget][key])
+    return out
 
 
-def tables(result: dict, budget: int = 100) -> str:
-    b = str(budget)
-    lines = [f"budget {budget}, mean ± sd over {len(result['seeds'])} seeds "
-             f"(rare base rate {_ms([s['rare_base'] for s in result['seeds']])})", ""]  # fmt: skip
-    lines.append("| picks | " + " | ".join(KEYS) + " |")
-    lines.append("|---" * (len(KEYS) + 1) + "|")
+def names(result: dict) -> list[str]:
+    return [*BASELINES, *result["seeds"][0]["arms"]]
 
-    def row(name: str, get: Get) -> None:
-        cells = [_ms(_per_seed_mean(result, lambda s, k=k: get(s)[k])) for k in KEYS]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
 
-    row("random", lambda s: _avg(s["random"][b]))
-    for name in result["seeds"][0]["curve"]:
-        row(name, lambda s, n=name: s["curve"][n][b])
-    for name in result["seeds"][0]["ablation"]:
-        row(name, lambda s, n=name: s["ablation"][n])
-    lines += ["", "macro-F1 by budget (mean ± sd over seeds):", ""]
-    budgets = list(result["seeds"][0]["random"])
-    lines.append("| picks | " + " | ".join(budgets) + " |")
-    lines.append("|---" * (len(budgets) + 1) + "|")
-    curves = {"random": lambda s, k: _avg(s["random"][k])["macro_f1"]}
-    for name in result["seeds"][0]["curve"]:
-        curves[name] = lambda s, k, n=name: s["curve"][n][k]["macro_f1"]
-    for name, get in curves.items():
-        cells = [_ms(_per_seed_mean(result, lambda s, k=k, g=get: g(s, k))) for k in budgets]
+def budgets(result: dict) -> list[str]:
+    return list(result["seeds"][0]["random"])
+
+
+def curve_table(result: dict, key: str) -> str:
+    bs = budgets(result)
+    lines = ["| picks | " + " | ".join(bs) + " |", "|---" * (len(bs) + 1) + "|"]
+    for name in names(result):
+        cells = [_ms(values(result, name, b, key)) for b in bs]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def _avg(draws: list[dict]) -> dict:
-    return {k: st.fmean(d[k] for d in draws) for k in KEYS}
+def margin_table(result: dict) -> str:
+    """Selector minus the best baseline's mean, per budget and metric; seeds won."""
+    bs = budgets(result)
+    lines = ["| metric | " + " | ".join(bs) + " |", "|---" * (len(bs) + 1) + "|"]
+    for key in ("macro_f1", "weighted_f1"):
+        cells = []
+        for b in bs:
+            best = max(BASELINES, key=lambda n, b=b: st.fmean(values(result, n, b, key)))
+            sel = values(result, SELECTOR, b, key)
+            margin = st.fmean(sel) - st.fmean(values(result, best, b, key))
+            won = sum(
+                s["arms"][SELECTOR][b][key] > st.fmean(d[key] for d in s[bn][b])
+                for s in result["seeds"]
+                for bn in BASELINES
+            )
+            cells.append(f"{margin:+.3f} ({won}/{len(BASELINES) * len(sel)})")
+        lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def detail_table(result: dict, budget: str) -> str:
+    lines = ["| picks | " + " | ".join(KEYS) + " |", "|---" * (len(KEYS) + 1) + "|"]
+    for name in names(result):
+        cells = [_ms(values(result, name, budget, k)) for k in KEYS]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def tables(result: dict) -> str:
+    n = len(result["seeds"])
+    draws = result["params"]["draws"]
+    top = [s["top_k_5000_returned"] for s in result["seeds"]]
+    return "\n\n".join([
+        f"{n} fleet days; baselines {draws} draws per day (± = sd over single draws), "
+        f"selector arms ± = sd over days. top_k 5000 returned {top} windows (candidates "
+        f"{[s['candidates'] for s in result['seeds']]}).",
+        "macro-F1 by budget:", curve_table(result, "macro_f1"),
+        "frequency-weighted F1 by budget:", curve_table(result, "weighted_f1"),
+        "selector minus the best baseline (mean), (day x baseline pairs where the selector beat "
+        "that day's mean of the baseline's draws):", margin_table(result),
+        "budget 25, all figures:", detail_table(result, "25"),
+        "budget 100, all figures:", detail_table(result, "100"),
+    ])  # fmt: skip
 
 
 def plot(result: dict, path: Path) -> None:
@@ -62,24 +99,29 @@ def plot(result: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    budgets = list(result["seeds"][0]["random"])
-    xs = [int(k) for k in budgets]
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
-    curves = {"random (mean of draws)": lambda s, k: _avg(s["random"][k])["macro_f1"]}
-    for name in result["seeds"][0]["curve"]:
-        curves[name] = lambda s, k, n=name: s["curve"][n][k]["macro_f1"]
-    for name, get in curves.items():
-        per = [[get(s, k) for s in result["seeds"]] for k in budgets]
-        m = [st.fmean(v) for v in per]
-        ax.plot(xs, m, marker="o", label=name)
-        ax.fill_between(xs, [min(v) for v in per], [max(v) for v in per], alpha=0.2)
-    ax.set_xscale("log")
-    ax.set_xticks(xs, [str(x) for x in xs])
-    ax.set_xlabel("labelling budget (windows)")
-    ax.set_ylabel("macro-F1 on the held-out labelled set (8 behaviours)")
-    ax.set_title(f"selector vs random, {len(result['seeds'])} fleet days (band: min-max)")
-    ax.grid(alpha=0.3)
-    ax.legend()
+    bs = budgets(result)
+    xs = [int(b) for b in bs]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), dpi=110, sharey=True)
+    shown = [*BASELINES, SELECTOR, "score, dedup 0.98 (issue 17)"]
+    for ax, key, title in zip(
+        axes, ("macro_f1", "weighted_f1"), ("macro-F1 (balanced)", "frequency-weighted F1")
+    ):
+        for name in shown:
+            per = [values(result, name, b, key) for b in bs]
+            m = [st.fmean(v) for v in per]
+            sd = [st.stdev(v) if len(v) > 1 else 0.0 for v in per]
+            ax.plot(xs, m, marker="o", label=name, lw=2.5 if name == SELECTOR else 1.3)
+            ax.fill_between(xs, [a - b for a, b in zip(m, sd)], [a + b for a, b in zip(m, sd)],
+                            alpha=0.15)  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_xticks(xs, [str(x) for x in xs])
+        ax.set_xlabel("labelling budget (windows)")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("F1 of a classifier trained on the picks")
+    axes[0].legend(fontsize=7, loc="lower right")
+    fig.suptitle(f"selector vs baselines, {len(result['seeds'])} fleet days (band: ± 1 sd, "
+                 "single draws for the baselines)")  # fmt: skip
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -4,14 +4,18 @@
 
 Per seed: a fleet day (fleet.py) through the real daemon with telemetry sampling on, then the
 real selector (edge_telemetry.active_learning.select, the timer's parameters unless ablated)
-against uniform random picks from the same sampled windows, at several labelling budgets.
-Prints the tables, writes results.json and learning_curve.png under --out.
+against uniform random picks and random order with de-duplication alone ("dedup-only", at the
+issue-17 threshold 0.98 and at the selector's 0.999), from the same sampled windows, at every
+budget. Figures: macro-F1 (every behaviour counts the same) and frequency-weighted F1 (each
+behaviour weighted by its share of the day) of a classifier trained on the picks. Random and
+dedup-only are drawn --draws times per seed; their spreads are over single draws.
+Prints the tables, writes results.json and learning_curve.png under --out. A day already
+streamed under --work with the same parameters is reused (delete --work to stream again).
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -30,23 +34,38 @@ ROOT = Path(__file__).resolve().parents[2]
 RARE = {ACTIVITIES.index(k) for k in fleet.RARE}
 N_CLASSES = len(ACTIVITIES)
 TIMER = SelectParams()  # what hailo-inference-select.service runs (only --top-k/--since given)
-ABLATIONS: dict[str, dict] = {
-    "u": {"w_uncertainty": 1.0, "w_entropy": 0.0, "w_novelty": 0.0},
-    "e": {"w_uncertainty": 0.0, "w_entropy": 1.0, "w_novelty": 0.0},
-    "n": {"w_uncertainty": 0.0, "w_entropy": 0.0, "w_novelty": 1.0},
-    "u+e": {"w_uncertainty": 1.0, "w_entropy": 1.0, "w_novelty": 0.0},
-    "u+n": {"w_uncertainty": 1.0, "w_entropy": 0.0, "w_novelty": 1.0},
-    "e+n": {"w_uncertainty": 0.0, "w_entropy": 1.0, "w_novelty": 1.0},
-    "u+e+n": {"w_uncertainty": 1.0, "w_entropy": 1.0, "w_novelty": 1.0},
+WEIGHTS = np.array([fleet.DAY_MIX[a] for a in ACTIVITIES])  # frequency-weighted F1
+# selector variants run at every budget (name -> SelectParams fields beside top_k)
+ARMS: dict[str, dict] = {
+    "selector (timer defaults: coverage)": {},
+    "coverage + score (score_mix 1)": {"score_mix": 1.0},
+    "coverage, u only": {"w_entropy": 0.0, "w_novelty": 0.0},
+    "coverage, n only": {"w_uncertainty": 0.0, "w_entropy": 0.0},
+    "score, dedup 0.98 (issue 17)": {"strategy": "score", "dedup_cosine": 0.98},
+    "score, dedup 0.999": {"strategy": "score"},
+    "coverage, dedup off": {"dedup_cosine": 1.0},
 }
+DEDUP_ONLY = {"dedup-only 0.98 (random order)": 0.98, "dedup-only 0.999 (random order)": 0.999}
 
 
-def params_of(weights: dict, dedup: bool, k: int) -> SelectParams:
-    return SelectParams(top_k=k, dedup_cosine=TIMER.dedup_cosine if dedup else 1.0, **weights)
+def dedup_random(pool: dict, k: int, threshold: float, rng: np.random.Generator) -> np.ndarray:
+    """Random order, skipping a window with latent cosine >= threshold to one already taken;
+    topped up in the same random order when fewer than k distinct exist (no cap either)."""
+    z = pool["latents"] / np.linalg.norm(pool["latents"], axis=1, keepdims=True)
+    order = rng.permutation(len(z))
+    taken: list[int] = []
+    for i in order:
+        if len(taken) == k:
+            break
+        if not taken or float(np.max(z[taken] @ z[i])) < threshold:
+            taken.append(int(i))
+    rest = [int(i) for i in order if i not in set(taken)]
+    return np.asarray(taken + rest[: k - len(taken)], dtype=int)
 
 
 def figures(idx: np.ndarray, pool: dict, test: tuple[np.ndarray, np.ndarray]) -> dict:
     y, bouts, z = pool["labels"][idx], pool["bouts"][idx], pool["latents"][idx]
+    macro, weighted = M.downstream_f1s(z, y, test[0], test[1], WEIGHTS)
     return {
         "picks": len(idx),
         "enrichment": M.enrichment(y, pool["labels"], RARE),
@@ -54,7 +73,8 @@ def figures(idx: np.ndarray, pool: dict, test: tuple[np.ndarray, np.ndarray]) ->
         "coverage": M.coverage(y),
         "same_bout": M.same_bout_rate(bouts),
         "cos_dup": M.cosine_dup_rate(z),
-        "macro_f1": M.downstream_f1(z, y, test[0], test[1], N_CLASSES),
+        "macro_f1": macro,
+        "weighted_f1": weighted,
     }
 
 
@@ -82,35 +102,31 @@ def run_selector(folder: Path, params: SelectParams, pool: dict) -> np.ndarray:
 
 def one_seed(seed: int, art: Path, args: argparse.Namespace, test: tuple) -> dict:
     work = args.work / f"day{seed}"
-    shutil.rmtree(work, ignore_errors=True)
-    (work / "telemetry").mkdir(parents=True)
-    day = fleet.fleet_day(args.windows, seed)
-    with fleet.daemon(art, work / "telemetry", args.sample_rate, work / "daemon.ndjson") as d:
-        where = fleet.stream(d, day, f"day{seed}")
-    tel = work / "telemetry"
+    tel, day, where = fleet.streamed_day(art, work, args.windows, seed, args.sample_rate)
     pool = read_pool(tel, where, day)
     n = len(pool["labels"])
     out: dict = {"seed": seed, "candidates": n, "rare_base": M.rare_fraction(pool["labels"], RARE)}
     rng = np.random.default_rng(10_000 + seed)
+    budgets = [k for k in args.budgets if k <= n]
     out["random"] = {
         str(k): [figures(rng.choice(n, k, replace=False), pool, test) for _ in range(args.draws)]
-        for k in args.budgets
+        for k in budgets
     }
-    out["curve"] = {
-        name: {
-            str(k): figures(run_selector(tel, params_of(w, True, k), pool), pool, test)
-            for k in args.budgets
+    for name, thr in DEDUP_ONLY.items():
+        out[name] = {
+            str(k): [
+                figures(dedup_random(pool, k, thr, rng), pool, test) for _ in range(args.draws)
+            ]
+            for k in budgets
         }
-        for name, w in args.curve.items()
+    out["arms"] = {
+        name: {
+            str(k): figures(run_selector(tel, SelectParams(top_k=k, **kw), pool), pool, test)
+            for k in budgets
+        }
+        for name, kw in ARMS.items()
     }
-    out["ablation"] = {
-        f"{name} dedup {'on' if dd else 'off'}": figures(
-            run_selector(tel, params_of(w, dd, 100), pool), pool, test
-        )
-        for name, w in ABLATIONS.items()
-        for dd in (True, False)
-    }
-    shutil.rmtree(work / "telemetry")
+    out["top_k_5000_returned"] = len(run_selector(tel, SelectParams(top_k=5000), pool))
     return out
 
 
@@ -119,17 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--windows", type=int, default=20000, help="windows per fleet day")
     ap.add_argument("--sample-rate", type=float, default=0.25, help="telemetry.sample_rate")
-    ap.add_argument("--budgets", type=int, nargs="+", default=[25, 50, 100, 200, 400])
+    ap.add_argument("--budgets", type=int, nargs="+", default=[10, 25, 50, 100, 200, 500])
     ap.add_argument("--draws", type=int, default=10, help="random draws per seed and budget")
     ap.add_argument("--steps", type=int, default=200, help="training steps of the artifact")
     ap.add_argument("--work", type=Path, default=ROOT / "build/bench-al")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/active_learning/results")
     args = ap.parse_args(argv)
-    args.curve = {"selector (timer defaults)": {
-        "w_uncertainty": TIMER.w_uncertainty,
-        "w_entropy": TIMER.w_entropy,
-        "w_novelty": TIMER.w_novelty,
-    }}  # fmt: skip
     t0 = time.monotonic()
     art = fleet.build_artifact(args.work / "artifacts", args.steps)
     print(f"artifact {art} ({time.monotonic() - t0:.0f} s)", flush=True)
@@ -139,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     seeds = []
     for s in range(args.seeds):
         seeds.append(one_seed(s, art, args, test))
-        print(f"seed {s}: {seeds[-1]['candidates']} candidates ({time.monotonic() - t0:.0f} s)",
+        print(f"seed {s}: {seeds[-1]['candidates']} candidates, top_k 5000 returned "
+              f"{seeds[-1]['top_k_5000_returned']} ({time.monotonic() - t0:.0f} s)",
               flush=True)  # fmt: skip
     params = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
     result = {"params": params, "artifact": str(art), "seeds": seeds,

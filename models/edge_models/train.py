@@ -67,9 +67,11 @@ def train_default(
     progress: bool = True,
     labelled: LabelledWindows | None = None,
     labelled_per_batch: int = 8,
+    init_state: dict | None = None,
 ) -> tuple[TCNEncoder, dict]:
     """Train the encoder (with `labelled` windows mixed into every batch when given); returns it
-    in eval mode and the final loss figures (rounded)."""
+    in eval mode and the final loss figures (rounded). `init_state` (an encoder state_dict):
+    fine-tune from those weights (the training heads start fresh) instead of a seeded init."""
     prev_threads = torch.get_num_threads()
     prev_det = torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(threads)
@@ -77,7 +79,7 @@ def train_default(
     try:
         return _train(
             cfg, seed, steps, batch, lr, train_windows, beta, recon_steps, progress,
-            labelled, labelled_per_batch,
+            labelled, labelled_per_batch, init_state,
         )  # fmt: skip
     finally:
         torch.set_num_threads(prev_threads)
@@ -96,6 +98,7 @@ def _train(
     progress: bool,
     labelled: LabelledWindows | None = None,
     labelled_per_batch: int = 8,
+    init_state: dict | None = None,
 ) -> tuple[TCNEncoder, dict]:
     x, y = generate(train_windows, seed, cfg.window, cfg.sample_rate_hz)
     n_syn = len(x)
@@ -115,6 +118,8 @@ def _train(
 
     torch.manual_seed(seed)
     enc = TCNEncoder.from_config(cfg)
+    if init_state is not None:
+        enc.load_state_dict(init_state)
     heads = _TrainingHeads(cfg, recon_steps)
     params = list(enc.parameters()) + list(heads.parameters())
     opt = torch.optim.Adam(params, lr=lr)

@@ -47,3 +47,13 @@ def test_logistic_regression_separates_separable_classes_and_skips_absent_ones()
     assert (pred == y).mean() > 0.95 and 1 not in pred
     assert M.downstream_f1(x, y, x, y, 3) == pytest.approx(2 / 3, abs=0.02)
     assert M.downstream_f1(x[:0], y[:0], x, y, 3) == 0.0
+
+
+def test_weighted_f1_weights_each_class_by_its_share_of_traffic():
+    y = np.array([0, 0, 1, 1])
+    pred = np.array([0, 1, 1, 1])  # F1: class 0 2/3, class 1 4/5
+    assert M.weighted_f1(y, pred, np.array([3.0, 1.0])) == pytest.approx(0.75 * 2 / 3 + 0.25 * 0.8)
+    assert M.weighted_f1(y, pred, np.array([1.0, 1.0])) == pytest.approx(M.macro_f1(y, pred, 2))
+    # a rare class missed entirely costs little when weighted, much when balanced
+    y3, p3 = np.array([0, 0, 0, 2]), np.array([0, 0, 0, 0])
+    assert M.weighted_f1(y3, p3, np.array([0.9, 0.05, 0.05])) > M.macro_f1(y3, p3, 3)
