@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+import dfc_artifact
 import numpy as np
 import pytest
 from edge_artifact import load_artifact, sha256_file
@@ -18,30 +19,12 @@ from edge_compiler.hef import dfc
 from edge_compiler.hef.gate import Thresholds, gate, measure
 from edge_compiler.hef.script import ScriptOptions, model_script
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import dfc_artifact  # noqa: E402
-
-FAKES = HERE.parent / "fakes"
-
-
-@pytest.fixture()
-def fake_dfc(monkeypatch):
-    monkeypatch.syspath_prepend(str(FAKES))
-    for m in [m for m in sys.modules if m.startswith("hailo_sdk_client")]:
-        monkeypatch.delitem(sys.modules, m)
-
 
 @pytest.fixture()
 def no_dfc(monkeypatch):
     for m in [m for m in sys.modules if m.startswith("hailo_sdk_client")]:
         monkeypatch.delitem(sys.modules, m)
     monkeypatch.setitem(sys.modules, "hailo_sdk_client", None)  # import -> ImportError
-
-
-@pytest.fixture()
-def art(tmp_path):
-    return dfc_artifact.build_artifact(tmp_path / "artifacts")
 
 
 def opts(tmp_path, **kw) -> dfc.HefOptions:
@@ -117,8 +100,7 @@ def test_hef_built_and_manifest_updated_verified_against_fake_not_hardware(fake_
     assert "quantization_param(output_layer1, precision_mode=a16_w16)" in alls
 
     # the HEF takes RAW NHWC windows (normalization on chip) and reproduces the golden latents
-    sys.path.insert(0, str(FAKES))
-    from hailo_sdk_client import fake_hef
+    from hailo_sdk_client import fake_hef  # fake_dfc put the fakes on sys.path
 
     hef = fake_hef.load((art / "encoder.hailo8l.hef").read_bytes())
     assert hef.header["hw_arch"] == "hailo8l" and hef.header["normalization_on_chip"]
