@@ -46,17 +46,23 @@ ENV = f"PYTHONPATH={OPT}/fakes FAKE_HAILORT_VERSION={VERSION}"
 WHEELS = ROOT / "wheelhouse" / "x86_64-cp311"
 # Each worker opens a VDevice through the service as the daemon's hailo backend does
 # (VDevice.create_params() with multi_process_service and a shared group_id).
-PROBE = """import subprocess, sys
+PROBE = """import os, subprocess, sys
+log = os.path.join(os.environ["STATE_DIRECTORY"], "workers.log")
+def say(line):
+    print(line, flush=True)
+    with open(log, "a") as f:
+        f.write(line + "\\n")
 if len(sys.argv) == 1:
+    open(log, "w").close()
     kids = [subprocess.Popen([sys.executable, __file__, str(i)]) for i in (1, 2)]
     sys.exit(max(k.wait() for k in kids))
 from hailo_platform import _device, __version__
 try:
     _device.ServiceVDevice("SHARED", __version__)
 except Exception as exc:
-    print(f"worker {sys.argv[1]} FAILED: {exc}", flush=True)
+    say(f"worker {sys.argv[1]} FAILED: {exc}")
     sys.exit(1)
-print(f"worker {sys.argv[1]} OK: VDevice through {_device.service_path()}", flush=True)
+say(f"worker {sys.argv[1]} OK: VDevice through {_device.service_path()}")
 """
 CLEAN = (
     f"systemctl stop {NAME}.service {SERVICE}.service >/dev/null 2>&1; "
@@ -126,8 +132,7 @@ def _run_probe(host: str, private_tmp: bool, tmp: Path) -> tuple[int, str]:
     started = on_host(
         host,
         f"systemctl daemon-reload; systemctl start {NAME}.service; rc=$?; "
-        f"inv=$(systemctl show --property=InvocationID --value {NAME}.service); "
-        f"journalctl --no-pager -o cat _SYSTEMD_INVOCATION_ID=$inv | grep '^worker'; "
+        f"cat /var/lib/{NAME}/workers.log; "
         f"systemctl reset-failed {NAME}.service 2>/dev/null; exit $rc",
     )
     print(started.out)
