@@ -20,6 +20,7 @@ import json
 import sys
 from pathlib import Path
 
+from edge_artifact.manifest import Manifest
 from edge_artifact.names import COMPILE_REPORT, MANIFEST
 from edge_artifact.sections import HailoBackend
 from edge_artifact.store import complete_artifacts
@@ -47,7 +48,7 @@ def check(art: Path) -> dict:
     lists (one per hw_arch, edge_artifact.sections.HailoBackend) must be in the folder and meet
     tolerance.hailo with its own quantized parity."""
     report = json.loads((art / COMPILE_REPORT).read_text())
-    manifest = json.loads((art / MANIFEST).read_text())
+    manifest = Manifest(json.loads((art / MANIFEST).read_text()))
     backend = HailoBackend.from_manifest(manifest)
     if backend is None:
         raise GateError(f"{art} lists no HEF (manifest backends.hailo): the DFC built none")
@@ -59,7 +60,7 @@ def check(art: Path) -> dict:
         raise GateError(
             f"HEF status {status}: {report['hef'].get('reason')} {report['hef']['failures']}"
         )
-    tol = (manifest.get("tolerance") or {}).get("hailo") or {}
+    tol = manifest.tolerance("hailo") or {}
     if not tol or any(not h.parity for h in backend.hefs.values()):
         raise GateError("a HEF has no quantized parity or the manifest no tolerance.hailo")
     failures = [

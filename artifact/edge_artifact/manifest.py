@@ -161,6 +161,25 @@ class Manifest(Mapping[str, Any]):
     def tolerance(self, kind: str) -> dict[str, float] | None:
         return (self._data.get("tolerance") or {}).get(kind)
 
+    @property
+    def tolerances(self) -> dict[str, dict[str, float]]:
+        """Every backend's tolerance (`tolerance` section), by backend."""
+        return dict(self._data.get("tolerance") or {})
+
+    def parity(self, kind: str) -> dict[str, Any] | None:
+        """The gate figures the compiler measured for one backend (`parity.<kind>`)."""
+        return (self._data.get("parity") or {}).get(kind)
+
+    @property
+    def tools(self) -> dict[str, str]:
+        """The tool versions the artifact was built with."""
+        return dict(self._data.get("tools") or {})
+
+    @property
+    def created_utc(self) -> str | None:
+        value = self._data.get("created_utc")
+        return None if value is None else str(value)
+
     # ---- changes -------------------------------------------------------------------------
     def updated(self, changes: Mapping[str, Any]) -> Manifest:
         """A copy with `changes` merged in (a dict value updates a dict section, else replaces)."""

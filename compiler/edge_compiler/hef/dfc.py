@@ -189,12 +189,14 @@ def dfc_code_sha256() -> str:
     return h.hexdigest()
 
 
-def hef_inputs_sha256(manifest: dict, opts: HefOptions, alls: str, dfc_version: str) -> str:
+def hef_inputs_sha256(manifest: Manifest, opts: HefOptions, alls: str, dfc_version: str) -> str:
     """What the HEF is built from: the artifact's files, the model script, target and DFC."""
-    files = manifest.get("files", {})
+    files = manifest.files
     key = {
-        "artifact_inputs_sha256": manifest.get("inputs_sha256"),
-        "files": {n: files[n]["sha256"] for n in (ACCEL_ONNX, CALIBRATION, GOLDEN) if n in files},
+        "artifact_inputs_sha256": manifest.inputs_sha256,
+        "files": {
+            n: manifest.file_sha256(n) for n in (ACCEL_ONNX, CALIBRATION, GOLDEN) if n in files
+        },
         "user_calibration": sha256_file(opts.calibration) if opts.calibration else None,
         "alls": alls,
         "hw_arch": opts.hw_arch,
@@ -207,7 +209,7 @@ def hef_inputs_sha256(manifest: dict, opts: HefOptions, alls: str, dfc_version: 
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
-def _calibration(art_dir: Path, manifest: dict, opts: HefOptions) -> tuple[np.ndarray, dict]:
+def _calibration(art_dir: Path, manifest: Manifest, opts: HefOptions) -> tuple[np.ndarray, dict]:
     """Calibration windows in the HEF's input domain (raw units when normalization is on chip)."""
     tail = HostTail.from_manifest(manifest)
     win, ch = tail.window, tail.channels
@@ -231,7 +233,7 @@ def _calibration(art_dir: Path, manifest: dict, opts: HefOptions) -> tuple[np.nd
         normalized = normalized.reshape(len(normalized), win, ch)
         source = {
             "source": "artifact calibration.npy",
-            "sha256": manifest["files"][CALIBRATION]["sha256"],
+            "sha256": manifest.file_sha256(CALIBRATION),
         }
     if not np.all(np.isfinite(normalized)):
         raise DfcError("the calibration windows hold NaN or inf values")
@@ -248,7 +250,9 @@ def _calibration(art_dir: Path, manifest: dict, opts: HefOptions) -> tuple[np.nd
     return np.ascontiguousarray(x.reshape(len(x), 1, win, ch), np.float32), source
 
 
-def _golden_input(art_dir: Path, manifest: dict, opts: HefOptions) -> tuple[np.ndarray, np.ndarray]:
+def _golden_input(
+    art_dir: Path, manifest: Manifest, opts: HefOptions
+) -> tuple[np.ndarray, np.ndarray]:
     g = read_golden(art_dir, manifest)
     x = np.asarray(g.x, np.float32)  # (N, T, C) raw units
     tail = HostTail.from_manifest(manifest)
@@ -265,7 +269,7 @@ def _up_to_date(art_dir: Path, manifest: Manifest, key: str, hw_arch: str) -> Ha
     hef = backend.hefs.get(hw_arch) if backend else None
     if hef is None or hef.entry.get("inputs_sha256") != key:
         return None
-    files = manifest.get("files", {})
+    files = manifest.files
     names = (hef.file, hef.entry.get("har"), hef.entry.get("model_script"))
     return hef if all(n and n in files and (art_dir / n).is_file() for n in names) else None
 
@@ -306,9 +310,8 @@ def compile_hef(artifact_dir: str | Path, opts: HefOptions, log=print) -> HefRes
     if refusal:
         raise DfcError(refusal)
 
-    mean = manifest["normalization"]["mean"]
-    std = manifest["normalization"]["std"]
-    alls = model_script(mean, std, opts.script)
+    norm = manifest.normalization
+    alls = model_script(norm.mean, norm.std, opts.script)
     key = hef_inputs_sha256(manifest, opts, alls, version)
     res.inputs_sha256 = key
     done = None if opts.force else _up_to_date(art_dir, manifest, key, opts.hw_arch)
@@ -319,7 +322,7 @@ def compile_hef(artifact_dir: str | Path, opts: HefOptions, log=print) -> HefRes
         return res
 
     work = Path(opts.work_dir) if opts.work_dir else Path(tempfile.gettempdir()) / "edge-dfc"
-    work = work / f"{manifest['model']['version']}-{opts.hw_arch}-{key[:12]}"
+    work = work / f"{manifest.version}-{opts.hw_arch}-{key[:12]}"
     if work.exists():
         shutil.rmtree(work)
     res.work_dir = str(work)

@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     if changed or report_missing:
         manifest = Manifest.read(art)
         names = write_report(art, build_report(manifest, art, build_info, res))
-        files = manifest.get("files", {})
+        files = manifest.files
         files.update({n: {} for n in names})
         update_manifest(art, {"files": files})
         changed = True
@@ -123,8 +123,8 @@ def _summarize(art: Path, build_info: dict, changed: bool, res: dict, code: int)
     manifest = Manifest.read(art)
     summary = {
         "artifact": str(art),
-        "model": manifest["model"]["name"],
-        "version": manifest["model"]["version"],
+        "model": manifest.name,
+        "version": manifest.version,
         "changed": changed,
         "build_skipped": build_info["skipped"],
         "hef": res["status"],
@@ -132,7 +132,7 @@ def _summarize(art: Path, build_info: dict, changed: bool, res: dict, code: int)
         "hw_arch": res["hw_arch"],
         "hefs": res["hefs"],
         "parity_hailo": res["parity"],
-        "files": sorted(manifest["files"]),
+        "files": sorted(manifest.files),
     }
     print(
         f"pipeline: summary: {summary['model']} {summary['version']} "

@@ -10,23 +10,24 @@ import json
 import platform
 from pathlib import Path
 
+from edge_artifact import Manifest
 from edge_artifact.names import COMPILE_REPORT
 
 REPORT_JSON = COMPILE_REPORT
 REPORT_MD = "compile_report.md"
 
 
-def build_report(manifest: dict, art_dir: Path, build: dict, hef: dict) -> dict:
+def build_report(manifest: Manifest, art_dir: Path, build: dict, hef: dict) -> dict:
     """`build`: {"skipped": bool, "seconds": float}; `hef`: HefResult dict."""
     plots = [p for p in ("parity.png", "hailo_parity.png") if (art_dir / p).is_file()]
     plots += sorted(p.name for p in art_dir.glob("hailo_parity.*.png"))  # one per hw_arch
-    tools = dict(manifest.get("tools", {}))
+    tools = manifest.tools
     if hef.get("dfc_version"):
         tools["hailo_dataflow_compiler"] = hef["dfc_version"]
     return {
-        "model": manifest.get("model"),
-        "source": manifest.get("source"),
-        "artifact_created_utc": manifest.get("created_utc"),
+        "model": {"name": manifest.name, "version": manifest.version},
+        "source": manifest.source.as_dict(),
+        "artifact_created_utc": manifest.created_utc,
         "host": platform.node(),
         "tools": tools,
         "timings_s": {
@@ -35,12 +36,12 @@ def build_report(manifest: dict, art_dir: Path, build: dict, hef: dict) -> dict:
             "dfc": hef.get("timings_s") or {},
         },
         "parity": {
-            "onnx": (manifest.get("parity") or {}).get("onnx"),
+            "onnx": manifest.parity("onnx"),
             "hailo": hef.get("parity"),
             "hailo_fp_optimized": hef.get("fp_parity"),
             **{f"hailo_{a}": h.get("parity") for a, h in (hef.get("hefs") or {}).items()},
         },
-        "tolerance": manifest.get("tolerance"),
+        "tolerance": manifest.tolerances,
         "hef": {
             "status": hef.get("status"),
             "reason": hef.get("reason"),

@@ -293,7 +293,7 @@ class HailoBackend:
         except ArtifactError as exc:
             raise BackendUnavailable(str(exc)) from exc
         self.file = entry["file"]
-        self.sha256 = artifact.manifest["files"][entry["file"]]["sha256"]
+        self.sha256 = artifact.manifest.file_sha256(entry["file"])
         self.hw_arch = choice.hef.hw_arch
         self.device_arch = choice.device_arch
         self.arch_warning = choice.warning
