@@ -8,7 +8,7 @@ script renders them between the markers of docs/variables.md, so the docs cannot
     .venv/bin/python scripts/gen-role-docs.py --check   # exit 1 if it is out of date
 
 tests/docs/test_variables_doc.py runs the check. An entry point other than `main` (tasks_from)
-declares no option of its own: each of its options is main's, a YAML alias (`name: *name`, with
+does not restate an option main declares: it names main's with a YAML alias (`name: *name`, and
 `name: &name` on main's option), so every spec is written once; tests/docs/
 test_argument_specs_shared.py names an option restated instead.
 """
