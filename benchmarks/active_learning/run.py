@@ -50,16 +50,22 @@ DEDUP_ONLY = {"dedup-only 0.98 (random order)": 0.98, "dedup-only 0.999 (random 
 
 def dedup_random(pool: dict, k: int, threshold: float, rng: np.random.Generator) -> np.ndarray:
     """Random order, skipping a window with latent cosine >= threshold to one already taken;
-    topped up in the same random order when fewer than k distinct exist (no cap either)."""
-    z = pool["latents"] / np.linalg.norm(pool["latents"], axis=1, keepdims=True)
-    order = rng.permutation(len(z))
+    topped up in the same random order when fewer than k distinct exist (no cap either).
+    Prefix-consistent: the first j of a draw are that draw at budget j."""
+    if "gram" not in pool:
+        z = pool["latents"] / np.linalg.norm(pool["latents"], axis=1, keepdims=True)
+        pool["gram"] = (z @ z.T).astype(np.float32)
+    order = rng.permutation(len(pool["latents"]))
+    blocked = np.zeros(len(order), dtype=bool)
     taken: list[int] = []
     for i in order:
         if len(taken) == k:
             break
-        if not taken or float(np.max(z[taken] @ z[i])) < threshold:
+        if not blocked[i]:
             taken.append(int(i))
-    rest = [int(i) for i in order if i not in set(taken)]
+            blocked |= pool["gram"][i] >= threshold
+    chosen = set(taken)
+    rest = [int(i) for i in order if i not in chosen]
     return np.asarray(taken + rest[: k - len(taken)], dtype=int)
 
 
