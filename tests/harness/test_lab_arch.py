@@ -4,15 +4,12 @@ binfmt bookkeeping (lab/fleet.py, lab/image.py, lab/binfmt.py); no lab fleet, no
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lab"))
-import binfmt
+import binfmt  # lab/'s modules, through pytest.ini's pythonpath
 import fleet
 import image
+import pytest
 
 QEMU_CONF = (
     r":qemu-aarch64:M::\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00"

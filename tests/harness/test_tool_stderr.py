@@ -15,16 +15,14 @@ import importlib.util
 import json
 import os
 import stat
-import sys
 from pathlib import Path
 from types import ModuleType
 
+import deploylib
 import pytest
 import tool_output
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "deploy"))
-import deploylib  # noqa: E402
 
 WARNING = (
     "/work/.venv-ctl/lib/python3.12/site-packages/ansible/_internal/_ssh/_ssh_agent.py:18: "
