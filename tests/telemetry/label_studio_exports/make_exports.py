@@ -19,6 +19,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
+# a standalone program run by a throwaway venv's python (not by pytest), so pytest.ini's
+# pythonpath does not apply: it puts edge_telemetry and the repository root (tests.telemetry)
+# on sys.path itself
 sys.path[:0] = [str(ROOT / "telemetry"), str(ROOT)]
 
 from edge_telemetry import label_studio as ls  # noqa: E402
