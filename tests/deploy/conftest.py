@@ -29,6 +29,12 @@ def edge_hosts() -> dict[str, str]:
     return inventory_hosts("edge")
 
 
+@pytest.fixture(scope="module")
+def host(edge_hosts: dict[str, str]) -> str:
+    """The first edge host by name: where a module plays on one host (--limit)."""
+    return sorted(edge_hosts)[0]
+
+
 @pytest.fixture(scope="session")
 def urls(edge_hosts: dict[str, str]) -> dict[str, str]:
     return {h: f"http://{a}:{PORT}" for h, a in edge_hosts.items()}

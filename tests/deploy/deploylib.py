@@ -107,6 +107,13 @@ def on_host(host: str, command: str) -> Result:
     return ad_hoc(host, "ansible.builtin.shell", command)
 
 
+def current_release(host: str) -> str:
+    """Where /opt/hailo-inference/current points on `host` (the active release's folder)."""
+    res = on_host(host, "readlink /opt/hailo-inference/current")
+    assert res.rc == 0, res.out
+    return res.stdout.strip().splitlines()[-1]
+
+
 def _build(seed: int) -> Path:
     out = WORK / "artifacts"
     p = subprocess.run(

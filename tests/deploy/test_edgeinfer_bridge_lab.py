@@ -77,10 +77,6 @@ rm -f /usr/local/bin/docker /usr/local/share/edgeinfer_default.json {MARK}
 rm -rf /etc/edgeinfer; true"""
 
 
-def _flat(res: Result) -> str:
-    return " ".join(res.out.split())
-
-
 def _site(host: str, artifact: Path, **extra: object) -> Result:
     cmd = [str(CTL / "ansible-playbook"), "-i", str(INVENTORY), "site.yml", "--limit", host]
     extra = {"hailo_inference_artifact": str(artifact), **extra}
@@ -157,6 +153,6 @@ def test_bridge_mode_names_the_fix_when_the_network_is_missing(
         hailo_inference_edgeinfer_container_network="nope_default",
     )
     assert res.rc != 0
-    flat = _flat(res)
+    flat = res.flat
     assert "docker network inspect nope_default` gave no IPv4 subnet" in flat, flat[-3000:]
     assert "No such network: nope_default" in flat and "docker compose up -d" in flat

@@ -197,11 +197,6 @@ def _play(host: str, artifact: Path, *more: str) -> Result:
     return playbook(artifact, "--limit", host, *extra)
 
 
-def _flat(res: Result) -> str:
-    """The play's output with every run of whitespace as one space: Ansible wraps long messages."""
-    return " ".join(res.out.split())
-
-
 def test_raspios_fake_archive_pinned_held_gen3_versions_matched_verified_against_fake(
     raspios_host: str, artifact_a: Path
 ) -> None:
@@ -221,7 +216,7 @@ def test_raspios_fake_archive_pinned_held_gen3_versions_matched_verified_against
     assert "dtparam=pciex1_gen=3" in boot and "dtparam=audio=on" in boot, boot
     assert "config.txt." in boot, f"no backup of config.txt was kept: {boot}"
     # the container cannot load a kernel module and the play may not reboot: reported, not done
-    flat = _flat(res)
+    flat = res.flat
     assert "REBOOT PENDING" in flat and "PCIe Gen3 set in /boot/firmware/config.txt" in flat
     fact = on_host(raspios_host, "cat /etc/ansible/facts.d/hailort.fact").stdout
     fact = json.loads(fact[fact.index("{") :])
@@ -249,7 +244,7 @@ def test_raspios_fake_rerun_changes_nothing_and_still_reports_the_pending_reboot
     res = _play(raspios_host, artifact_a)
     assert res.rc == 0, res.out[-5000:]
     assert res.recap()[raspios_host]["changed"] == 0, res.out[-5000:]
-    flat = _flat(res)
+    flat = res.flat
     assert "REBOOT PENDING" in flat and "hailo_pci could not be loaded" in flat, flat[-3000:]
     # carried over from the first run (same boot), though config.txt did not change this time
     assert "PCIe Gen3 set in /boot/firmware/config.txt" in flat, flat[-3000:]
@@ -297,7 +292,7 @@ def test_raspios_fake_upgrade_under_loaded_driver_pending_until_reboot_verified_
 
     res = _play(raspios_host, artifact_a, *upgrade)
     assert res.rc != 0, "the old driver is still loaded: the host must fail"
-    flat = _flat(res)
+    flat = res.flat
     assert f"hailo_pci loaded {VERSION}, installed {NEW_VERSION}: reboot {raspios_host}" in flat
     assert "REBOOT PENDING" in flat and "HailoRT packages changed while hailo_pci" in flat
     versions = _dpkg(raspios_host, "hailort", "hailofw", "hailo-dkms")
@@ -310,7 +305,7 @@ def test_raspios_fake_upgrade_under_loaded_driver_pending_until_reboot_verified_
     # same boot: nothing changes on disk, yet the pending reboot is still reported
     res = _play(raspios_host, artifact_a, *upgrade)
     assert res.rc != 0
-    assert "HailoRT packages changed while hailo_pci" in _flat(res), "the pending reboot was lost"
+    assert "HailoRT packages changed while hailo_pci" in res.flat, "the pending reboot was lost"
 
     # the reboot: a new boot id, the installed driver loaded
     reboot = on_host(
@@ -381,10 +376,10 @@ def test_raspios_fake_upgrade_with_reboot_allowed_passes_in_one_run_verified_aga
         for version in steps:
             before = _boot_marks(raspios_host)
             res = _play(raspios_host, artifact_a, *reboot, "-e", f"hailort_version={version}")
-            assert res.rc == 0, _flat(res)[-5000:]
+            assert res.rc == 0, res.flat[-5000:]
             after = _boot_marks(raspios_host)
             assert after[0] != before[0] and after[1] != before[1], "the host did not reboot"
-            flat = _flat(res)
+            flat = res.flat
             assert "REBOOT PENDING" not in flat and "DEPLOY FAILED" not in flat, flat[-3000:]
             fact = _fact(raspios_host)
             assert fact["driver_version"] == fact["library_version"] == version, fact
@@ -393,7 +388,7 @@ def test_raspios_fake_upgrade_with_reboot_allowed_passes_in_one_run_verified_aga
         # nothing left to do: no reboot, nothing pending
         before = _boot_marks(raspios_host)
         res = _play(raspios_host, artifact_a, *reboot, "-e", f"hailort_version={NEW_VERSION}")
-        assert res.rc == 0, _flat(res)[-5000:]
+        assert res.rc == 0, res.flat[-5000:]
         assert _boot_marks(raspios_host) == before, "rebooted although nothing changed"
         assert res.recap()[raspios_host]["changed"] == 0, res.out[-3000:]
     finally:
@@ -411,7 +406,7 @@ def test_raspios_fake_unknown_pin_fails_naming_the_available_versions_verified_a
     pins = json.dumps({"hailort_apt_packages": ["hailort=9.9.9-1", f"hailofw={DEB_VERSION}"]})
     res = _play(raspios_host, artifact_a, "-e", pins, "-e", "hailort_upgrade=true")
     assert res.rc != 0, res.out[-3000:]
-    flat = _flat(res)
+    flat = res.flat
     assert "do not offer these pinned versions" in flat, flat[-3000:]
     available = f"{NEW_VERSION}-1 {DEB_VERSION} {PI_KERNEL_VERSION}-1"
     assert f"hailort=9.9.9-1 (available: {available})" in flat, flat[-3000:]
@@ -514,7 +509,7 @@ def test_raspios_fake_in_kernel_driver_of_another_version_fails_first_verified_a
                 "-e", f"hailort_version={NEW_VERSION}", "-e", "hailort_version_adopt=false",
                 "--tags", "hailort")  # fmt: skip
     assert res.rc != 0, res.out[-3000:]
-    flat = _flat(res)
+    flat = res.flat
     assert f"the in-kernel hailo_pci 4.17.0 of kernel {os.uname().release}" in flat, flat[-3000:]
     assert f"is not hailort_version {NEW_VERSION}" in flat and "hailort_driver: dkms" in flat
     assert on_host(raspios_host, query).stdout == before, "nothing may change before the check"
@@ -537,13 +532,13 @@ def test_raspios_fake_adopts_in_kernel_driver_upgrades_only_when_asked_verified_
     method = ("-e", "hailort_install_method=hailo-all", "--tags", "hailort")
     res = _play(raspios_host, artifact_a, *method)
     assert res.rc != 0, res.out[-3000:]
-    flat = _flat(res)
+    flat = res.flat
     change = f"HAILORT CHANGE: {raspios_host} {VERSION} -> {PI_KERNEL_VERSION} (in-kernel hailo_pci"
     assert change in flat and "hailort_upgrade=true" in flat, flat[-3000:]
     assert on_host(raspios_host, query).stdout == before, "nothing may change without the flag"
     res = _play(raspios_host, artifact_a, *method, "-e", "hailort_upgrade=true")
-    assert res.rc == 0, _flat(res)[-5000:]
-    flat = _flat(res)
+    assert res.rc == 0, res.flat[-5000:]
+    flat = res.flat
     lock = f"{PI_KERNEL_VERSION}: hailo-all={PI_KERNEL_VERSION}-1 hailort={PI_KERNEL_VERSION}-1"
     assert "HAILORT LOCK for this run" in flat and lock in flat, flat[-3000:]
     state = _dpkg(raspios_host, "hailo-all", "hailort", "hailofw", "python3-hailort")

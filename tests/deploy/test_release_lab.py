@@ -14,7 +14,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from deploylib import CTL, INVENTORY, Result, healthz, model_ref, on_host, playbook, run, wait_ready
+from deploylib import (
+    CTL,
+    INVENTORY,
+    Result,
+    current_release,
+    healthz,
+    model_ref,
+    on_host,
+    playbook,
+    run,
+    wait_ready,
+)
 
 pytestmark = pytest.mark.lab
 
@@ -24,24 +35,11 @@ ROLE = Path(__file__).resolve().parents[2] / "roles" / "hailo_inference"
 REGRESSION = "ExecStartPre=/bin/sh -c 'echo unit-only-regression >&2; exit 1'"
 
 
-def _flat(res: Result) -> str:
-    return " ".join(res.out.split())
-
-
-def _current(host: str) -> str:
-    return on_host(host, f"readlink {ROOT_DIR}/current").stdout.strip().splitlines()[-1]
-
-
 def _play(name: str, host: str, *extra: str) -> Result:
     cmd = [str(CTL / "ansible-playbook"), "-i", str(INVENTORY), name, "--limit", host]
     res = run([*cmd, "-e", "@playbooks/vars/lab.yml", *extra])
     print(res.out[-3000:])
     return res
-
-
-@pytest.fixture(scope="module")
-def host(edge_hosts: dict[str, str]) -> str:
-    return sorted(edge_hosts)[0]
 
 
 @pytest.fixture(scope="module")
@@ -53,14 +51,14 @@ def test_a_bad_config_only_change_is_rolled_back_with_its_release(
     host: str, url: str, artifact_a: Path
 ) -> None:
     assert playbook(artifact_a, "--limit", host).rc == 0
-    before = _current(host)
+    before = current_release(host)
     # valid YAML the daemon accepts, yet it cannot serve: no HailoRT here and no fallback
     bad = ("-e", "hailo_inference_backend=hailo", "-e", "hailo_inference_fallback_to_onnx=false")
     res = playbook(artifact_a, "--limit", host, *bad)
     assert res.rc != 0, "a configuration that cannot serve was kept"
-    flat = _flat(res)
+    flat = res.flat
     assert "ROLLED BACK" in flat and "Nothing was activated" not in flat, flat[-3000:]
-    assert _current(host) == before, "current did not return to the previous release"
+    assert current_release(host) == before, "current did not return to the previous release"
     config = on_host(
         host,
         "readlink -f /etc/hailo-inference/config.yaml; grep backend: "
@@ -80,17 +78,17 @@ def test_a_unit_only_regression_is_rolled_back_with_its_release(
     unit was rewritten in place, `current` did not move, the daemon stayed down and the play
     said "Nothing was activated"."""
     assert playbook(artifact_a, "--limit", host).rc == 0
-    before = _current(host)
+    before = current_release(host)
     text = (ROLE / "templates" / "hailo-inference.service.j2").read_text()
     broken = tmp_path / "hailo-inference.service.j2"
     broken.write_text(text.replace("[Service]\n", f"[Service]\n{REGRESSION}\n", 1))
     res = playbook(artifact_a, "--limit", host, "-e", f"_hailo_inference_unit_template={broken}",
                    "-e", "hailo_inference_health_retries=15")  # fmt: skip
     assert res.rc != 0, "a unit that cannot start was kept"
-    flat = _flat(res)
+    flat = res.flat
     assert "ROLLED BACK" in flat and "Nothing was activated" not in flat, flat[-3000:]
     assert "It changed the systemd unit against the previous release" in flat, flat[-3000:]
-    assert _current(host) == before, "current did not return to the previous release"
+    assert current_release(host) == before, "current did not return to the previous release"
     unit = on_host(
         host,
         f"cmp {UNIT} {ROOT_DIR}/current/hailo-inference.service && echo same-as-current; "
@@ -108,16 +106,16 @@ def test_rollback_playbook_returns_to_the_previous_or_a_named_release(
     host: str, url: str, artifact_a: Path, artifact_b: Path
 ) -> None:
     assert playbook(artifact_a, "--limit", host).rc == 0
-    release_a = Path(_current(host)).name
+    release_a = Path(current_release(host)).name
     assert playbook(artifact_b, "--limit", host).rc == 0
-    release_b = Path(_current(host)).name
+    release_b = Path(current_release(host)).name
     assert release_a != release_b
 
     res = _play("rollback.yml", host)
     assert res.rc == 0, res.out[-3000:]
-    assert Path(_current(host)).name == release_a
+    assert Path(current_release(host)).name == release_a
     assert healthz(url).get("model") == model_ref(artifact_a)
-    assert f"{host} serves {model_ref(artifact_a)}" in _flat(res), "no health gate figures"
+    assert f"{host} serves {model_ref(artifact_a)}" in res.flat, "no health gate figures"
 
     res = _play("rollback.yml", host, "-e", f"release={release_b}")
     assert res.rc == 0, res.out[-3000:]
@@ -125,9 +123,9 @@ def test_rollback_playbook_returns_to_the_previous_or_a_named_release(
 
     res = _play("rollback.yml", host, "-e", "release=no-such-release")
     assert res.rc != 0
-    flat = _flat(res)
+    flat = res.flat
     assert "has no release no-such-release" in flat and release_a in flat, flat[-3000:]
-    assert Path(_current(host)).name == release_b, "a refused rollback changed the release"
+    assert Path(current_release(host)).name == release_b, "a refused rollback changed the release"
 
 
 def test_uninstall_leaves_nothing_behind_then_the_host_deploys_again(

@@ -22,10 +22,6 @@ from deploylib import CTL, INVENTORY, ROOT, Result, playbook, run
 pytestmark = pytest.mark.lab
 
 
-def _flat(res: Result) -> str:
-    return " ".join(res.out.split())
-
-
 def _site(artifact: Path, *inventories: Path, extra: tuple[str, ...] = ()) -> Result:
     cmd = [str(CTL / "ansible-playbook")]
     for inv in inventories:
@@ -60,7 +56,7 @@ def test_a_host_unreachable_in_the_canary_batch_stops_the_rollout(
     assert res.rc != 0, res.out[-3000:]
     recap = res.recap()
     assert recap["pi-ghost"]["failed"] >= 1, recap
-    assert "ROLLOUT STOPPED: canary pi-ghost does not answer SSH" in _flat(res), res.out[-3000:]
+    assert "ROLLOUT STOPPED: canary pi-ghost does not answer SSH" in res.flat, res.out[-3000:]
     assert recap.get(later, {}).get("ok", 0) == 0, f"{later} ran after a lost host: {recap}"
 
 
@@ -83,11 +79,11 @@ def test_a_host_cut_off_in_a_later_batch_is_skipped_and_listed_within_the_budget
     finally:
         _fault(later, "restore")
     assert ok.rc == 0, ok.out[-3000:]
-    flat = _flat(ok)
+    flat = ok.flat
     assert f"not updated: {later}, unreachable" in flat, flat[-3000:]
     assert f"ROLLOUT SUMMARY: not updated: {later}, unreachable" in flat, flat[-3000:]
     assert stop.rc != 0, stop.out[-3000:]
-    assert "more than edge_rollout_max_unreachable (0 = 0 hosts) allows" in _flat(stop)
+    assert "more than edge_rollout_max_unreachable (0 = 0 hosts) allows" in stop.flat
 
 
 def test_preflight_runs_under_limit_and_inventory_serial_is_refused(
@@ -100,7 +96,7 @@ def test_preflight_runs_under_limit_and_inventory_serial_is_refused(
     (inv / "group_vars" / "edge.yml").write_text('edge_rollout_serial: [1, "100%"]\n')
     res = _site(artifact_a, inv, extra=("--limit", one))
     assert res.rc != 0, res.out[-3000:]
-    flat = _flat(res)
+    flat = res.flat
     assert "TASK [Check the Ansible version]" in flat and "no hosts matched" not in flat, flat[
         :2000
     ]
@@ -116,7 +112,7 @@ def test_tags_select_a_part_and_a_configure_only_run_changes_nothing(
     res = playbook(artifact_a, "--limit", one, "--tags", "hailo_inference_configure")
     assert res.rc == 0, res.out[-3000:]
     assert res.recap()[one]["changed"] == 0, res.out[-3000:]
-    flat = _flat(res)
+    flat = res.flat
     # the configure part ran (its task header; the old either-or also matched a mere include line)
     assert "TASK [hailo_inference : Write the release's configuration" in flat, flat[-3000:]
     assert "TASK [hailort" not in flat, "a configure-only run ran the HailoRT role"

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from deploylib import (
     PY,
+    current_release,
     derive,
     golden_window,
     healthz,
@@ -35,12 +36,6 @@ FAST_GATE = ["-e", "hailo_inference_health_retries=12", "-e", "hailo_inference_h
 
 def _serving(urls: dict[str, str]) -> dict[str, str | None]:
     return {h: healthz(u).get("model") for h, u in urls.items()}
-
-
-def _current(host: str) -> str:
-    res = on_host(host, "readlink /opt/hailo-inference/current")
-    assert res.rc == 0, res.out
-    return res.stdout.strip().splitlines()[-1]
 
 
 def _releases(host: str) -> list[str]:
@@ -69,14 +64,14 @@ def test_2_idempotent_rerun(artifact_a: Path, urls: dict[str, str]) -> None:
 def test_2b_check_mode_with_diff_previews_an_update_and_changes_nothing(
     artifact_a: Path, artifact_b: Path, urls: dict[str, str]
 ) -> None:
-    before = {h: _current(h) for h in urls}
+    before = {h: current_release(h) for h in urls}
     res = playbook(artifact_b, "--check", "--diff")
     assert res.rc == 0, res.out[-4000:]
     recap = res.recap()
     assert any(recap[h]["changed"] > 0 for h in urls), f"the preview shows no change: {recap}"
     assert "current" in res.out and "---" in res.out, "no diff shown for the pending update"
     for host in urls:
-        assert _current(host) == before[host], f"{host}: check mode switched the release"
+        assert current_release(host) == before[host], f"{host}: check mode switched the release"
         assert not any(model_ref(artifact_b).split("@")[1] in r for r in _releases(host))
     assert set(_serving(urls).values()) == {model_ref(artifact_a)}, _serving(urls)
 
@@ -104,13 +99,13 @@ def test_4_corrupted_artifact_is_refused(artifact_b: Path, urls: dict[str, str])
     data = bytearray(onnx.read_bytes())
     data[len(data) // 2] ^= 0xFF  # one flipped byte; the manifest still lists the good sha256
     onnx.write_bytes(bytes(data))
-    before = {h: _current(h) for h in urls}
+    before = {h: current_release(h) for h in urls}
     res = playbook(bad, *FAST_GATE)
     assert res.rc != 0, "a corrupted artifact was deployed"
     assert "REFUSED artifact" in res.out and "has sha256" in res.out, res.out[-3000:]
     assert set(_serving(urls).values()) == {model_ref(artifact_b)}, _serving(urls)
     for host in urls:
-        assert _current(host) == before[host]
+        assert current_release(host) == before[host]
         assert not any(r.endswith("-corrupt") for r in _releases(host)), _releases(host)
 
 
@@ -138,7 +133,7 @@ def _break_golden(src: Path) -> Path:
 
 def test_5_failing_health_gate_rolls_back(artifact_b: Path, urls: dict[str, str]) -> None:
     bad = _break_golden(artifact_b)
-    before = {h: _current(h) for h in urls}
+    before = {h: current_release(h) for h in urls}
     res = playbook(bad, *FAST_GATE)
     assert res.rc != 0, "a release that cannot pass its health gate was kept"
     assert "ROLLED BACK" in res.out, res.out[-3000:]
@@ -147,7 +142,7 @@ def test_5_failing_health_gate_rolls_back(artifact_b: Path, urls: dict[str, str]
     assert len(failed) == 1, f"exactly the canary fails, then the rollout stops: {recap}"
     later = [h for h in urls if h not in failed]
     for host in urls:
-        assert _current(host) == before[host], f"{host}: current not restored"
+        assert current_release(host) == before[host], f"{host}: current not restored"
         assert not any(r.endswith("-badgolden") for r in _releases(host))
         wait_ready(urls[host], timeout=30)
     assert set(_serving(urls).values()) == {model_ref(artifact_b)}

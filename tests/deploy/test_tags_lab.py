@@ -38,11 +38,6 @@ def _state(host: str) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def host(edge_hosts: dict[str, str]) -> str:
-    return sorted(edge_hosts)[0]
-
-
-@pytest.fixture(scope="module")
 def deployed(host: str, artifact_a: Path) -> tuple[str, str]:
     res = playbook(artifact_a, "--limit", host)
     assert res.rc == 0, res.out[-3000:]
