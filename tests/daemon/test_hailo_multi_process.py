@@ -46,7 +46,8 @@ vd.release()
 
 # A worker: builds the daemon's hailo backend from the config in argv and runs one window.
 WORKER = """
-import sys, numpy as np, yaml
+import sys, numpy as np, structlog, yaml
+structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))  # stdout: results
 from edge_artifact import load_artifact
 from hailo_inference.backends import hailo
 from hailo_inference.backends.base import BackendUnavailable
