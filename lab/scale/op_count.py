@@ -19,7 +19,7 @@ DOCUMENTATION = """
     name: op_count
     type: aggregate
     short_description: count the remote module runs per host (scripts/scale-run.py)
-    description: Writes {"hosts": {host: n}} to $SCALE_OPS_FILE at the end of the run.
+    description: Writes the counts per host as JSON to $SCALE_OPS_FILE at the end of the run.
 """
 
 LOCAL_ACTIONS = {
