@@ -3,13 +3,31 @@ binfmt bookkeeping (lab/fleet.py, lab/image.py, lab/binfmt.py); no lab fleet, no
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import binfmt  # lab/'s modules, through pytest.ini's pythonpath
-import fleet
 import image
 import pytest
+
+
+def _lab_fleet() -> ModuleType:
+    """lab/fleet.py as `lab_fleet`: benchmarks/active_learning has a fleet.py too (imported as
+    `fleet` by tests/telemetry/test_loop.py), and whichever was imported first as `fleet` would
+    be the other test's too."""
+    path = Path(__file__).resolve().parents[2] / "lab" / "fleet.py"
+    spec = importlib.util.spec_from_file_location("lab_fleet", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["lab_fleet"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+fleet = _lab_fleet()
 
 QEMU_CONF = (
     r":qemu-aarch64:M::\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00"
