@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
 import fake_imports
 import pytest
-from daemon_helpers import FAKES, Live, copy_artifact, make_app
+from daemon_helpers import Live, copy_artifact, make_app, paired_fake_dfc
 
 
 @pytest.fixture(scope="session")
@@ -21,11 +20,7 @@ def hailo_art(tiny_artifact: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     """tiny_artifact + encoder.hef from the FAKE DFC (verified against a fake, not hardware),
     built as the fleet builds it: with the DFC paired with the HailoRT the fleet pins (the fake
     hailo_platform runs that HailoRT by default; both read roles/hailort/defaults/main.yml)."""
-    from edge_artifact import hailo_pairs
-
-    runtime = hailo_pairs.minor(fake_hailort_version())
-    pair = next(p for p in hailo_pairs.pairs() if hailo_pairs.minor(p.hailort) == runtime)
-    return build_hailo_art(tiny_artifact, tmp_path_factory, f"{pair.dfc}.0+fake")
+    return build_hailo_art(tiny_artifact, tmp_path_factory, paired_fake_dfc())
 
 
 @pytest.fixture(scope="session")
@@ -46,17 +41,6 @@ def build_hailo_art(tiny: Path, factory: pytest.TempPathFactory, dfc_version: st
         )
         assert res.status == "built", res.reason
     return dst
-
-
-def fake_hailort_version() -> str:
-    """The fake hailo_platform's default version (tests/fakes/hailo_platform/_version.py), read
-    without importing the fake package (it must not stay importable for the non-fake tests)."""
-    path = FAKES / "hailo_platform" / "_version.py"
-    spec = importlib.util.spec_from_file_location("_fake_hailort_version", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return str(module.default())
 
 
 @pytest.fixture()

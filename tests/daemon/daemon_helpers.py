@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -32,6 +33,26 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def fake_hailort_version() -> str:
+    """The fake hailo_platform's default version (tests/fakes/hailo_platform/_version.py), read
+    without importing the fake package (it must not stay importable for the non-fake tests)."""
+    path = FAKES / "hailo_platform" / "_version.py"
+    spec = importlib.util.spec_from_file_location("_fake_hailort_version", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return str(module.default())
+
+
+def paired_fake_dfc() -> str:
+    """The fake DFC version paired with the fake HailoRT's default (the fleet's pin)."""
+    from edge_artifact import hailo_pairs
+
+    runtime = hailo_pairs.minor(fake_hailort_version())
+    pair = next(p for p in hailo_pairs.pairs() if hailo_pairs.minor(p.hailort) == runtime)
+    return f"{pair.dfc}.0+fake"
 
 
 def copy_artifact(src: Path, dst: Path, version: str | None = None) -> Path:

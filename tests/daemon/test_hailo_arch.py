@@ -13,14 +13,12 @@ refusal (device_internal.cpp line 604 per tag).
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
-import sys
 from pathlib import Path
 
+import fake_imports
 import pytest
-from daemon_helpers import FAKES, copy_artifact, purge
+from daemon_helpers import copy_artifact, paired_fake_dfc
 from edge_artifact.sections import HAILO8L_ON_HAILO8
 from hailo_inference.backends.hailo import explain
 from hailo_inference.config import ModelConfig
@@ -36,39 +34,16 @@ def build(tiny: Path, dest: Path, archs: tuple[str, ...]) -> Path:
     """tiny_artifact + one fake HEF per architecture, from the fake DFC paired with the fake
     HailoRT's default version."""
     dst = copy_artifact(tiny, dest / "artifact")
-    sys.path.insert(0, str(FAKES))
-    purge("hailo_sdk_client")
-    saved = os.environ.get("FAKE_DFC_VERSION")
-    os.environ["FAKE_DFC_VERSION"] = paired_dfc()  # read by the fake DFC at import
-    try:
+    # only the DFC: a test may hold the fake hailo_platform (fake_hailo) while this builds
+    with pytest.MonkeyPatch.context() as mp, fake_imports.importable(mp, ("hailo_sdk_client",)):
+        mp.setenv("FAKE_DFC_VERSION", paired_fake_dfc())  # read by the fake DFC at import
         from edge_compiler.hef import dfc
 
         for arch in archs:
             opts = dfc.HefOptions(hw_arch=arch, work_dir=dest / "work")
             res = dfc.compile_hef(dst, opts, log=lambda _m: None)
             assert res.status == "built", res.reason
-    finally:
-        if saved is None:
-            os.environ.pop("FAKE_DFC_VERSION", None)
-        else:
-            os.environ["FAKE_DFC_VERSION"] = saved
-        sys.path.remove(str(FAKES))
-        purge("hailo_sdk_client")
     return dst
-
-
-def paired_dfc() -> str:
-    """The fake DFC paired with the fake HailoRT's default (the fleet's pin, _version.py)."""
-    from edge_artifact import hailo_pairs
-
-    path = FAKES / "hailo_platform" / "_version.py"
-    spec = importlib.util.spec_from_file_location("_fake_hailort_version_arch", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    runtime = hailo_pairs.minor(str(module.default()))
-    pair = next(p for p in hailo_pairs.pairs() if hailo_pairs.minor(p.hailort) == runtime)
-    return f"{pair.dfc}.0+fake"
 
 
 @pytest.fixture(scope="module")

@@ -6,24 +6,36 @@ Unit level (no socket is bound here); tests/deploy/test_hailort_uds_lab.py binds
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fakes"))
-
-from hailo_platform import _device, fake_service
-
 REAL = "/tmp/hailort_uds.sock"
+
+
+@pytest.fixture()
+def fake_service(fakes_on_path: Path) -> ModuleType:
+    """The fake hailort_service (the fakes on sys.path for this test only: a module-level
+    sys.path.insert left the fake HailoRT importable for every test collected after this one)."""
+    from hailo_platform import fake_service
+
+    return fake_service
+
+
+@pytest.fixture()
+def _device(fakes_on_path: Path) -> ModuleType:
+    from hailo_platform import _device
+
+    return _device
 
 
 class _Stop(Exception):
     pass
 
 
-def _socket_used(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> str:
+def _socket_used(fake_service: ModuleType, monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> str:
     seen: dict[str, Any] = {}
 
     def fake_service_class(path: str, device_dir: Path, version: str) -> None:
@@ -37,17 +49,17 @@ def _socket_used(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> str:
 
 
 def test_fake_service_and_client_default_to_the_real_socket_verified_against_fake(
-    monkeypatch: pytest.MonkeyPatch,
+    fake_service: ModuleType, _device: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(_device.SERVICE_ADDRESS_ENV, raising=False)
     assert _device.service_path() == REAL
-    assert _socket_used(monkeypatch, []) == REAL
+    assert _socket_used(fake_service, monkeypatch, []) == REAL
 
 
 def test_fake_service_follows_hailort_service_address_verified_against_fake(
-    monkeypatch: pytest.MonkeyPatch,
+    fake_service: ModuleType, _device: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(_device.SERVICE_ADDRESS_ENV, "unix:///run/x/s.sock")
     assert _device.service_path() == "/run/x/s.sock"
-    assert _socket_used(monkeypatch, []) == "/run/x/s.sock"
-    assert _socket_used(monkeypatch, ["--socket", "/run/y.sock"]) == "/run/y.sock"
+    assert _socket_used(fake_service, monkeypatch, []) == "/run/x/s.sock"
+    assert _socket_used(fake_service, monkeypatch, ["--socket", "/run/y.sock"]) == "/run/y.sock"
