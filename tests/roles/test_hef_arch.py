@@ -18,8 +18,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from local_play import ANSIBLE, run_play
 
 PLAY = """- hosts: edge

@@ -13,12 +13,9 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from local_play import ROOT
 
 CTL = ROOT / ".venv-ctl" / "bin"

@@ -17,8 +17,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from local_play import ANSIBLE, ROOT, run_play
 
 TASKS = ROOT / "roles/hailo_inference/tasks"

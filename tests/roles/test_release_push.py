@@ -20,7 +20,6 @@ from typing import ClassVar
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "artifact"))
 from local_play import ANSIBLE, ROOT, run_play
 from test_file_roles import make_artifact

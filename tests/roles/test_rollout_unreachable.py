@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from local_play import ANSIBLE, ROOT, run_play
 
 sys.path.insert(0, str(ROOT / "playbooks" / "filter_plugins"))
