@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 from edge_artifact import hailo_pairs
+from local_play import ANSIBLE, run_play
+from tool_output import play_recap
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-sys.path.insert(0, str(HERE.parent / "roles"))
-from local_play import ANSIBLE, run_play  # noqa: E402
-from tool_output import play_recap  # noqa: E402
 
 PYVER = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
