@@ -25,13 +25,10 @@ from __future__ import annotations
 
 import re
 import shlex
-import sys
 from pathlib import Path
 
 import pytest
 from deploylib import ROOT, ad_hoc, on_host
-
-sys.path.insert(0, str(ROOT / "tests" / "roles"))
 from test_service_unit import render
 
 pytestmark = pytest.mark.lab
