@@ -13,19 +13,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from deploylib import CTL, INVENTORY, Result, healthz, model_ref, on_host, playbook, run
+from deploylib import (
+    CTL,
+    INVENTORY,
+    Result,
+    current_release,
+    healthz,
+    model_ref,
+    on_host,
+    playbook,
+    run,
+)
 
 pytestmark = pytest.mark.lab
 
 ROOT_DIR = "/opt/hailo-inference"
 
 
-def _flat(res: Result) -> str:
-    return " ".join(res.out.split())
-
-
 def _current(host: str) -> str:
-    return Path(on_host(host, f"readlink {ROOT_DIR}/current").stdout.strip().splitlines()[-1]).name
+    """The active release's id (its folder's name)."""
+    return Path(current_release(host)).name
 
 
 def _rollback(host: str, *extra: str) -> Result:
@@ -33,11 +40,6 @@ def _rollback(host: str, *extra: str) -> Result:
     res = run([*cmd, "-e", "@playbooks/vars/lab.yml", *extra])
     print(res.out[-3000:])
     return res
-
-
-@pytest.fixture(scope="module")
-def host(edge_hosts: dict[str, str]) -> str:
-    return sorted(edge_hosts)[0]
 
 
 def test_rollback_picks_by_release_id_and_its_rescue_goes_back(
@@ -72,7 +74,7 @@ def test_rollback_picks_by_release_id_and_its_rescue_goes_back(
     finally:
         on_host(host, f"mv -f {cfg}.keep {cfg}")
     assert res.rc != 0, res.out[-3000:]
-    flat = _flat(res)
+    flat = res.flat
     assert f"ROLLBACK FAILED on {host}: {release_b}" in flat, flat[-3000:]
     assert f"BACK ON {release_a}, which served before the rollback (gate passed)" in flat
     assert _current(host) == release_a
