@@ -137,6 +137,7 @@ def labelled_dataset(rows: list[dict], truth: dict, work: Path) -> Path:
 
 def evaluate(art: Path, probe: tuple, test: tuple, work: Path) -> dict:
     """Downstream classifier trained on the probe's latents, tested on the test set's."""
+    work.mkdir(parents=True, exist_ok=True)
     with fleet.daemon(art, work / "eval-telemetry", 0.0, work / "eval.ndjson") as d:
         zp, zt = fleet.latents(d, probe[0]), fleet.latents(d, test[0])
     pred = M.predict_logistic(M.fit_logistic(zp, probe[1], len(ACTIVITIES)), zt)
@@ -196,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=60, help="fine-tune steps")
     ap.add_argument("--lr", type=float, default=1e-3, help="fine-tune learning rate")
     ap.add_argument("--probe", type=int, default=5, help="downstream training windows/behaviour")
+    ap.add_argument("--base", type=Path, default=None,
+                    help="base artifact of an earlier run (else built)")  # fmt: skip
     ap.add_argument("--work", type=Path, default=ROOT / "build/loop")
     ap.add_argument("--days", type=Path, default=ROOT / "build/bench-al", help="days cache")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/active_learning/results")
@@ -204,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     n_steps = 3 + 6 * args.seeds
     with tqdm(total=n_steps, desc="loop", unit="step") as bar:
         bar.set_postfix_str("base artifact")
-        base = fleet.build_artifact(args.days / "artifacts", args.base_steps)
+        base = args.base or fleet.build_artifact(args.days / "artifacts", args.base_steps)
         init = base_state(base, args.base_steps, args.work)
         bar.update(1)
         n = len(ACTIVITIES)

@@ -144,11 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--budgets", type=int, nargs="+", default=[10, 25, 50, 100, 200, 500])
     ap.add_argument("--draws", type=int, default=10, help="random draws per seed and budget")
     ap.add_argument("--steps", type=int, default=200, help="training steps of the artifact")
+    ap.add_argument("--artifact", type=Path, default=None,
+                    help="an artifact built by an earlier run (else built)")  # fmt: skip
     ap.add_argument("--work", type=Path, default=ROOT / "build/bench-al")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/active_learning/results")
     args = ap.parse_args(argv)
     t0 = time.monotonic()
-    art = fleet.build_artifact(args.work / "artifacts", args.steps)
+    art = args.artifact or fleet.build_artifact(args.work / "artifacts", args.steps)
     print(f"artifact {art} ({time.monotonic() - t0:.0f} s)", flush=True)
     xt, yt = fleet.windows_of({k: 1.0 for k in ACTIVITIES}, 50 * N_CLASSES, seed=424242)
     with fleet.daemon(art, args.work / "test-telemetry", 0.0, args.work / "test.ndjson") as d:
