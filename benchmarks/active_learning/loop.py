@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--windows", type=int, default=20000, help="windows per fleet day")
     ap.add_argument("--sample-rate", type=float, default=0.25)
     ap.add_argument("--base-steps", type=int, default=200, help="training steps of the base")
-    ap.add_argument("--steps", type=int, default=60, help="fine-tune steps")
+    ap.add_argument("--steps", type=int, default=40, help="fine-tune steps")
     ap.add_argument("--lr", type=float, default=1e-3, help="fine-tune learning rate")
     ap.add_argument("--probe", type=int, default=5, help="downstream training windows/behaviour")
     ap.add_argument("--base", type=Path, default=None,
