@@ -40,11 +40,17 @@ def test_selector_ranks_out_of_distribution_windows_first(tiny_artifact, tmp_pat
     sink.close()
     assert sink.stats()["written"] == 312
 
-    rows, _ = select(tmp_path, None, SelectParams(top_k=12, dedup_cosine=1.0), "pi-1")
+    # the issue-17 ranking ("score") puts every out-of-distribution window above the others
+    params = SelectParams(top_k=12, dedup_cosine=1.0, strategy="score")
+    rows, _ = select(tmp_path, None, params, "pi-1")
     assert sorted(r["request_id"] for r in rows) == sorted(f"odd-{i}" for i in range(300, 312))
     assert all(r["model_version"] == art.version for r in rows)
 
+    # the default ("coverage", k-center order) takes the outliers first too
     deduped, stats = select(tmp_path, None, SelectParams(top_k=12), "pi-1")
     top = [r["request_id"] for r in deduped]
-    assert all(rid.startswith("odd") for rid in top[:4]), top
+    # 12 of 312 windows are odd (random picks would take ~0.5 of 12); k-center spends one early
+    # pick on the normal windows' region, so most (not all) of the 12 are the outliers
+    assert top[0].startswith("odd"), top
+    assert sum(rid.startswith("odd") for rid in top) >= 9, top
     assert stats.as_dict()["duplicates_removed"] > 0
