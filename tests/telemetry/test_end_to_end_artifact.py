@@ -53,4 +53,7 @@ def test_selector_ranks_out_of_distribution_windows_first(tiny_artifact, tmp_pat
     # pick on the normal windows' region, so most (not all) of the 12 are the outliers
     assert top[0].startswith("odd"), top
     assert sum(rid.startswith("odd") for rid in top) >= 9, top
-    assert stats.as_dict()["duplicates_removed"] > 0
+    # the default 0.999 merges only repeats of one bout (none here); a looser threshold merges
+    # near-identical windows of one behaviour
+    _, loose = select(tmp_path, None, SelectParams(top_k=12, dedup_cosine=0.98), "pi-1")
+    assert loose.as_dict()["duplicates_removed"] > stats.as_dict()["duplicates_removed"]
