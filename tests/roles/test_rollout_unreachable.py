@@ -127,16 +127,16 @@ def test_edge_yml_probes_before_facts_and_ends_with_the_summary() -> None:
     [("5%", 100, 5), ("5%", 19, 0), ("5%", 20, 1), ("10%", 7, 0), (3, 2, 3), ("2", 50, 2),
      ("0%", 100, 0), ("100%", 4, 4), (" 12.5 % ", 8, 1)],
 )  # fmt: skip
+@pytest.mark.ctl  # the filters raise ansible's errors: .venv-ctl's Python runs these
 def test_budget(spec: object, total: int, want: int) -> None:
-    pytest.importorskip("ansible")  # the filters raise ansible's errors
     from edge_rollout import edge_unreachable_budget
 
     assert edge_unreachable_budget(spec, total) == want
 
 
 @pytest.mark.parametrize("spec", ["-1", -1, "101%", "five", "5 %%", True, "", None])
+@pytest.mark.ctl
 def test_budget_refuses_what_it_cannot_read(spec: object) -> None:
-    pytest.importorskip("ansible")
     from ansible.errors import AnsibleFilterError
     from edge_rollout import edge_unreachable_budget
 
@@ -144,8 +144,8 @@ def test_budget_refuses_what_it_cannot_read(spec: object) -> None:
         edge_unreachable_budget(spec, 10)
 
 
+@pytest.mark.ctl
 def test_unreachable_and_unsynced_read_the_registered_results() -> None:
-    pytest.importorskip("ansible")
     from edge_rollout import edge_unreachable, edge_unsynced
 
     hv = {
