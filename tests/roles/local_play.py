@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,3 +23,13 @@ def run_play(tmp_path: Path, inventory: dict, play: str) -> subprocess.Completed
         env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "PATH": "/usr/bin:/bin"},
         check=False,
     )
+
+
+def run_accelerator_hosts(
+    tmp_path: Path, hosts: dict[str, dict], play: str
+) -> subprocess.CompletedProcess:
+    """run_play on local stand-in edge hosts with an accelerator (backend auto), each host's own
+    variables over those."""
+    base = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+            "hailo_inference_accelerator": True, "hailo_inference_backend": "auto"}  # fmt: skip
+    return run_play(tmp_path, {"edge": {"hosts": {n: base | h for n, h in hosts.items()}}}, play)

@@ -14,11 +14,10 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from local_play import ANSIBLE, run_play
+from local_play import ANSIBLE, run_accelerator_hosts
 
 PLAY = """- hosts: edge
   gather_facts: false
@@ -50,9 +49,7 @@ def manifest(*archs: str) -> dict:
 
 
 def run(tmp_path: Path, hosts: dict[str, dict]) -> subprocess.CompletedProcess:
-    base = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
-            "hailo_inference_accelerator": True, "hailo_inference_backend": "auto"}  # fmt: skip
-    return run_play(tmp_path, {"edge": {"hosts": {n: base | h for n, h in hosts.items()}}}, PLAY)
+    return run_accelerator_hosts(tmp_path, hosts, PLAY)
 
 
 @pytest.mark.skipif(not ANSIBLE.exists(), reason=".venv-ctl missing: run `make setup`")
