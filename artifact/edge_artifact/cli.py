@@ -118,22 +118,31 @@ def pair_verdict(hailo: dict[str, Any] | None, hailort: str) -> dict[str, Any]:
     return verdict
 
 
-def _check_pair(a: argparse.Namespace) -> int:
+def _hailo_entry(a: argparse.Namespace, command: str) -> dict[str, Any] | None:
+    """The backends.hailo entry a check-pair / check-arch call names (--hailo-json or a folder)."""
     if a.hailo_json is not None:
-        hailo = json.loads(a.hailo_json) or None
-    elif a.dir is not None:
-        hailo = load_artifact(a.dir, verify=False).backend("hailo")
-    else:
-        raise ArtifactError("check-pair needs an artifact folder or --hailo-json")
-    try:
-        verdict = pair_verdict(hailo, a.hailort)
-    except ValueError as exc:
-        raise ArtifactError(f"--hailort {a.hailort!r}: {exc}") from exc
+        return json.loads(a.hailo_json) or None
+    if a.dir is not None:
+        return load_artifact(a.dir, verify=False).backend("hailo")
+    raise ArtifactError(f"{command} needs an artifact folder or --hailo-json")
+
+
+def _emit(verdict: dict[str, Any]) -> int:
+    """The verdict as JSON on stdout; its message on stderr and 1 when it is not ok."""
     print(json.dumps(verdict, sort_keys=True))
     if not verdict["ok"]:
         print(verdict["message"], file=sys.stderr)
         return 1
     return 0
+
+
+def _check_pair(a: argparse.Namespace) -> int:
+    hailo = _hailo_entry(a, "check-pair")
+    try:
+        verdict = pair_verdict(hailo, a.hailort)
+    except ValueError as exc:
+        raise ArtifactError(f"--hailort {a.hailort!r}: {exc}") from exc
+    return _emit(verdict)
 
 
 def arch_verdict(hailo: dict[str, Any] | None, device_arch: str) -> dict[str, Any]:
@@ -156,18 +165,7 @@ def arch_verdict(hailo: dict[str, Any] | None, device_arch: str) -> dict[str, An
 
 
 def _check_arch(a: argparse.Namespace) -> int:
-    if a.hailo_json is not None:
-        hailo = json.loads(a.hailo_json) or None
-    elif a.dir is not None:
-        hailo = load_artifact(a.dir, verify=False).backend("hailo")
-    else:
-        raise ArtifactError("check-arch needs an artifact folder or --hailo-json")
-    verdict = arch_verdict(hailo, a.device_arch)
-    print(json.dumps(verdict, sort_keys=True))
-    if not verdict["ok"]:
-        print(verdict["message"], file=sys.stderr)
-        return 1
-    return 0
+    return _emit(arch_verdict(_hailo_entry(a, "check-arch"), a.device_arch))
 
 
 def parser() -> argparse.ArgumentParser:
