@@ -132,9 +132,6 @@ def test_current_release_link(host) -> None:
 def test_artifact_sha256_equals_manifest(host) -> None:
     """Every serving file is on the host with the manifest's sha256; the build-only ones
     (calibration.npy, ...: edge_artifact.file_roles) never reach it (issue 28 item 7)."""
-    import sys
-
-    sys.path.insert(0, str(ROOT / "artifact"))
     from edge_artifact.file_roles import SERVE, file_role
     from edge_artifact.manifest import Manifest
 

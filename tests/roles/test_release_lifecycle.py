@@ -18,10 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 from local_play import ANSIBLE, ROOT, run_play
+from release_order import hailo_release_before, hailo_release_order
 
 TASKS = ROOT / "roles/hailo_inference/tasks"
-sys.path.insert(0, str(ROOT / "roles/hailo_inference/filter_plugins"))
-from release_order import hailo_release_before, hailo_release_order  # noqa: E402
 
 
 def _tasks(name: str) -> list[dict]:

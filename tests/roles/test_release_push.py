@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "artifact"))
 from local_play import ANSIBLE, ROOT, run_play
 from test_file_roles import make_artifact
 
@@ -93,7 +91,6 @@ def test_a_config_only_release_hard_links_the_previous_files(tmp_path: Path) -> 
 def test_a_changed_file_in_the_archive_is_refused_on_the_host(tmp_path: Path) -> None:
     art = make_artifact(tmp_path / "artifacts" / "tcn" / "0.1.0-x")
     inv = stand_in(tmp_path)
-    sys.path.insert(0, str(ROOT / "artifact"))
     from edge_artifact.pack import pack, write_archive
 
     info = pack(art, tmp_path / "push")
@@ -129,7 +126,6 @@ def test_with_a_mirror_the_host_downloads_the_archive_checked(
 ) -> None:
     url, folder = mirror
     art = make_artifact(tmp_path / "artifacts" / "tcn" / "0.1.0-x")
-    sys.path.insert(0, str(ROOT / "artifact"))
     from edge_artifact.pack import pack
 
     info = pack(art, tmp_path / "push")

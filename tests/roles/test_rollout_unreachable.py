@@ -16,8 +16,6 @@ import pytest
 import yaml
 from local_play import ANSIBLE, ROOT, run_play
 
-sys.path.insert(0, str(ROOT / "playbooks" / "filter_plugins"))
-
 TASKS = ROOT / "playbooks" / "tasks"
 
 PLAY = """- hosts: edge
