@@ -56,7 +56,8 @@ def pack(folder: Path | str, out_dir: Path | str) -> dict[str, Any]:
         want = art.manifest.files[name].get("sha256")
         if got != want:
             raise ArtifactError(
-                f"{art.path / name}: sha256 {got}, the manifest says {want}: rebuild the artifact"
+                f"{art.path / name} has sha256 {got} but the manifest says {want}: rebuild the "
+                "artifact"
             )
     msha = art.manifest_sha256
     out = Path(out_dir) / archive_name(art.name, art.version, msha)

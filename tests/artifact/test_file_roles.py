@@ -113,5 +113,5 @@ def test_pack_refuses_a_corrupt_serving_file(tmp_path: Path) -> None:
     art = make_artifact(tmp_path / "a")
     (art / "encoder_cpu.onnx").write_bytes(b"flipped")
     r = cli("pack", str(art), str(tmp_path / "out"))
-    assert r.returncode == 1 and "encoder_cpu.onnx: sha256" in r.stderr
+    assert r.returncode == 1 and "encoder_cpu.onnx has sha256" in r.stderr, r.stderr
     assert not (tmp_path / "out").exists()
