@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from datetime import datetime, timezone
 
 from hailo_inference import __version__
 from hailo_inference.config import CONFIG_ENV, ENV_PREFIX, ConfigError, env_names, load_config
@@ -51,7 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = load_config(path)
     except ConfigError as exc:
-        print(f"hailo-inference: invalid config {path or '(defaults)'}: {exc}", file=sys.stderr)
+        # the daemon's journal is NDJSON from its first line (logging is not configured yet)
+        line = {"event": "invalid_config", "level": "error", "exit": 2,
+                "path": path or "(defaults)", "error": str(exc),
+                "message": f"hailo-inference: invalid config {path or '(defaults)'}: {exc}",
+                "timestamp": datetime.now(timezone.utc).isoformat()}  # fmt: skip
+        print(json.dumps(line), file=sys.stderr)
         return 2
     if args.worker is not None:
         from hailo_inference.server import serve

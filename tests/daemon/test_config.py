@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -132,3 +133,18 @@ def test_serve_with_bad_config_exits_2(tmp_path):
     bad.write_text("model:\n  backend: tpu\n")
     r = run_cli("--config", str(bad))
     assert r.returncode == 2 and "model.backend" in r.stderr
+    # one NDJSON line, as every line the unit writes to the journal (tests/fleet checks them)
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr
+    line = json.loads(lines[0])
+    assert line["event"] == "invalid_config" and line["level"] == "error", line
+    assert "invalid config" in line["message"] and line["path"] == str(bad), line
+
+
+def test_serve_with_yaml_that_does_not_parse_logs_one_ndjson_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("server: {port: 9100\n")  # an unclosed flow mapping: a multi-line error
+    r = run_cli("--config", str(bad))
+    assert r.returncode == 2
+    [line] = [json.loads(ln) for ln in r.stderr.splitlines()]
+    assert "not valid YAML" in line["error"], line

@@ -142,7 +142,8 @@ def test_two_hailo_workers_reach_hailort_service_under_the_real_unit_verified_ag
     assert "606 " + SOCKET in on_host(uds_host, f"stat -c '%a %n' {SOCKET}").out
     # before the fix: the rendered unit had PrivateTmp=yes and both workers failed with 77
     rc, out = _run_probe(uds_host, True, tmp_path)
-    assert rc != 0 and out.count("FAILED") == 2 and "77" in out, out
+    # (each worker's line: "worker N FAILED: ... 77 (HAILO_RPC_FAILED)")
+    assert rc != 0 and out.count(" FAILED: ") == 2 and "77" in out, out
     # the role's unit as rendered now: both workers open their VDevice through the service
     rc, out = _run_probe(uds_host, False, tmp_path)
     assert rc == 0 and out.count(f"OK: VDevice through {SOCKET}") == 2, out
