@@ -8,7 +8,7 @@ INV=inventory/lab
 export ANSIBLE_CONFIG=$PWD/ansible.cfg
 results=benchmarks/active_learning/results/loop.json
 [ -f "$results" ] || { echo "loop-deploy: no $results: run make loop first" >&2; exit 2; }
-[ -f "$INV" ] || { echo "loop-deploy: no $INV: boot the lab first (make lab-up)" >&2; exit 2; }
+[ -f "$INV/hosts.yml" ] || { echo "loop-deploy: no $INV: boot the lab first (make lab-up)" >&2; exit 2; }
 art=$(.venv/bin/python -c 'import json,sys; print(json.load(open(sys.argv[1]))["seeds"][0]["selector"]["artifact"])' "$results")
 want=$(.venv/bin/python -c 'import json,sys; m=json.load(open(sys.argv[1]+"/manifest.json")); print(m["model"]["name"]+"@"+m["model"]["version"], m["training"]["dataset_sha256"])' "$art")
 echo "loop-deploy: $art (model, dataset sha256: $want) -> $host"
