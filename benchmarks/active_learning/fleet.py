@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
@@ -80,28 +80,50 @@ def calibration_generate(
     return windows_of(CALIBRATION_MIX, n, seed)
 
 
-def build_artifact(out_root: Path, steps: int, seed: int = 0) -> Path:
+def build_artifact(
+    out_root: Path, steps: int, seed: int = 0, wrap: Callable[[Callable], Callable] | None = None
+) -> Path:
     """Train (recipes.default, `steps` steps) and build an artifact whose training data and
-    calibration windows (motif prototypes) follow CALIBRATION_MIX; cached by content."""
+    calibration windows (motif prototypes) follow CALIBRATION_MIX; cached by content. The
+    trained encoder's state_dict is kept beside it (weights_file) so nobody trains it again;
+    `wrap` wraps the recipe's make (a timer)."""
     from edge_compiler import recipes
 
     inputs, make = recipes.default(seed=seed, steps=steps, progress=False)
-    return build_with(inputs, make, out_root)
+    return build_with(inputs, make if wrap is None else wrap(make), out_root, keep_weights=True)
 
 
-def build_with(inputs: dict, make: object, out_root: Path) -> Path:
+def weights_file(art: Path) -> Path:
+    """Where build_with(keep_weights=True) keeps the state_dict of the artifact at `art`
+    (beside the artifact folder: its files are fixed by the manifest)."""
+    return art.parent / f"{art.name}.weights.pt"
+
+
+def build_with(inputs: dict, make: Callable, out_root: Path, keep_weights: bool = False) -> Path:
     """compiler build of a recipe (inputs, make) with CALIBRATION_MIX as the generator of the
-    training and calibration windows; cached by content (the inputs address the version)."""
+    training and calibration windows; cached by content (the inputs address the version).
+    keep_weights: when it builds, it saves the exported model's state_dict to weights_file()
+    (the weights whose sha256 the manifest records as source.weights_sha256)."""
     import torch
     from edge_compiler import build as build_mod
 
     torch.set_num_threads(2)
     inputs = {**inputs, "bench_al_calibration_mix": CALIBRATION_MIX}  # own version address
+    made: list = []
+
+    def keep(cfg: object) -> object:
+        made.append(make(cfg))
+        return made[-1]
+
     with (
         mock.patch("edge_models.train.generate", calibration_generate),
         mock.patch.object(build_mod, "generate", calibration_generate),
     ):
-        res = build_mod.build_artifact(inputs, make, out_root, log=lambda _m: None)  # type: ignore[arg-type]
+        res = build_mod.build_artifact(inputs, keep, out_root, log=lambda _m: None)  # type: ignore[arg-type]
+    if keep_weights and made:
+        tmp = weights_file(res.path).with_suffix(".tmp")
+        torch.save(made[-1].model.state_dict(), tmp)
+        tmp.rename(weights_file(res.path))
     return res.path
 
 

@@ -24,10 +24,13 @@ does); random picks; the selector. Writes results/loop.json and results/loop.png
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import orjson
@@ -45,25 +48,75 @@ WEIGHTS = np.array([fleet.DAY_MIX[a] for a in ACTIVITIES])
 ARMS = ("base (no loop)", "control (fine-tune, no labels)", "random picks", "selector")
 
 
-def base_state(art: Path, steps: int, work: Path) -> dict:
-    """The base artifact's encoder weights (the recipe is deterministic: retrained once, checked
-    against the manifest's weights_sha256, cached under work/)."""
-    import torch
+PHASES: dict[str, float] = {}  # wall seconds per phase of this run (printed, in loop.json)
+
+
+@contextlib.contextmanager
+def phase(name: str) -> Iterator[None]:
+    t = time.monotonic()
+    try:
+        yield
+    finally:
+        PHASES[name] = PHASES.get(name, 0.0) + time.monotonic() - t
+
+
+def timed(name: str) -> Callable[[Callable], Callable]:
+    """Wraps a recipe's make so its training time counts under `name`."""
+
+    def wrap(make: Callable) -> Callable:
+        def run(cfg: object) -> object:
+            with phase(name):
+                return make(cfg)
+
+        return run
+
+    return wrap
+
+
+def weights_sha256(state: dict) -> str:
+    """The compiler's sha256 of a state_dict (what a manifest records as weights_sha256)."""
     from edge_compiler.versioning import state_dict_sha256
+
+    return state_dict_sha256(SimpleNamespace(state_dict=lambda: state))  # type: ignore[arg-type]
+
+
+def base_state(art: Path, steps: int, work: Path) -> dict:
+    """The base artifact's encoder weights, checked against its manifest's weights_sha256: the
+    state_dict its build kept (fleet.weights_file), else one cached by an earlier run, else
+    (an artifact built without them) its deterministic recipe retrained once and cached."""
+    import torch
     from edge_models.config import load_export_config
     from edge_models.train import train_default
 
     want = json.loads((art / "manifest.json").read_text())["source"]["weights_sha256"]
     cache = work / f"base-{want[:16]}.pt"
-    if cache.exists():
-        return torch.load(cache, weights_only=True)
-    with fleet.mock.patch("edge_models.train.generate", fleet.calibration_generate):
+    for f in (fleet.weights_file(art), cache):
+        if f.exists():
+            state = torch.load(f, weights_only=True)
+            if (got := weights_sha256(state)) != want:
+                raise RuntimeError(f"{f} holds weights with sha256 {got}, but {art}/manifest.json "
+                                   f"says {want}: delete {f} and rerun")  # fmt: skip
+            return state
+    with (
+        phase("base: retrain (artifact built without its weights)"),
+        fleet.mock.patch("edge_models.train.generate", fleet.calibration_generate),
+    ):
         enc, _ = train_default(load_export_config(), seed=0, steps=steps, progress=True)
-    if state_dict_sha256(enc) != want:
+    state = enc.state_dict()
+    if weights_sha256(state) != want:
         raise RuntimeError(f"retrained base weights differ from {art}'s; delete {work} and rerun")
     cache.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(enc.state_dict(), cache)
-    return enc.state_dict()
+    torch.save(state, cache)
+    return state
+
+
+def base_artifact(base: Path | None, days: Path, steps: int, work: Path) -> tuple[Path, dict]:
+    """The base artifact (`base`, else built under days/artifacts) and its encoder weights:
+    trained once, by the build."""
+    with phase("base: build (training included)"):
+        art = base or fleet.build_artifact(days / "artifacts", steps, wrap=timed("base: training"))
+    with phase("base: weights"):
+        return art, base_state(art, steps, work)
 
 
 def finetuned(init: dict, dataset: Path | None, steps: int, lr: float, out_root: Path) -> Path:
@@ -84,12 +137,14 @@ def finetuned(init: dict, dataset: Path | None, steps: int, lr: float, out_root:
 
     def make(cfg: object) -> Weights:
         extra = {} if data is None else {"labelled": data, "labelled_per_batch": 8}
-        model, stats = train_default(cfg, seed=0, progress=False, init_state=init, **params,
-                                     **extra)  # type: ignore[arg-type]  # fmt: skip
+        with phase("fine-tune: training"):
+            model, stats = train_default(cfg, seed=0, progress=False, init_state=init, **params,
+                                         **extra)  # type: ignore[arg-type]  # fmt: skip
         return Weights(model, "synthetic-finetune", {**inputs, "final": stats},
                        state_dict_sha256(model))  # fmt: skip
 
-    return fleet.build_with(inputs, make, out_root)
+    with phase("fine-tune: build (training included)"):
+        return fleet.build_with(inputs, make, out_root)
 
 
 def _state_sha(state: dict) -> str:
@@ -138,7 +193,10 @@ def labelled_dataset(rows: list[dict], truth: dict, work: Path) -> Path:
 def evaluate(art: Path, probe: tuple, test: tuple, work: Path) -> dict:
     """Downstream classifier trained on the probe's latents, tested on the test set's."""
     work.mkdir(parents=True, exist_ok=True)
-    with fleet.daemon(art, work / "eval-telemetry", 0.0, work / "eval.ndjson") as d:
+    with (
+        phase("evaluate"),
+        fleet.daemon(art, work / "eval-telemetry", 0.0, work / "eval.ndjson") as d,
+    ):
         zp, zt = fleet.latents(d, probe[0]), fleet.latents(d, test[0])
     pred = M.predict_logistic(M.fit_logistic(zp, probe[1], len(ACTIVITIES)), zt)
     f1 = M.f1_per_class(test[1], pred, len(ACTIVITIES))
@@ -165,17 +223,19 @@ def picks_of(tel: Path, budget: int, rng: np.random.Generator | None) -> list[di
 def one_seed(seed: int, args: argparse.Namespace, ctx: dict, bar: tqdm) -> dict:
     work = args.work / f"loop{seed}"
     bar.set_postfix_str(f"seed {seed}: day through the daemon")
-    tel, day, where = fleet.streamed_day(
-        ctx["base"], args.days / f"day{seed}", args.windows, seed, args.sample_rate
-    )
+    with phase("day through the daemon"):
+        tel, day, where = fleet.streamed_day(
+            ctx["base"], args.days / f"day{seed}", args.windows, seed, args.sample_rate
+        )
     truth = {k: ACTIVITIES[int(day.labels[i])] for k, i in where.items()}
     out: dict = {"seed": seed, "picks": {}}
     for arm, rng in (("selector", None), ("random picks", np.random.default_rng(50 + seed))):
         bar.set_postfix_str(f"seed {seed}: {arm}: select + label")
-        rows = picks_of(tel, args.budget, rng)
-        labels = [truth[(r["request_id"], int(r["index"]))] for r in rows]
-        out["picks"][arm] = {a: labels.count(a) for a in ACTIVITIES}
-        ds = labelled_dataset(rows, truth, work / arm.split()[0])
+        with phase("select + label"):
+            rows = picks_of(tel, args.budget, rng)
+            labels = [truth[(r["request_id"], int(r["index"]))] for r in rows]
+            out["picks"][arm] = {a: labels.count(a) for a in ACTIVITIES}
+            ds = labelled_dataset(rows, truth, work / arm.split()[0])
         bar.update(1)
         bar.set_postfix_str(f"seed {seed}: {arm}: fine-tune + build")
         art = finetuned(ctx["init"], ds, args.steps, args.lr, args.work / "artifacts")
@@ -207,8 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     n_steps = 3 + 6 * args.seeds
     with tqdm(total=n_steps, desc="loop", unit="step") as bar:
         bar.set_postfix_str("base artifact")
-        base = args.base or fleet.build_artifact(args.days / "artifacts", args.base_steps)
-        init = base_state(base, args.base_steps, args.work)
+        base, init = base_artifact(args.base, args.days, args.base_steps, args.work)
         bar.update(1)
         n = len(ACTIVITIES)
         probe = fleet.windows_of({k: 1.0 for k in ACTIVITIES}, args.probe * n, seed=777)
@@ -224,12 +283,16 @@ def main(argv: list[str] | None = None) -> int:
         result["seeds"] = [one_seed(s, args, ctx, bar) for s in range(args.seeds)]
     result["params"] = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
     result["seconds"] = round(time.monotonic() - t0, 1)
+    result["phases"] = {k: round(v, 1) for k, v in PHASES.items()}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "loop.json").write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
     import loop_report
 
     print(loop_report.table(result))
     loop_report.plot(result, args.out / "loop.png")
+    print("wall seconds per phase (training is also counted in its build):")
+    for k, v in result["phases"].items():
+        print(f"  {k:<45} {v:8.1f}")
     print(f"wrote {args.out / 'loop.json'} and loop.png in {result['seconds']} s")
     return 0
 
