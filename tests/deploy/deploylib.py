@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,24 +72,38 @@ def inventory_hosts(group: str) -> dict[str, str]:
     return {h: data["_meta"]["hostvars"][h]["ansible_host"] for h in data[group]["hosts"]}
 
 
-def playbook(artifact: Path, *extra: str, timeout: int = 600) -> Result:
-    """site.yml on the lab inventory with the lab vars and `artifact`; prints its output's tail."""
-    res = run(
-        [
-            str(CTL / "ansible-playbook"),
-            "-i",
-            str(INVENTORY),
-            "site.yml",
-            "-e",
-            "@playbooks/vars/lab.yml",
-            "-e",
-            f"hailo_inference_artifact={artifact}",
-            *extra,
-        ],
-        timeout=timeout,
-    )
+def play(
+    *extra: str,
+    name: str = "site.yml",
+    artifact: Path | None = None,
+    limit: str | None = None,
+    inventories: Sequence[Path] = (INVENTORY,),
+    lab_vars: bool = True,
+    timeout: int = 600,
+) -> Result:
+    """`ansible-playbook NAME` from the repo root, as a user runs it; prints its output's tail.
+
+    `inventories` are passed in order (`-i` each); `lab_vars` adds playbooks/vars/lab.yml (the
+    daemon listens on the lab address, allow-listed to the lab bridge); `artifact` sets
+    `hailo_inference_artifact`; `extra` goes last, so its `-e` wins over both."""
+    cmd = [str(CTL / "ansible-playbook")]
+    for inv in inventories:
+        cmd += ["-i", str(inv)]
+    cmd.append(name)
+    if limit:
+        cmd += ["--limit", limit]
+    if lab_vars:
+        cmd += ["-e", "@playbooks/vars/lab.yml"]
+    if artifact is not None:
+        cmd += ["-e", f"hailo_inference_artifact={artifact}"]
+    res = run([*cmd, *extra], timeout=timeout)
     print(res.out[-3000:])
     return res
+
+
+def playbook(artifact: Path, *extra: str, timeout: int = 600) -> Result:
+    """site.yml on the lab inventory with the lab vars and `artifact`."""
+    return play(*extra, artifact=artifact, timeout=timeout)
 
 
 def ad_hoc(host: str, module: str, args: str, timeout: int = 600) -> Result:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from deploylib import Result, play
 
 pytestmark = pytest.mark.lab
 
@@ -100,16 +101,10 @@ def lab(tmp_path_factory) -> dict:
     return {"host": hosts[0], "work": work, "sources": sources, "vars": work / "vars.yml"}
 
 
-def playbook(lab: dict, *extra: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_FORCE_COLOR="0")  # fmt: skip
-    cmd = ["ansible-playbook", "-i", str(INVENTORY), "compile.yml", "-l", "gpusrv",
-           "-e", f"@{lab['vars']}", *extra]  # fmt: skip
-    ctl = ROOT / ".venv-ctl" / "bin" / "ansible-playbook"
-    if ctl.exists():
-        cmd[0] = str(ctl)
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env,
-                          timeout=PLAYBOOK_TIMEOUT_S)  # fmt: skip
+def playbook(lab: dict, *extra: str) -> Result:
+    """compile.yml on gpusrv with this module's vars file (its own inventory, no lab vars)."""
+    return play("-e", f"@{lab['vars']}", *extra, name="compile.yml", limit="gpusrv",
+                inventories=(INVENTORY,), lab_vars=False, timeout=PLAYBOOK_TIMEOUT_S)  # fmt: skip
 
 
 def on_gpusrv(command: str) -> str:
@@ -144,9 +139,9 @@ def check_sha256(folder: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def first_run(lab) -> subprocess.CompletedProcess:
+def first_run(lab) -> Result:
     r = playbook(lab)
-    assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-3000:]
+    assert r.rc == 0, r.stdout[-6000:] + r.stderr[-3000:]
     return r
 
 
@@ -193,7 +188,7 @@ def test_compile_imports_the_original_edgeinfer_onnx(lab, first_run):
 def test_compile_rerun_is_idempotent(lab, first_run):
     before = {m: m.read_bytes() for m in fetched(lab)}
     r = playbook(lab)
-    assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-3000:]
+    assert r.rc == 0, r.stdout[-6000:] + r.stderr[-3000:]
     rc = recap(r.stdout, lab["host"])
     assert rc["changed"] == 0 and rc["failed"] == 0, r.stdout[-6000:]
     assert {m: m.read_bytes() for m in fetched(lab)} == before
@@ -218,10 +213,10 @@ def test_compile_with_fake_dfc_adds_a_hef_per_arch_verified_against_fake_not_har
     # fleet's HailoRT 4.20) the compile is refused (edge_artifact/hailo_pairs.json).
     r = playbook(lab, *fake)
     said = " ".join((r.stdout + r.stderr).split())
-    assert r.returncode != 0 and "DFC 3.30 for HailoRT 4.20.0" in said, r.stdout[-4000:]
+    assert r.rc != 0 and "DFC 3.30 for HailoRT 4.20.0" in said, r.stdout[-4000:]
     r = playbook(lab, *fake, "-e", "hailo_compiler_target_hailort_version=4.23.0",
                  "-e", "hailo_compiler_keep_work_dirs=1")  # fmt: skip
-    assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-3000:]
+    assert r.rc == 0, r.stdout[-6000:] + r.stderr[-3000:]
     said = " ".join(r.stdout.split())
     # no GPU on the lab host: warned before compiling (hailo_compiler_require_gpu would stop it)
     assert "WARNING: hailo_compiler_optimization_level is 2 but" in said, said[-4000:]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import fake_hailort
 import pytest
-from deploylib import CTL, INVENTORY, on_host, run
+from deploylib import Result, on_host, play
 
 pytestmark = pytest.mark.lab
 
@@ -56,32 +56,16 @@ def one_host(edge_hosts: dict[str, str]):
     on_host(host, CLEAN)
 
 
-def _play(host: str, debs: list[Path], *extra: str):
-    res = run(
-        [
-            str(CTL / "ansible-playbook"),
-            "-i",
-            str(INVENTORY),
-            "site.yml",
-            "--limit",
-            host,
-            "-e",
-            "@playbooks/vars/lab.yml",
-            "-e",
-            "edge_has_accelerator=true",
-            "-e",
-            "hailort_install_method=deb",
-            "-e",
-            '{"hailort_deb_dependencies": []}',
-            "-e",
-            json.dumps({"hailort_deb_files": [str(d) for d in debs]}),
-            "-e",
-            json.dumps({"hailort_debconf_selections": [DEBCONF]}),
-            *extra,
-        ]
-    )
-    print(res.out[-4000:])
-    return res
+def _play(host: str, debs: list[Path], *extra: str) -> Result:
+    """site.yml on one host declared with an accelerator, HailoRT from the fake .debs."""
+    fake = {
+        "edge_has_accelerator": True,
+        "hailort_install_method": "deb",
+        "hailort_deb_dependencies": [],
+        "hailort_deb_files": [str(d) for d in debs],
+        "hailort_debconf_selections": [DEBCONF],
+    }
+    return play("-e", json.dumps(fake), *extra, limit=host)
 
 
 def test_fake_debs_installed_held_then_missing_device_fails_loudly(fake_debs, one_host) -> None:

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import fake_hailort
 import pytest
-from deploylib import CTL, INVENTORY, Result, ad_hoc, model_ref, on_host, playbook, run
+from deploylib import Result, ad_hoc, model_ref, on_host, play, playbook
 
 pytestmark = pytest.mark.lab
 
@@ -430,10 +430,8 @@ def test_raspios_fake_uninstall_with_hailort_purges_the_stack_verified_against_f
     )
     before = on_host(raspios_host, leftovers).stdout
     assert "hold" in before and "dkms installed" in before and "pciex1_gen=3" in before, before
-    res = run(
-        [str(CTL / "ansible-playbook"), "-i", str(INVENTORY), "uninstall.yml", "--limit",
-         raspios_host, "-e", "uninstall_hailort=true"]
-    )  # fmt: skip
+    res = play("-e", "uninstall_hailort=true", name="uninstall.yml", limit=raspios_host,
+               lab_vars=False)  # fmt: skip
     assert res.rc == 0, res.out[-3000:]
     left = on_host(
         raspios_host,

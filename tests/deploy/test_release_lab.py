@@ -15,15 +15,12 @@ from pathlib import Path
 
 import pytest
 from deploylib import (
-    CTL,
-    INVENTORY,
-    Result,
     current_release,
     healthz,
     model_ref,
     on_host,
+    play,
     playbook,
-    run,
     wait_ready,
 )
 
@@ -33,13 +30,6 @@ ROOT_DIR = "/opt/hailo-inference"
 UNIT = "/etc/systemd/system/hailo-inference.service"
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "hailo_inference"
 REGRESSION = "ExecStartPre=/bin/sh -c 'echo unit-only-regression >&2; exit 1'"
-
-
-def _play(name: str, host: str, *extra: str) -> Result:
-    cmd = [str(CTL / "ansible-playbook"), "-i", str(INVENTORY), name, "--limit", host]
-    res = run([*cmd, "-e", "@playbooks/vars/lab.yml", *extra])
-    print(res.out[-3000:])
-    return res
 
 
 @pytest.fixture(scope="module")
@@ -111,17 +101,17 @@ def test_rollback_playbook_returns_to_the_previous_or_a_named_release(
     release_b = Path(current_release(host)).name
     assert release_a != release_b
 
-    res = _play("rollback.yml", host)
+    res = play(name="rollback.yml", limit=host)
     assert res.rc == 0, res.out[-3000:]
     assert Path(current_release(host)).name == release_a
     assert healthz(url).get("model") == model_ref(artifact_a)
     assert f"{host} serves {model_ref(artifact_a)}" in res.flat, "no health gate figures"
 
-    res = _play("rollback.yml", host, "-e", f"release={release_b}")
+    res = play("-e", f"release={release_b}", name="rollback.yml", limit=host)
     assert res.rc == 0, res.out[-3000:]
     assert healthz(url).get("model") == model_ref(artifact_b)
 
-    res = _play("rollback.yml", host, "-e", "release=no-such-release")
+    res = play("-e", "release=no-such-release", name="rollback.yml", limit=host)
     assert res.rc != 0
     flat = res.flat
     assert "has no release no-such-release" in flat and release_a in flat, flat[-3000:]
@@ -131,7 +121,7 @@ def test_rollback_playbook_returns_to_the_previous_or_a_named_release(
 def test_uninstall_leaves_nothing_behind_then_the_host_deploys_again(
     host: str, url: str, artifact_a: Path
 ) -> None:
-    res = _play("uninstall.yml", host)
+    res = play(name="uninstall.yml", limit=host)
     assert res.rc == 0, res.out[-3000:]
     left = on_host(
         host,
@@ -147,7 +137,7 @@ def test_uninstall_leaves_nothing_behind_then_the_host_deploys_again(
         "ss -ltn | grep -q ':9000 ' && echo LEFT port; true",
     )
     assert "LEFT" not in left.stdout, left.out
-    again = _play("uninstall.yml", host)
+    again = play(name="uninstall.yml", limit=host)
     assert again.rc == 0 and again.recap()[host]["changed"] == 0, again.out[-3000:]
     res = playbook(artifact_a, "--limit", host)
     assert res.rc == 0, res.out[-3000:]

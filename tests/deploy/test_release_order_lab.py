@@ -14,15 +14,13 @@ from pathlib import Path
 
 import pytest
 from deploylib import (
-    CTL,
-    INVENTORY,
     Result,
     current_release,
     healthz,
     model_ref,
     on_host,
+    play,
     playbook,
-    run,
 )
 
 pytestmark = pytest.mark.lab
@@ -36,10 +34,7 @@ def _current(host: str) -> str:
 
 
 def _rollback(host: str, *extra: str) -> Result:
-    cmd = [str(CTL / "ansible-playbook"), "-i", str(INVENTORY), "rollback.yml", "--limit", host]
-    res = run([*cmd, "-e", "@playbooks/vars/lab.yml", *extra])
-    print(res.out[-3000:])
-    return res
+    return play(*extra, name="rollback.yml", limit=host)
 
 
 def test_rollback_picks_by_release_id_and_its_rescue_goes_back(

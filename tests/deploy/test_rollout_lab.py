@@ -17,25 +17,9 @@ import json
 from pathlib import Path
 
 import pytest
-from deploylib import CTL, INVENTORY, ROOT, Result, playbook, run
+from deploylib import INVENTORY, ROOT, play, playbook, run
 
 pytestmark = pytest.mark.lab
-
-
-def _site(artifact: Path, *inventories: Path, extra: tuple[str, ...] = ()) -> Result:
-    cmd = [str(CTL / "ansible-playbook")]
-    for inv in inventories:
-        cmd += ["-i", str(inv)]
-    cmd += [
-        "site.yml",
-        "-e",
-        "@playbooks/vars/lab.yml",
-        "-e",
-        f"hailo_inference_artifact={artifact}",
-    ]
-    res = run([*cmd, *extra])
-    print(res.out[-3000:])
-    return res
 
 
 def test_a_host_unreachable_in_the_canary_batch_stops_the_rollout(
@@ -50,8 +34,13 @@ def test_a_host_unreachable_in_the_canary_batch_stops_the_rollout(
     ghost.write_text(json.dumps({"edge": {"hosts": {"pi-ghost": host}}}))
     later = sorted(edge_hosts)[-1]
     serial = json.dumps({"edge_rollout_serial": [2, 1]})
-    res = _site(
-        artifact_a, ghost, INVENTORY, extra=("-e", serial, "-e", "edge_rollout_max_unreachable=5")
+    res = play(
+        "-e",
+        serial,
+        "-e",
+        "edge_rollout_max_unreachable=5",
+        artifact=artifact_a,
+        inventories=(ghost, INVENTORY),
     )
     assert res.rc != 0, res.out[-3000:]
     recap = res.recap()
@@ -79,8 +68,8 @@ def test_a_host_cut_off_in_a_later_batch_is_skipped_and_listed_within_the_budget
     later = sorted(edge_hosts)[-1]
     _fault(later, "cut")
     try:
-        ok = _site(artifact_a, INVENTORY, extra=("-e", "edge_rollout_max_unreachable=1"))
-        stop = _site(artifact_a, INVENTORY, extra=("-e", "edge_rollout_max_unreachable=0"))
+        ok = play("-e", "edge_rollout_max_unreachable=1", artifact=artifact_a)
+        stop = play("-e", "edge_rollout_max_unreachable=0", artifact=artifact_a)
     finally:
         _fault(later, "restore")
     assert ok.rc == 0, ok.out[-3000:]
@@ -99,7 +88,7 @@ def test_preflight_runs_under_limit_and_inventory_serial_is_refused(
     (inv / "group_vars").mkdir(parents=True)
     (inv / "hosts.yml").write_text((INVENTORY / "hosts.yml").read_text())
     (inv / "group_vars" / "edge.yml").write_text('edge_rollout_serial: [1, "100%"]\n')
-    res = _site(artifact_a, inv, extra=("--limit", one))
+    res = play(artifact=artifact_a, limit=one, inventories=(inv,))
     assert res.rc != 0, res.out[-3000:]
     flat = res.flat
     assert "TASK [Check the Ansible version]" in flat and "no hosts matched" not in flat, flat[

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from deploylib import CTL, INVENTORY, golden_window, model_ref, on_host, playbook, run
+from deploylib import golden_window, model_ref, on_host, play, playbook
 
 pytestmark = pytest.mark.lab
 
@@ -61,17 +61,13 @@ def test_traffic_becomes_a_selection_collected_on_the_controller(telemetry_on, u
         res = on_host(host, "cat /var/lib/hailo-inference/telemetry/*.ndjson | wc -l")
         assert res.rc == 0 and int(res.stdout.split()[-1]) >= REQUESTS_PER_HOST, res.out
 
-    res = run(
-        [
-            str(CTL / "ansible-playbook"),
-            "-i",
-            str(INVENTORY),
-            "collect.yml",
-            "-e",
-            "collect_run_now=true",
-            "-e",
-            f"collect_dest_root={tmp_path}",
-        ]
+    res = play(
+        "-e",
+        "collect_run_now=true",
+        "-e",
+        f"collect_dest_root={tmp_path}",
+        name="collect.yml",
+        lab_vars=False,
     )
     assert res.rc == 0, res.out[-4000:]
     day = tmp_path / dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")

@@ -11,18 +11,25 @@ ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE = ROOT / ".venv-ctl/bin/ansible-playbook"
 
 
-def run_play(tmp_path: Path, inventory: dict, play: str) -> subprocess.CompletedProcess:
-    """Write inventory (JSON) and play into tmp_path, run them with the repo's ansible.cfg."""
-    (tmp_path / "hosts.json").write_text(json.dumps(inventory))
-    (tmp_path / "play.yml").write_text(play)
+def ansible_playbook(*args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """`ansible-playbook ARGS` of .venv-ctl from the repo root, with its ansible.cfg and a clean
+    environment (no proxy or ANSIBLE_* settings of the caller's shell leak in)."""
     return subprocess.run(
-        [str(ANSIBLE), "-i", str(tmp_path / "hosts.json"), str(tmp_path / "play.yml")],
+        [str(ANSIBLE), *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
         env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "PATH": "/usr/bin:/bin"},
         check=False,
+        timeout=timeout,
     )
+
+
+def run_play(tmp_path: Path, inventory: dict, play: str, *args: str) -> subprocess.CompletedProcess:
+    """Write inventory (JSON) and play into tmp_path, run them with the repo's ansible.cfg."""
+    (tmp_path / "hosts.json").write_text(json.dumps(inventory))
+    (tmp_path / "play.yml").write_text(play)
+    return ansible_playbook("-i", str(tmp_path / "hosts.json"), str(tmp_path / "play.yml"), *args)
 
 
 def run_accelerator_hosts(

@@ -8,15 +8,14 @@ each case; the last test runs the whole role with a daemon tag to prove prefligh
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from local_play import ANSIBLE, run_play
 
 ROOT = Path(__file__).resolve().parents[2]
-ANSIBLE = ROOT / ".venv-ctl/bin/ansible-playbook"
 REFUSAL = "with an empty hailo_inference_allowed_clients"
 EXPOSURE_PLAY = """- hosts: edge
   gather_facts: false
@@ -41,16 +40,7 @@ def _run(
 ) -> subprocess.CompletedProcess[str]:
     host = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
     host.update(host_vars)
-    (tmp_path / "hosts.json").write_text(json.dumps({"edge": {"hosts": {"pi-1": host}}}))
-    (tmp_path / "play.yml").write_text(play)
-    return subprocess.run(
-        [str(ANSIBLE), "-i", str(tmp_path / "hosts.json"), str(tmp_path / "play.yml"), *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    return run_play(tmp_path, {"edge": {"hosts": {"pi-1": host}}}, play, *args)
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from local_play import ANSIBLE, ansible_playbook, run_play
 from tool_output import play_recap
 
 SCRIPT = Path(__file__).resolve().parents[2] / "roles/hailo_inference/files/health_gate.py"
@@ -135,7 +136,6 @@ def test_gate_end_to_end(tmp_path: Path, capsys, shift: float, model: str, ready
 # verified against a fake daemon, not on hardware; the lab's deploy scenario runs the real one.
 
 ROOT_DIR = Path(__file__).resolve().parents[2]
-ANSIBLE = ROOT_DIR / ".venv-ctl/bin/ansible-playbook"
 PLAY = """- hosts: all
   gather_facts: false
   tasks:
@@ -149,7 +149,6 @@ PLAY = """- hosts: all
 def test_gate_fails_a_host_whose_accelerator_is_idle_verified_against_fake(tmp_path: Path):
     """One local play, five stand-in hosts: only the one with an accelerator, a HEF in its
     artifact and a daemon that fell back to onnx fails (and would be rolled back)."""
-    import subprocess
     import sys
 
     (tmp_path / "art").mkdir()
@@ -191,13 +190,8 @@ def test_gate_fails_a_host_whose_accelerator_is_idle_verified_against_fake(tmp_p
             "__hailo_inference_manifest": man,
             "__hailo_inference_model_ref": "m@1",
         }
-    (tmp_path / "hosts.json").write_text(json.dumps({"all": {"hosts": inv}}))
-    (tmp_path / "play.yml").write_text(PLAY)
     try:
-        r = subprocess.run(
-            [str(ANSIBLE), "-i", str(tmp_path / "hosts.json"), str(tmp_path / "play.yml")],
-            capture_output=True, text=True, cwd=ROOT_DIR,
-        )  # fmt: skip
+        r = run_play(tmp_path, {"all": {"hosts": inv}}, PLAY)
     finally:
         for srv in servers:
             srv.shutdown()
@@ -263,7 +257,6 @@ def test_gate_tasks_give_each_http_call_the_scaled_timeout(tmp_path: Path):
     10 s x hailo_inference_time_scale; 1 s here through an extra var), not at the uri module's
     30 s default, so 60 tries no longer hold a canary for ~30 min. Each try's duration is the
     `elapsed` the module reports (-v); the subprocess limit only keeps a regression from hanging."""
-    import subprocess
     import sys
 
     srv, held = _hung_server()
@@ -280,10 +273,10 @@ def test_gate_tasks_give_each_http_call_the_scaled_timeout(tmp_path: Path):
     }
     (tmp_path / "hosts.json").write_text(json.dumps({"all": {"hosts": {"hung": inv}}}))
     (tmp_path / "play.yml").write_text(PLAY)
-    cmd = [str(ANSIBLE), "-v", "-i", str(tmp_path / "hosts.json"), str(tmp_path / "play.yml"),
-           "-e", "_hailo_inference_gate_timeout_s=1"]  # fmt: skip
+    args = ("-v", "-i", str(tmp_path / "hosts.json"), str(tmp_path / "play.yml"),
+            "-e", "_hailo_inference_gate_timeout_s=1")  # fmt: skip
     try:
-        r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT_DIR, timeout=50)
+        r = ansible_playbook(*args, timeout=50)
     finally:
         _close(srv, held)
     assert play_recap(r.stdout)["hung"]["failed"] == 1, r.stdout[-3000:]

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from local_play import ANSIBLE, ansible_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
-ANSIBLE = ROOT / ".venv-ctl/bin/ansible-playbook"
 TASKS = ROOT / "roles/hailo_inference/tasks"
 PLAY = """- hosts: edge
   gather_facts: false
@@ -58,14 +58,7 @@ def _play(tmp_path: Path, root: Path, link: Path, *args: str) -> int:
     (tmp_path / "hosts.json").write_text(json.dumps({"edge": {"hosts": {"pi-1": host}}}))
     (tmp_path / "play.yml").write_text(PLAY)
     play = [str(tmp_path / "play.yml"), "-e", f"_hailo_inference_path_link={link}", *args]
-    r = subprocess.run(
-        [str(ANSIBLE), "-i", str(tmp_path / "hosts.json"), *play],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "PATH": "/usr/bin:/bin"},
-        check=False,
-    )
+    r = ansible_playbook("-i", str(tmp_path / "hosts.json"), *play)
     assert r.returncode == 0, r.stdout + r.stderr
     m = re.search(r"pi-1\s*:\s*ok=\d+\s+changed=(\d+)", r.stdout)
     assert m, r.stdout

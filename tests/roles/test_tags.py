@@ -12,15 +12,14 @@ it did not build are lab tests (tests/deploy/test_tags_lab.py).
 from __future__ import annotations
 
 import re
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
 import pytest
+from local_play import ANSIBLE, ansible_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
-ANSIBLE = ROOT / ".venv-ctl/bin/ansible-playbook"
 EDGE_PLAY = "Roll out HailoRT and hailo-inference to the edge fleet"
 CHANGES_SERVING = ("Install the accelerator stack", "Install the daemon release")
 GATE = "Run the health gate"
@@ -30,14 +29,7 @@ pytestmark = pytest.mark.skipif(not ANSIBLE.exists(), reason=".venv-ctl missing:
 
 
 def _ansible(*args: str) -> str:
-    p = subprocess.run(
-        [str(ANSIBLE), "-i", "inventory/production", "site.yml", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "PATH": "/usr/bin:/bin"},
-    )
+    p = ansible_playbook("-i", "inventory/production", "site.yml", *args)
     assert p.returncode == 0, p.stdout + p.stderr
     return p.stdout
 

@@ -10,13 +10,12 @@ Evaluated by ansible-playbook itself on the role's defaults file.
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
+from local_play import ANSIBLE, ansible_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
-ANSIBLE = ROOT / ".venv-ctl/bin/ansible-playbook"
 PLAY = """- hosts: localhost
   gather_facts: false
   vars_files: [{defaults}]
@@ -29,10 +28,7 @@ PLAY = """- hosts: localhost
 def workers(tmp_path: Path, *extra: str) -> str:
     play = tmp_path / "play.yml"
     play.write_text(PLAY.format(defaults=ROOT / "roles/hailo_inference/defaults/main.yml"))
-    r = subprocess.run(
-        [str(ANSIBLE), "-i", "localhost,", "-c", "local", str(play), *extra],
-        capture_output=True, text=True, cwd=ROOT,
-    )  # fmt: skip
+    r = ansible_playbook("-i", "localhost,", "-c", "local", str(play), *extra)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     found = re.search(r"WORKERS=\[(.*?)\]", r.stdout)
     assert found, r.stdout[-3000:]

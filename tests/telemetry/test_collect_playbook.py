@@ -10,13 +10,13 @@ from pathlib import Path
 
 import orjson
 import pytest
+from local_play import ANSIBLE, ansible_playbook
 
 from .synth import write_file
 from .test_active_learning import T0, cluster_events
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOK = ROOT / "playbooks/collect_selections.yml"
-ANSIBLE = ROOT / ".venv-ctl/bin/ansible-playbook"
 
 
 @pytest.mark.skipif(not ANSIBLE.exists(), reason=".venv-ctl missing: run `make setup`")
@@ -37,12 +37,9 @@ def test_collects_each_hosts_selection_with_host_and_model_version(tmp_path):
     }}}  # fmt: skip
     (tmp_path / "hosts.json").write_text(json.dumps(inv))
     out = tmp_path / "selections"
-    r = subprocess.run(
-        [str(ANSIBLE), "-i", str(tmp_path / "hosts.json"), str(PLAYBOOK),
-         "-e", "ansible_become=false", "-e", f"collect_dest_root={out}",
-         "-e", f"collect_label_studio_python={sys.executable}"],
-        capture_output=True, text=True, cwd=ROOT,
-    )  # fmt: skip
+    r = ansible_playbook("-i", str(tmp_path / "hosts.json"), str(PLAYBOOK),
+                         "-e", "ansible_become=false", "-e", f"collect_dest_root={out}",
+                         "-e", f"collect_label_studio_python={sys.executable}")  # fmt: skip
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     (day,) = out.iterdir()
     rows = [orjson.loads(x) for x in (day / "pi-test.ndjson").read_bytes().splitlines()]
@@ -83,12 +80,9 @@ def test_collecting_one_host_at_a_time_merges_the_days_files(tmp_path):
     out = tmp_path / "selections"
 
     def collect(limit: str) -> None:
-        r = subprocess.run(
-            [str(ANSIBLE), "-i", str(tmp_path / "hosts.json"), str(PLAYBOOK), "-l", limit,
-             "-e", "ansible_become=false", "-e", f"collect_dest_root={out}",
-             "-e", f"collect_label_studio_python={sys.executable}"],
-            capture_output=True, text=True, cwd=ROOT,
-        )  # fmt: skip
+        r = ansible_playbook("-i", str(tmp_path / "hosts.json"), str(PLAYBOOK), "-l", limit,
+                             "-e", "ansible_become=false", "-e", f"collect_dest_root={out}",
+                             "-e", f"collect_label_studio_python={sys.executable}")  # fmt: skip
         assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
 
     def keys(day: Path) -> list[tuple]:
