@@ -37,7 +37,7 @@ lint: setup ## ruff on all Python, ansible-lint (production profile), actionlint
 test: setup lint test-unit test-lab ## set up everything and run every test (what CI runs)
 
 test-unit: setup-dev setup-ctl bench-deps ## tests that need no lab fleet (model, compiler, daemon, telemetry): -m "not lab"
-	$(PY) -m pytest -p no:cacheprovider tests -m "not lab"
+	$(PY) -m pytest -p no:cacheprovider --durations=15 tests -m "not lab"
 	EDGE_TEST_CTL=1 $(CTLPY) -m pytest -p no:cacheprovider -m "ctl and not lab" $$(grep -rlE --include='test_*.py' 'mark\.ctl\b' tests)
 
 include $(sort $(wildcard mk/*.mk))

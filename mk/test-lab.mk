@@ -9,7 +9,7 @@
 # lab_tests HOSTS,TESTS: lab-up with LAB_HOSTS=HOSTS, pytest -m lab TESTS, lab-down, verify-clean.
 define lab_tests
 	rc=0; $(MAKE) --no-print-directory lab-up LAB_HOSTS="$(1)" || rc=$$?
-	if [ $$rc -eq 0 ]; then $(CTLPY) -m pytest -p no:cacheprovider -m lab $(2) || rc=$$?; fi
+	if [ $$rc -eq 0 ]; then $(CTLPY) -m pytest -p no:cacheprovider --durations=25 -m lab $(2) || rc=$$?; fi
 	$(MAKE) --no-print-directory lab-down || rc=$$?
 	python3 lab/fleet.py verify-clean || rc=$$?
 	exit $$rc
