@@ -13,6 +13,14 @@ run). Steps:
   4. the mirror run: the next artifact's archive is sent once to the first host, which serves it
      over HTTP (python3 -m http.server); the other hosts update with hailo_inference_mirror_url;
   5. lab down + verify-clean; results (JSON, Markdown table, PNG) under build/scale/.
+Per run also: the controller's CPU seconds (ansible-playbook in its own cgroup, lab/scale/cpu.py)
+and its main process's alone, the hosts' CPU seconds (their nspawn cgroup, less the idle rate
+measured before the runs), each serial batch's duration (the canary batch: one host's critical
+path). scripts/scale_fit.py turns them into the LAN model's terms.
+Environment: SCALE_SIZES ("2 4 8 16"), SCALE_EXTRAS=0 skips the config-only and mirror runs,
+SCALE_BUDGET_S stops starting new runs after that many seconds of lab session and kills a run
+still going 8 min later (then tears down),
+SCALE_LOCK_WAIT_S gives up (exit 75) if the lab lock is not free by then.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -27,7 +36,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from scale_fit import projections, table  # noqa: E402
+sys.path.insert(0, str(ROOT / "lab" / "scale"))
+import cpu  # noqa: E402
+from scale_fit import (  # noqa: E402
+    cores_for,
+    lan_table,
+    lan_wall,
+    projections,
+    rollout_batches,
+    shared_wall,
+    table,
+    terms_from_rows,
+)
 
 CTL = ROOT / ".venv-ctl/bin"
 PY = ROOT / ".venv/bin/python"
@@ -36,6 +56,13 @@ INVENTORY = ROOT / "inventory/lab/hosts.yml"
 BRIDGE_TX = Path("/sys/class/net/br-edgelab/statistics/tx_bytes")
 SIZES = [int(s) for s in os.environ.get("SCALE_SIZES", "2 4 8 16").split()]
 MIRROR_PORT = 8089
+EXTRAS = os.environ.get("SCALE_EXTRAS", "1") != "0"
+BUDGET_S = float(os.environ.get("SCALE_BUDGET_S", "0")) or None
+LOCK_WAIT_S = float(os.environ.get("SCALE_LOCK_WAIT_S", "0")) or None
+IDLE_S = 20  # the hosts' idle CPU rate is measured over this long before the runs
+CTL_CGROUP = cpu.Cgroup("edge-scale-ctl")
+HOSTS_CGROUPS: list[Path] = []  # set once the lab is up
+STATE = {"idle_host_cpu_per_s": 0.0, "deadline": None}
 LIGHT = ["-e", "hailo_inference_workers=1", "-e", "hailo_inference_backend=onnx"]
 
 
@@ -67,20 +94,44 @@ def playbook(artifact: Path, hosts: list[str], forks: int, *extra: str) -> dict:
     cmd = [str(CTL / "ansible-playbook"), "-i", str(INVENTORY), "site.yml", "-f", str(forks),
            "-l", ",".join(hosts), "-e", "@playbooks/vars/lab.yml", *LIGHT,
            "-e", f"hailo_inference_artifact={artifact}", *extra]  # fmt: skip
+    timeout = None if STATE["deadline"] is None else max(STATE["deadline"] - time.monotonic(), 60)
     tx0 = int(BRIDGE_TX.read_text())
+    ctl0, hosts0 = CTL_CGROUP.usage_s(), cpu.usage_s(HOSTS_CGROUPS)
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
-    r = sh(cmd, env=env)
+    with open(OUT / "last-run.log", "w") as log_file:
+        p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                             preexec_fn=CTL_CGROUP.join)  # fmt: skip
+        try:  # the main process's own CPU, read once it has exited and before it is reaped
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+                if deadline is not None and time.monotonic() > deadline:
+                    p.kill()
+                time.sleep(0.05)
+            main_cpu = cpu.stat_cpu_s(Path(f"/proc/{p.pid}/stat").read_text())
+        finally:
+            rc = p.wait()
     wall = time.monotonic() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ctl_cpu = CTL_CGROUP.usage_s() - ctl0
+    hosts_cpu = cpu.usage_s(HOSTS_CGROUPS) - hosts0
     tx = int(BRIDGE_TX.read_text()) - tx0
-    (OUT / "last-run.log").write_text(r.stdout + r.stderr)
-    if r.returncode:
-        raise SystemExit(f"scale-run: site.yml failed on {hosts}:\n{(r.stdout + r.stderr)[-4000:]}")
+    if rc:
+        out = (OUT / "last-run.log").read_text()
+        raise SystemExit(f"scale-run: site.yml failed (rc {rc}) on {hosts}:\n{out[-4000:]}")
     ops = json.loads(ops_file.read_text()) if ops_file.is_file() else {"hosts": {}}
     per_host = [ops["hosts"].get(h, 0) for h in hosts]
     by_task = ops.get("by_task", {}).get(hosts[-1], {})
+    batches = [{"hosts": len(b["hosts"]), "seconds": b["end_s"] - b["start_s"]}
+               for b in rollout_batches(ops.get("plays", []))]  # fmt: skip
+    rusage = ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime
     return {"hosts": len(hosts), "wall_s": wall, "tx_bytes": tx,
             "ops_per_host": sum(per_host) / len(per_host), "ops_min": min(per_host),
-            "ops_max": max(per_host), "by_task": by_task}  # fmt: skip
+            "ops_max": max(per_host), "by_task": by_task, "actions": ops.get("actions", {}),
+            "canary_task_s": ops.get("task_s", {}).get(hosts[0], {}), "batches": batches,
+            "ctl_cpu_s": ctl_cpu, "main_cpu_s": main_cpu, "ctl_rusage_s": rusage,
+            "hosts_cpu_raw_s": hosts_cpu,
+            "hosts_cpu_s": hosts_cpu - STATE["idle_host_cpu_per_s"] * wall}  # fmt: skip
 
 
 def ad_hoc(host: str, module: str, args: str) -> None:
@@ -115,26 +166,30 @@ def mirror_run(artifact: Path, names: list[str], address: str) -> dict:
     return {**row, "mirror_seed_tx_bytes": seed_tx, "archive_bytes": info["bytes"]}
 
 
-def plot(rows: list[dict], proj: dict, path: Path) -> None:
+def plot(rows: list[dict], proj: dict, curves: dict[str, list[list[float]]], path: Path) -> None:
     code = f"""
 import json, matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 rows, proj = json.loads({json.dumps(json.dumps(rows))}), json.loads({json.dumps(json.dumps(proj))})
-fig, ax = plt.subplots(1, 2, figsize=(10, 4))
+curves = json.loads({json.dumps(json.dumps(curves))})
+fig, ax = plt.subplots(1, 2, figsize=(11, 4.5))
 xs = [r["hosts"] for r in rows]
 a, b = next(iter(proj.values()))["wall_fit"]
 ta, tb = next(iter(proj.values()))["tx_fit"]
 top = max(int(k) for k in proj)
-ax[0].plot(xs, [r["wall_s"] for r in rows], "o", label="measured")
-ax[0].plot([0, top], [a, a + b * top], "-", label=f"fit {{a:.1f}} s + {{b:.2f}} s/host")
+ax[0].plot(xs, [r["wall_s"] for r in rows], "o", label="measured (lab, shared 2 cores)")
+ax[0].plot([0, top], [a, a + b * top], "-", label=f"naive line {{a:.1f}} s + {{b:.2f}} s/host")
+for label, pts in curves.items():
+    ax[0].plot([p[0] for p in pts], [p[1] for p in pts], "--", label=label)
 ax[0].axhline(180, ls=":", c="grey", label="goal: 100 Pis in 3 min")
-ax[0].set(xscale="symlog", yscale="symlog", xlabel="edge hosts", ylabel="wall time (s)")
+ax[0].axvline(100, ls=":", c="grey")
+ax[0].set(xscale="log", yscale="log", xlabel="edge hosts", ylabel="wall time (s)")
 ax[1].plot(xs, [r["tx_bytes"] / 1e6 for r in rows], "o", label="measured")
-ax[1].plot([0, top], [ta / 1e6, (ta + tb * top) / 1e6], "-", label="fit")
-ax[1].set(xscale="symlog", yscale="symlog", xlabel="edge hosts", ylabel="controller MB sent")
-for a_ in ax: a_.legend(); a_.grid(True, which="both", alpha=.3)
-fig.suptitle("artifact-only update on the lab (onnx, 1 worker; not on Pis)")
+ax[1].plot([1, top], [(ta + tb) / 1e6, (ta + tb * top) / 1e6], "-", label="fit")
+ax[1].set(xscale="log", yscale="log", xlabel="edge hosts", ylabel="controller MB sent")
+for a_ in ax: a_.legend(fontsize=7); a_.grid(True, which="both", alpha=.3)
+fig.suptitle("artifact-only update: lab measurements (onnx, 1 worker; not on Pis), LAN model")
 fig.tight_layout(); fig.savefig({str(path)!r}, dpi=100)
 """
     r = sh([str(PY), "-c", code])
@@ -142,7 +197,76 @@ fig.tight_layout(); fig.savefig({str(path)!r}, dpi=100)
         log(f"plot failed: {r.stderr[-500:]}")
 
 
+def report(result: dict) -> str:
+    """table.md and scale.png from result.json: the measured rows, the naive line, the LAN model's
+    terms and projections (also `scale-run.py --report` without a lab)."""
+    rows = result["rows"]
+    targets, cores = [100, 1000], [2, 4, 8, 16, 32]
+    proj = projections(rows, targets)
+    result["projections"] = proj
+    md = [table(rows, proj), ""]
+    if all("batches" in r for r in rows):
+        t = terms_from_rows(rows)
+        result["lan_terms"] = t.__dict__
+        md += [
+            "| edge hosts | batches (s) | controller CPU (s) | of which main process (s) | "
+            "hosts' CPU above idle (s) | check: same terms on 2 shared cores (s) |",
+            "|---:|---|---:|---:|---:|---:|",
+        ]
+        for r in rows:
+            bs = " + ".join(f"{b['seconds']:.1f} ({b['hosts']})" for b in r["batches"])
+            check = shared_wall(r["hosts"], t, 2)
+            md.append(f"| {r['hosts']} | {bs} | {r['ctl_cpu_s']:.1f} | {r['main_cpu_s']:.1f} | "
+                      f"{r['hosts_cpu_s']:.1f} | {check:.0f} |")  # fmt: skip
+        md += ["", "Terms: " + ", ".join(f"{k} {v:.3g}" for k, v in t.__dict__.items()), ""]
+        md.append(lan_table(t, targets, cores, proj))
+        md += ["", "Fewest controller cores for the goal (1 Gbit/s link): " + ", ".join(
+            f"{n} Pis in <= 180 s: {cores_for(n, t, 180) or 'none'}" for n in targets)]  # fmt: skip
+        xs = [1, 2, 4, 8, 16, 32, 64, 100, 200, 500, 1000]
+        curves = {f"LAN model, {k} cores": [[x, lan_wall(x, t, k)] for x in xs] for k in (2, 8)}
+    else:
+        curves = {}
+    plot(rows, proj, curves, OUT / "scale.png")
+    text = "\n".join(md)
+    (OUT / "table.md").write_text(text + "\n")
+    return text
+
+
+def measure_idle(seconds: float) -> float:
+    """The hosts' CPU seconds per second with no run going (their idle daemons)."""
+    h0, t0 = cpu.usage_s(HOSTS_CGROUPS), time.monotonic()
+    time.sleep(seconds)
+    return (cpu.usage_s(HOSTS_CGROUPS) - h0) / (time.monotonic() - t0)
+
+
+def take_lock() -> object:
+    lock = open("/tmp/edge-lab.lock", "w")  # noqa: SIM115 (held for the whole session)
+    t0 = time.monotonic()
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return lock
+        except BlockingIOError:
+            if LOCK_WAIT_S is not None and time.monotonic() - t0 > LOCK_WAIT_S:
+                log(f"the lab lock was not free within {LOCK_WAIT_S:.0f} s: nothing run")
+                raise SystemExit(75) from None
+            time.sleep(5)
+
+
+def out_of_budget(t0: float) -> bool:
+    return BUDGET_S is not None and time.monotonic() - t0 > BUDGET_S
+
+
 def main() -> int:
+    if "--report" in sys.argv:  # the tables and plot again from build/scale/result.json
+        result = json.loads((OUT / "result.json").read_text())
+        print(report(result))
+        (OUT / "result.json").write_text(json.dumps(result, indent=1, default=str))
+        return 0
+    return session()
+
+
+def session() -> int:
     if os.geteuid() != 0:
         raise SystemExit(
             "scale-run: run as root (the lab needs systemd-nspawn): sudo make scale-run"
@@ -156,46 +280,67 @@ def main() -> int:
     seeds = 900 + int(time.time()) % 1000 * 10  # new artifacts each session
     arts = [build_artifact(seeds + i) for i in range(len(SIZES) + 2)]
     log(f"artifacts built: {[a.name for a in arts]}; waiting for the lab lock")
-    lock = open("/tmp/edge-lab.lock", "w")  # noqa: SIM115 (held for the whole session)
-    fcntl.flock(lock, fcntl.LOCK_EX)
+    lock = take_lock()
     rows: list[dict] = []
-    result: dict = {"sizes": SIZES}
+    result: dict = {"sizes": SIZES, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                    "controller_cores": os.cpu_count(), "light_hosts": LIGHT}  # fmt: skip
+    session0 = time.monotonic()
+    if BUDGET_S is not None:  # a run started within the budget may take 8 min more, then killed
+        STATE["deadline"] = session0 + BUDGET_S + 480
+    CTL_CGROUP.__enter__()  # left after lab down: the ssh masters exit with the hosts
     try:
         spec = " ".join(f"{n}:edge" for n in names)
-        t0 = time.monotonic()
         up = sh(["python3", "lab/fleet.py", "up", "--hosts", spec])
         if up.returncode:
             raise SystemExit(f"scale-run: lab up failed:\n{up.stderr[-3000:]}")
-        result["lab_up_s"] = time.monotonic() - t0
-        log(f"lab up ({top} hosts) in {result['lab_up_s']:.0f} s; first deploy")
+        result["lab_up_s"] = time.monotonic() - session0
+        sys.path.insert(0, str(ROOT / "lab"))
+        import fleet
+
+        HOSTS_CGROUPS[:] = cpu.hosts_cgroups([fleet.leader_pid(n) or 0 for n in names])
+        result["hosts_cgroups"] = [str(c) for c in HOSTS_CGROUPS]
+        log(f"lab up ({top} hosts) in {result['lab_up_s']:.0f} s; hosts' cgroups "
+            f"{result['hosts_cgroups']}; first deploy")  # fmt: skip
         result["first_deploy"] = playbook(arts[0], names, top)
         log(f"first deploy: {result['first_deploy']['wall_s']:.0f} s")
+        STATE["idle_host_cpu_per_s"] = result["idle_host_cpu_per_s"] = measure_idle(IDLE_S)
         for i, n in enumerate(SIZES):
+            if out_of_budget(session0):
+                log(f"budget of {BUDGET_S:.0f} s spent: {n} hosts and later not run")
+                result["not_run"] = SIZES[i:]
+                break
             row = playbook(arts[i + 1], names[:n], n)
             rows.append(row)
+            result["rows"] = rows
             log(f"{n} hosts: {row['wall_s']:.1f} s, {row['ops_per_host']:.0f} ops/host, "
-                f"{row['tx_bytes'] / 1e6:.2f} MB")  # fmt: skip
-        result["rows"] = rows
-        # a config-only release on the first two hosts: the artifact is hard-linked on the host
-        result["config_only"] = playbook(arts[SIZES.__len__()], names[:2], 2,
-                                         "-e", "hailo_inference_log_level=warning")  # fmt: skip
-        log(f"config-only: {result['config_only']['wall_s']:.1f} s, "
-            f"{result['config_only']['tx_bytes'] / 1e6:.2f} MB")  # fmt: skip
-        result["mirror"] = mirror_run(arts[-1], names, lab_address(spec, names[0]))
-        log(f"mirror run: {result['mirror']}")
+                f"{row['tx_bytes'] / 1e6:.2f} MB, controller CPU {row['ctl_cpu_s']:.1f} s "
+                f"(main {row['main_cpu_s']:.1f} s), hosts CPU {row['hosts_cpu_s']:.1f} s, "
+                f"batches {row['batches']}")  # fmt: skip
+        if EXTRAS and not out_of_budget(session0):
+            # a config-only release on the first two hosts: the artifact is hard-linked
+            level = ["-e", "hailo_inference_log_level=warning"]
+            result["config_only"] = playbook(arts[len(SIZES)], names[:2], 2, *level)
+            log(f"config-only: {result['config_only']['wall_s']:.1f} s, "
+                f"{result['config_only']['tx_bytes'] / 1e6:.2f} MB")  # fmt: skip
+            result["mirror"] = mirror_run(arts[-1], names, lab_address(spec, names[0]))
+            log(f"mirror run: {result['mirror']}")
     finally:
         sh(["python3", "lab/fleet.py", "down"])
         clean = sh(["python3", "lab/fleet.py", "verify-clean"])
         fcntl.flock(lock, fcntl.LOCK_UN)
+        for _ in range(90):  # ControlPersist masters: idle ones exit after 60 s
+            if not CTL_CGROUP.procs():
+                break
+            time.sleep(1)
+        CTL_CGROUP.__exit__()
+        result["lab_session_s"] = time.monotonic() - session0
         result["verify_clean"] = clean.returncode == 0
+        if not result["verify_clean"]:
+            log(f"verify-clean FAILED:\n{clean.stdout}{clean.stderr}")
         (OUT / "result.json").write_text(json.dumps(result, indent=1, default=str))
-    proj = projections(rows, [100, 1000])
-    result["projections"] = proj
+    if len(rows) >= 2:
+        print(report(result))
     (OUT / "result.json").write_text(json.dumps(result, indent=1, default=str))
-    plot(rows, proj, OUT / "scale.png")
-    md = table(rows, proj)
-    (OUT / "table.md").write_text(md + "\n")
-    print(md)
     print(json.dumps({k: v for k, v in result.items() if k not in ("rows", "projections")},
                      indent=1, default=str))  # fmt: skip
     return 0 if result["verify_clean"] else 1

@@ -1,9 +1,12 @@
 """The scale run's arithmetic (scripts/scale-run.py): a least-squares line through the measured
-points and its projection, as a Markdown table. Standard library only."""
+points and its projection (the naive model), and the LAN model for Pis with their own CPUs
+(lan_wall, below), as Markdown tables. Standard library only."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import median
 
 
 def fit_line(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
@@ -50,3 +53,138 @@ def projections(rows: list[dict], targets: Sequence[int]) -> dict[int, dict]:
             "wall_fit": wall, "tx_fit": tx}
         for n in targets
     }  # fmt: skip
+
+
+# --- The LAN model: what scales with the controller vs. what runs on each Pi -------------------
+#
+# The naive line above is fitted on the lab, where the controller and every host share the same
+# 2 cores: each added host adds its own CPU to the controller's machine. On a LAN each Pi runs its
+# part on its own CPU, so the run's wall time is modelled from separately measured terms:
+#
+#   wall(n) = fixed                            # once per run: start-up, preflight play, summary
+#           + batches(n) x chain               # one host's critical path, once per serial batch
+#           + n x max(ctl_cpu / cores, main_cpu)   # the controller's CPU per host: the workers
+#                                              # spread over the cores, the strategy loop (one
+#                                              # process) does not
+#           + n x bytes x 8 / link_bps         # what the controller sends, through its one link
+#
+# Conservative where it simplifies: the canary's chain already holds one host's controller CPU
+# and its bytes, and the terms are added, not overlapped.
+
+DEFAULT_SERIAL: tuple[int | str, ...] = (1, "50%")  # playbooks/vars/rollout.yml
+
+
+def serial_batches(n: int, serial: Sequence[int | str] = DEFAULT_SERIAL) -> list[int]:
+    """Batch sizes Ansible makes of n hosts for a play's `serial` list (PlaybookExecutor.
+    _get_serialized_batches with pct_to_int: a percentage of all n hosts, truncated, at least 1;
+    the last entry repeats; the last batch takes what is left)."""
+    if n <= 0:
+        return []
+    sizes, left, i = [], n, 0
+    while left > 0:
+        s = serial[min(i, len(serial) - 1)]
+        size = max(int(n * int(s[:-1]) / 100), 1) if isinstance(s, str) else int(s)
+        size = left if size <= 0 else min(size, left)
+        sizes.append(size)
+        left -= size
+        i += 1
+    return sizes
+
+
+@dataclass(frozen=True)
+class Terms:
+    fixed_s: float  # per run, whatever the number of hosts
+    chain_s: float  # one host's critical path (the canary batch, 1 host)
+    ctl_cpu_s: float  # controller CPU seconds per host, all processes (workers, ssh, main)
+    main_cpu_s: float  # of which the playbook's main process (serial: one core at most)
+    bytes_per_host: float  # bytes the controller sends per host
+    host_cpu_s: float = 0.0  # CPU seconds on each host (inside the chain on a LAN)
+
+
+def lan_wall(
+    n: int,
+    t: Terms,
+    cores: int,
+    link_bps: float = 1e9,
+    serial: Sequence[int | str] = DEFAULT_SERIAL,
+) -> float:
+    """Projected wall time (s) of a run on n Pis with their own CPUs, `cores` controller cores."""
+    per_host_ctl = max(t.ctl_cpu_s / cores, t.main_cpu_s)
+    return (
+        t.fixed_s
+        + len(serial_batches(n, serial)) * t.chain_s
+        + n * per_host_ctl
+        + n * t.bytes_per_host * 8 / link_bps
+    )
+
+
+def shared_wall(
+    n: int, t: Terms, cores: int, serial: Sequence[int | str] = DEFAULT_SERIAL
+) -> float:
+    """The same terms on the lab, where the hosts' CPU is the controller's too: a check of the
+    decomposition against the measured points, not a projection."""
+    per_host = max((t.ctl_cpu_s + t.host_cpu_s) / cores, t.main_cpu_s)
+    return t.fixed_s + len(serial_batches(n, serial)) * t.chain_s + n * per_host
+
+
+def cores_for(
+    n: int, t: Terms, goal_s: float, link_bps: float = 1e9, most: int = 256
+) -> int | None:
+    """The fewest controller cores that bring n Pis under goal_s, None if no count does (the
+    serial terms alone exceed it)."""
+    return next((k for k in range(1, most + 1) if lan_wall(n, t, k, link_bps) <= goal_s), None)
+
+
+def rollout_batches(plays: list[dict]) -> list[dict]:
+    """The serial play's batches from op_count's play entries: the play that starts most often
+    (once per batch); with one batch each, the longest play."""
+    if not plays:
+        raise ValueError("no plays recorded: was the op_count callback enabled?")
+    names = [p["play"] for p in plays]
+    top = max(
+        names,
+        key=lambda m: (
+            names.count(m),
+            sum(p["end_s"] - p["start_s"] for p in plays if p["play"] == m),
+        ),
+    )
+    return [p for p in plays if p["play"] == top]
+
+
+def terms_from_rows(rows: list[dict]) -> Terms:
+    """Each term from the measured runs: the chain as the median canary batch (one host); the
+    fixed time as the intercept of the time outside the serial batches (preflight, summary, start)
+    over the number of hosts, floored at 0 (its slope is controller work per host, already in the
+    CPU term); the per-host CPU and bytes as the slope of a line over the number of hosts (the
+    intercepts are per-run work, inside the fixed time)."""
+    xs = [float(r["hosts"]) for r in rows]
+
+    def slope(key: str) -> float:
+        return fit_line(xs, [float(r[key]) for r in rows])[1]
+
+    chains = [r["batches"][0]["seconds"] for r in rows]
+    outside = [r["wall_s"] - sum(b["seconds"] for b in r["batches"]) for r in rows]
+    return Terms(
+        fixed_s=max(fit_line(xs, outside)[0], 0.0),
+        chain_s=median(chains),
+        ctl_cpu_s=slope("ctl_cpu_s"),
+        main_cpu_s=slope("main_cpu_s"),
+        bytes_per_host=slope("tx_bytes"),
+        host_cpu_s=slope("hosts_cpu_s"),
+    )
+
+
+def lan_table(
+    t: Terms,
+    targets: Sequence[int],
+    cores: Sequence[int],
+    naive: dict[int, dict],
+    link_bps: float = 1e9,
+) -> str:
+    """Markdown: for each target, the naive line and the LAN model per controller core count."""
+    head = " | ".join(f"LAN, {k} cores (s)" for k in cores)
+    out = [f"| Pis | batches | naive line (s) | {head} |", "|---:" * (3 + len(cores)) + "|"]
+    for n in targets:
+        lan = " | ".join(f"{lan_wall(n, t, k, link_bps):.0f}" for k in cores)
+        out.append(f"| {n} | {len(serial_batches(n))} | {naive[n]['wall_s']:.0f} | {lan} |")
+    return "\n".join(out)
