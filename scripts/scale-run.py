@@ -239,6 +239,16 @@ def measure_idle(seconds: float) -> float:
     return (cpu.usage_s(HOSTS_CGROUPS) - h0) / (time.monotonic() - t0)
 
 
+def find_hosts_cgroups(names: list[str]) -> None:
+    sys.path.insert(0, str(ROOT / "lab"))
+    import fleet
+
+    try:
+        HOSTS_CGROUPS[:] = cpu.hosts_cgroups([fleet.leader_pid(n) or 0 for n in names])
+    except (SystemExit, OSError, ValueError) as e:  # measure the rest all the same
+        log(f"the hosts' CPU is not counted: {e}")
+
+
 def take_lock() -> object:
     lock = open("/tmp/edge-lab.lock", "w")  # noqa: SIM115 (held for the whole session)
     t0 = time.monotonic()
@@ -294,10 +304,7 @@ def session() -> int:
         if up.returncode:
             raise SystemExit(f"scale-run: lab up failed:\n{up.stderr[-3000:]}")
         result["lab_up_s"] = time.monotonic() - session0
-        sys.path.insert(0, str(ROOT / "lab"))
-        import fleet
-
-        HOSTS_CGROUPS[:] = cpu.hosts_cgroups([fleet.leader_pid(n) or 0 for n in names])
+        find_hosts_cgroups(names)
         result["hosts_cgroups"] = [str(c) for c in HOSTS_CGROUPS]
         log(f"lab up ({top} hosts) in {result['lab_up_s']:.0f} s; hosts' cgroups "
             f"{result['hosts_cgroups']}; first deploy")  # fmt: skip
