@@ -113,7 +113,9 @@ def test_compile_preflight_refuses_an_unpaired_dfc_wheel(tmp_path):
     out = r.stdout + r.stderr  # for people and message searches; the recap is read from stdout
     failed = {host: counts["failed"] for host, counts in play_recap(r.stdout).items()}
     assert failed == {"dfc333": 1, "dfc330": 0, "allowed": 0}, out
-    assert "is DFC 3.33, but hailo_compiler_target_hailort_version is 4.20.0" in out, out
+    assert (
+        "is DFC 3.33, but the fleet runs HailoRT 4.20.0 (the hailort role's default pin" in out
+    ), out
     assert "Hailo ships 3.30 with HailoRT 4.20" in out, out
 
 
