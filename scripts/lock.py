@@ -84,6 +84,16 @@ ENVS: dict[str, Env] = {
         Env("edge-aarch64-cp311", ("locks/edge.in",), "3.11", "aarch64-manylinux_2_36",
             "wheelhouse/aarch64-cp311: the daemon on a Pi 5, Raspberry Pi OS bookworm",
             constrain="dev-cpu"),
+        # Raspberry Pi OS trixie (Debian 13): Python 3.13, numpy 2 (no numpy 1.x wheels for 3.13;
+        # the apt python3-hailort is built against Debian's numpy 2): every other version is the
+        # dev lock's, numpy resolves on its own (the pyprojects' python_version markers)
+        *[
+            Env(f"edge-{a}-cp313", ("locks/edge.in",), "3.13", f"{a}-manylinux_2_36",
+                f"wheelhouse/{a}-cp313: the daemon on {where}, Python 3.13, numpy 2",
+                constrain="dev-cpu", unconstrained=("numpy",))
+            for a, where in (("x86_64", "an x86_64 trixie host (the lab's trixie stand-in)"),
+                             ("aarch64", "a Pi 5, Raspberry Pi OS trixie"))
+        ],
         *[
             Env(f"compile-cp3{m}", (_TOOLCHAIN,), f"3.{m}", "x86_64-manylinux_2_35",
                 f"wheelhouse/compiler for a GPU server with Python 3.{m} (make compile-wheelhouse)",

@@ -90,9 +90,28 @@ def test_constrained_locks_pin_what_the_dev_lock_pins(name: str) -> None:
 
 
 def test_the_daemon_environments_keep_numpy_below_2() -> None:
-    # the hailort wheel requires numpy<2: the daemon's venv on the Pi and the tested .venv too
+    # the hailort wheel requires numpy<2 (hailo-ai/hailort setup.py `install_requires` at v4.20.0
+    # and v4.23.0, hailort/libhailort/bindings/python/platform/setup.py line 134): the daemon's
+    # venv on a bookworm Pi (Python 3.11) and the tested .venv too
     for name in ("dev-cpu", "dev-cuda", "edge-x86_64-cp311", "edge-aarch64-cp311"):
         assert lock.locked_versions(LOCKS / f"{name}.txt")["numpy"].startswith("1."), name
+
+
+@pytest.mark.parametrize("name", ["edge-x86_64-cp313", "edge-aarch64-cp313"])
+def test_the_trixie_locks_take_numpy_2_and_the_dev_locks_other_versions(name: str) -> None:
+    # Raspberry Pi OS trixie (Python 3.13): no numpy 1.x wheels for 3.13, and HailoRT comes from
+    # apt (python3-hailort, built against Debian's numpy 2); every other package is what the
+    # tests ran (docs/hailo.md "Raspberry Pi OS trixie")
+    env = lock.ENVS[name]
+    assert env.python == "3.13" and env.constrain == "dev-cpu" and env.unconstrained == ("numpy",)
+    dev = lock.locked_versions(LOCKS / "dev-cpu.txt")
+    mine = lock.locked_versions(LOCKS / f"{name}.txt")
+    assert mine["numpy"].startswith("2."), name
+    differ = {n: (v, dev[n]) for n, v in mine.items() if n in dev and dev[n] != v and n != "numpy"}
+    assert differ == {}, f"{name} vs dev-cpu: {differ}"
+    # the same packages as the bookworm lock of that architecture
+    arch = name.split("-")[1]
+    assert set(mine) == set(lock.locked_versions(LOCKS / f"edge-{arch}-cp311.txt")), name
 
 
 def test_the_dev_locks_differ_only_in_torchs_build() -> None:
