@@ -8,7 +8,8 @@
 # --require-hashes), pip's own wheel (to bootstrap a venv made with --without-pip), REQUIREMENTS
 # (what the role installs), SHA256SUMS and DAEMON_VERSION.
 # Needs only a Python with pip and setuptools (default: the controller's .venv-ctl; PY=...).
-# Raspberry Pi OS bookworm (Pi 5) is aarch64-cp311; the lab fleet is x86_64-cp311.
+# Raspberry Pi OS bookworm (Pi 5) is aarch64-cp311, trixie aarch64-cp313 (numpy 2); the lab fleet
+# is x86_64-cp311 (an x86_64 trixie host: x86_64-cp313).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -41,7 +42,7 @@ if [ -f telemetry/pyproject.toml ]; then
 fi
 
 for target in "$@"; do
-  [[ $target =~ ^(x86_64|aarch64)-cp3([0-9]+)$ ]] || die "bad target $target (want x86_64-cp311 or aarch64-cp311)"
+  [[ $target =~ ^(x86_64|aarch64)-cp3([0-9]+)$ ]] || die "bad target $target (want <arch>-cp3XY with a lock, e.g. aarch64-cp311, aarch64-cp313)"
   arch=${BASH_REMATCH[1]}; minor=${BASH_REMATCH[2]}
   dest=$OUT/$target
   lock=locks/edge-$target.txt
