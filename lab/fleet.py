@@ -1,13 +1,16 @@
 """The lab fleet: Debian 12 hosts with systemd as PID 1 under systemd-nspawn, one netns each.
 
     python3 lab/fleet.py up [--hosts "pi-lab-1:edge pi-lab-2:edge gpusrv-lab:gpusrv"]
-    python3 lab/fleet.py up --hosts "pi-lab-1:edge pi-arm-1:edge:arm64"   (name:group[:arch])
+    python3 lab/fleet.py up --hosts "pi-lab-1:edge pi-arm-1:edge:arm64"  (name:group[:arch[:suite]])
+    python3 lab/fleet.py up --hosts "pi-lab-1:edge pi-trixie-1:edge:amd64:trixie"
     python3 lab/fleet.py down | status [--json] | verify-clean
     python3 lab/fleet.py fault <host> stop|start|cut|restore|reboot
 
 Everything we create carries our prefix: bridge br-edgelab (10.77.0.1/24), netns edgelab-<host>,
 veth el-<host>, host trees under /var/lib/edge-lab/hosts/<host>. A host of another architecture
-(`name:group:arm64`) runs its own arm64 userland under qemu-user (lab/binfmt.py). Stdlib only, root.
+(`name:group:arm64`) runs its own arm64 userland under qemu-user (lab/binfmt.py); a host of another
+Debian suite (`name:group:amd64:trixie`) boots that suite's image (Pi OS trixie stand-in: Python
+3.13). Stdlib only, root.
 """
 
 from __future__ import annotations
@@ -64,15 +67,22 @@ def sh(*cmd: str, check: bool = True) -> subprocess.CompletedProcess:
 
 # ---------------------------------------------------------------- host specs and names
 def parse_hosts(text: str) -> list[dict]:
-    """`name[:group[:arch]]` items (group edge, arch amd64 by default) -> host records."""
+    """`name[:group[:arch[:suite]]]` items (group edge, arch amd64, suite bookworm by default)
+    -> host records."""
     hosts, seen = [], {g: 0 for g in GROUP_BASE}
     for item in text.split():
         name, _, rest = item.partition(":")
-        group, _, arch = rest.partition(":")
+        group, _, rest = rest.partition(":")
+        arch, _, suite = rest.partition(":")
         group, arch = group or "edge", arch or image.DEFAULT_ARCH
+        suite = suite or image.DEFAULT_SUITE
         if arch not in image.ARCHES:
             raise SystemExit(
                 f"lab: host {name!r}: architecture {arch!r}: use one of {', '.join(image.ARCHES)}"
+            )
+        if suite not in image.SUITES:
+            raise SystemExit(
+                f"lab: host {name!r}: suite {suite!r}: use one of {', '.join(image.SUITES)}"
             )
         if group not in GROUP_BASE:
             raise SystemExit(f"lab: host {name!r}: group must be one of {sorted(GROUP_BASE)}")
@@ -87,7 +97,7 @@ def parse_hosts(text: str) -> list[dict]:
         index = EDGE_EXTRA_BASE + seen[group] - 9 if extra else GROUP_BASE[group] + seen[group]
         addr = f"{SUBNET}.{index}"
         seen[group] += 1
-        hosts.append({"name": name, "group": group, "address": addr, "arch": arch})
+        hosts.append({"name": name, "group": group, "address": addr, "arch": arch, "suite": suite})
     if len({h["name"] for h in hosts}) != len(hosts):
         raise SystemExit(f"lab: a host name appears twice in {text!r}")
     return hosts
@@ -398,6 +408,7 @@ def write_inventory(hosts: list[dict]) -> None:
         for h in members:
             out += [f"        {h['name']}:", f"          ansible_host: {h['address']}"]
             out.append(f"          lab_arch: {h['arch']}")  # tests/fleet: uname -m must agree
+            out.append(f"          lab_suite: {h.get('suite', image.DEFAULT_SUITE)}")
             if group == "edge":
                 out.append("          edge_has_accelerator: false")
             if binfmt.emulated(h["arch"]):
@@ -416,7 +427,8 @@ def cmd_up(spec: str) -> int:
     for arch in arches:
         if binfmt.emulated(arch):
             binfmt.ensure(arch, BINFMT_MARKER, log)
-    bases = {arch: image.ensure_image(log, arch) for arch in arches}
+    images = sorted({(h["arch"], h["suite"]) for h in hosts})
+    bases = {(a, s): image.ensure_image(log, a, s) for a, s in images}
     state = load_state()
     cleanup_stale(state, {h["name"] for h in hosts})
     ensure_key()
@@ -424,11 +436,12 @@ def cmd_up(spec: str) -> int:
     for h in hosts:
         rec = state["hosts"].get(h["name"])
         if rec and is_ours(rec.get("pid"), h["name"]):
-            was = (rec["address"], rec.get("arch", image.DEFAULT_ARCH))
-            if was != (h["address"], h["arch"]):
+            was = (rec["address"], rec.get("arch", image.DEFAULT_ARCH),
+                   rec.get("suite", image.DEFAULT_SUITE))  # fmt: skip
+            if was != (h["address"], h["arch"], h["suite"]):
                 raise SystemExit(f"lab: {h['name']} runs as {was}: make lab-down first")
             continue  # running hosts are left alone
-        provision(h, bases[h["arch"]])
+        provision(h, bases[(h["arch"], h["suite"])])
         state["hosts"][h["name"]] = {**h, "pid": start(h)}
         save_state(state)
     state["spec"] = spec

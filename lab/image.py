@@ -1,8 +1,10 @@
-"""The cached base image: a debootstrap of Debian 12 (bookworm) close to Raspberry Pi OS Lite.
+"""The cached base image: a debootstrap of Debian 12 (bookworm) close to Raspberry Pi OS Lite,
+or of Debian 13 (trixie, Python 3.13) for a Raspberry Pi OS trixie stand-in.
 
-One image per architecture, cached outside the repo: amd64 under
-/var/cache/edge-lab/base-<hash of the recipe>, any other (arm64) under
-/var/cache/edge-lab/<arch>/base-<hash>; the architecture is part of the recipe, so of the hash.
+One image per architecture and suite, cached outside the repo: amd64 bookworm under
+/var/cache/edge-lab/base-<hash of the recipe>, any other architecture (arm64) under
+/var/cache/edge-lab/<arch>/base-<hash>, another suite one folder further, .../trixie/base-<hash>;
+architecture and suite are part of the recipe, so of the hash.
 Rebuilt only when the recipe changes; built under a lock into a temporary folder, then renamed,
 so a killed build never leaves a half image behind; older images of the same architecture only
 are removed. A foreign architecture needs its qemu binfmt handler registered first (lab/binfmt.py):
@@ -60,48 +62,57 @@ done
 """
 RECIPE = {"suite": "bookworm", "variant": "minbase", "packages": PACKAGES, "post": POST,
           "mirror": MIRROR}  # fmt: skip
+# Debian suites: bookworm (Pi OS bookworm, Python 3.11) is the default and its recipe and hash are
+# the ones from before suites existed; trixie (Pi OS trixie, Python 3.13) is opt-in per host.
+SUITES = ("bookworm", "trixie")
+DEFAULT_SUITE = "bookworm"
 # Debian architecture names; amd64 is the machine's own (its recipe, hash and folder are the ones
 # from before architectures existed, so a cached amd64 image stays valid).
 ARCHES = ("amd64", "arm64")
 DEFAULT_ARCH = "amd64"
 # Emulated arm64 runs dpkg's configure step under qemu-user: about 4 minutes instead of 1.
-BUILD_MINUTES = {"amd64": "1-3", "arm64": "4-8"}
+BUILD_MINUTES = {"amd64": "1-3", "arm64": "4-8"}  # trixie amd64: 75 s measured (2026-12-07)
 
 
-def recipe(arch: str = DEFAULT_ARCH) -> dict:
+def recipe(arch: str = DEFAULT_ARCH, suite: str = DEFAULT_SUITE) -> dict:
     if arch not in ARCHES:
         raise SystemExit(f"lab: architecture {arch!r}: use one of {', '.join(ARCHES)}")
-    if arch == DEFAULT_ARCH:
-        return RECIPE
-    return {**RECIPE, "arch": arch, "post": POST + QEMU_POST}
+    if suite not in SUITES:
+        raise SystemExit(f"lab: suite {suite!r}: use one of {', '.join(SUITES)}")
+    r = RECIPE if arch == DEFAULT_ARCH else {**RECIPE, "arch": arch, "post": POST + QEMU_POST}
+    return r if suite == DEFAULT_SUITE else {**r, "suite": suite}
 
 
-def recipe_hash(arch: str = DEFAULT_ARCH) -> str:
-    return hashlib.sha256(json.dumps(recipe(arch), sort_keys=True).encode()).hexdigest()[:12]
+def recipe_hash(arch: str = DEFAULT_ARCH, suite: str = DEFAULT_SUITE) -> str:
+    return hashlib.sha256(json.dumps(recipe(arch, suite), sort_keys=True).encode()).hexdigest()[:12]
 
 
-def cache_dir(arch: str = DEFAULT_ARCH) -> Path:
-    """The folder holding this architecture's images (and its build lock)."""
-    return CACHE if arch == DEFAULT_ARCH else CACHE / arch
+def cache_dir(arch: str = DEFAULT_ARCH, suite: str = DEFAULT_SUITE) -> Path:
+    """The folder holding this architecture's and suite's images (and its build lock)."""
+    base = CACHE if arch == DEFAULT_ARCH else CACHE / arch
+    return base if suite == DEFAULT_SUITE else base / suite
 
 
-def image_path(arch: str = DEFAULT_ARCH) -> Path:
-    return cache_dir(arch) / f"base-{recipe_hash(arch)}"
+def image_path(arch: str = DEFAULT_ARCH, suite: str = DEFAULT_SUITE) -> Path:
+    return cache_dir(arch, suite) / f"base-{recipe_hash(arch, suite)}"
 
 
-def debootstrap_cmd(arch: str, dest: Path) -> list[str]:
+def debootstrap_cmd(arch: str, dest: Path, suite: str = DEFAULT_SUITE) -> list[str]:
     return [
         "debootstrap", f"--arch={arch}", f"--variant={RECIPE['variant']}",
-        "--include=" + ",".join(PACKAGES), RECIPE["suite"], str(dest), MIRROR,
+        "--include=" + ",".join(PACKAGES), recipe(arch, suite)["suite"], str(dest), MIRROR,
     ]  # fmt: skip
 
 
-def ensure_image(log: Callable[[str], None] = print, arch: str = DEFAULT_ARCH) -> Path:
-    """Return the base image folder of `arch`, building it (under a lock, atomically) if absent."""
-    target = image_path(arch)
+def ensure_image(
+    log: Callable[[str], None] = print, arch: str = DEFAULT_ARCH, suite: str = DEFAULT_SUITE
+) -> Path:
+    """Return the base image folder of `arch` and `suite`, building it (under a lock,
+    atomically) if absent."""
+    target = image_path(arch, suite)
     if (target / ".edge-lab-complete").is_file():
         return target
-    folder = cache_dir(arch)
+    folder = cache_dir(arch, suite)
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -110,26 +121,29 @@ def ensure_image(log: Callable[[str], None] = print, arch: str = DEFAULT_ARCH) -
         for stale in folder.glob("tmp-*"):  # left by a killed build
             shutil.rmtree(stale, ignore_errors=True)
         tmp = folder / f"tmp-{target.name}"
-        log(f"lab: building base image {target} (debootstrap {arch} bookworm, about "
+        log(f"lab: building base image {target} (debootstrap {arch} {suite}, about "
             f"{BUILD_MINUTES[arch]} minutes)")  # fmt: skip
         t0 = time.monotonic()
-        subprocess.run(debootstrap_cmd(arch, tmp), check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(["chroot", str(tmp), "/bin/sh", "-c", recipe(arch)["post"]], check=True)
-        (tmp / ".edge-lab-complete").write_text(json.dumps(recipe(arch), sort_keys=True))
+        subprocess.run(debootstrap_cmd(arch, tmp, suite), check=True, stdout=subprocess.DEVNULL)
+        post = recipe(arch, suite)["post"]
+        subprocess.run(["chroot", str(tmp), "/bin/sh", "-c", post], check=True)
+        (tmp / ".edge-lab-complete").write_text(json.dumps(recipe(arch, suite), sort_keys=True))
         if target.exists():
             shutil.rmtree(target)
         tmp.rename(target)
-        for old in stale_images(arch):
+        for old in stale_images(arch, suite):
             shutil.rmtree(old, ignore_errors=True)
-        log(f"lab: base image {arch} built in {time.monotonic() - t0:.0f} s")
+        log(f"lab: base image {arch} {suite} built in {time.monotonic() - t0:.0f} s")
     return target
 
 
-def stale_images(arch: str = DEFAULT_ARCH) -> list[Path]:
-    """Images of this architecture other than the current recipe's (never another arch's)."""
-    return [p for p in cache_dir(arch).glob("base-*") if p != image_path(arch)]
+def stale_images(arch: str = DEFAULT_ARCH, suite: str = DEFAULT_SUITE) -> list[Path]:
+    """Images of this architecture and suite other than the current recipe's (never another
+    architecture's or suite's: those live in their own folders)."""
+    return [p for p in cache_dir(arch, suite).glob("base-*") if p != image_path(arch, suite)]
 
 
 if __name__ == "__main__":
     arch = sys.argv[1] if len(sys.argv) > 1 else DEFAULT_ARCH
-    print(ensure_image(log=lambda m: print(m, file=sys.stderr), arch=arch))
+    suite = sys.argv[2] if len(sys.argv) > 2 else DEFAULT_SUITE
+    print(ensure_image(log=lambda m: print(m, file=sys.stderr), arch=arch, suite=suite))

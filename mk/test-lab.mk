@@ -14,7 +14,7 @@ define lab_tests
 	python3 lab/fleet.py verify-clean || rc=$$?
 	exit $$rc
 endef
-.PHONY: test-lab-arm64 test-lab-smoke test-lab-tags
+.PHONY: test-lab-arm64 test-lab-smoke test-lab-tags test-lab-trixie
 test-lab: setup ## lab fleet tests (root, systemd-nspawn): harness, fleet checks, deployment scenarios
 	$(call lab_tests,$(LAB_HOSTS),tests/deploy tests/fleet tests/lab)
 
@@ -28,6 +28,16 @@ test-lab-tags: setup ## the site.yml --tags lab tests alone, on a lab of their o
 LAB_HOSTS_ARM64 ?= pi-lab-1:edge pi-arm-1:edge:arm64
 test-lab-arm64: setup ## opt-in lab tests on a mixed amd64 + emulated arm64 fleet (qemu-user; slow, docs/lab.md)
 	$(call lab_tests,$(LAB_HOSTS_ARM64),tests/fleet)
+
+# Opt-in (docs/lab.md, measured cost there): the Raspberry Pi OS stand-in on Debian 13 trixie
+# (Python 3.13): the base checks (suite, Python), then the fake Pi OS archive's trixie suite
+# (python3-hailort for Python 3.13 and NumPy 2), site.yml with the daemon's venv from the
+# x86_64-cp313 wheelhouse (numpy 2) and its golden gate. Verified against a fake, not on hardware.
+# Not in test-lab: a second image and a third host's deploys; the default stand-in stays bookworm.
+LAB_HOSTS_TRIXIE ?= pi-lab-1:edge pi-trixie-1:edge:amd64:trixie
+LAB_TRIXIE_TESTS ?= tests/fleet/test_base.py tests/deploy/test_hailort_raspios_fake.py
+test-lab-trixie: setup ## opt-in lab tests: the Pi OS stand-in on trixie (Python 3.13, numpy 2, fake Pi OS archive; docs/lab.md)
+	$(call lab_tests,$(LAB_HOSTS_TRIXIE),$(LAB_TRIXIE_TESTS))
 
 # The lab smoke subset (make upstream-check runs it with freshly resolved packages): a site.yml
 # run on the default lab and the fleet checks on every host.

@@ -101,6 +101,7 @@ def deb(
     postinst: str = "",
     postrm: str = "",
     depends: str = "",
+    provides: str = "",
 ) -> Path:
     """Build `<root>/<name>_<version>_<arch>.deb` holding `files` (path -> bytes; mode 0755 in a
     bin/ folder, else 0644)."""
@@ -110,6 +111,7 @@ def deb(
         f"Package: {name}\nVersion: {version}\nArchitecture: {arch}\n"
         "Maintainer: deploy tests <nobody@example.invalid>\n"
         + (f"Depends: {depends}\n" if depends else "")
+        + (f"Provides: {provides}\n" if provides else "")
         + f"Description: FAKE {name} for tests (verified against a fake, not on hardware)\n"
     )
     for script, body in (("postinst", postinst), ("postrm", postrm)):

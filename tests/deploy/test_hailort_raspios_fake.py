@@ -14,6 +14,17 @@ fake `hailo-all` (depending on hailort, hailofw, python3-hailort, hailo-tappas-c
 rpicam-apps-hailo-postprocess) for install method hailo-all, run last against a stand-in
 in-kernel hailo_pci under kernel/drivers/media/pci/hailo (as Bookworm kernels 6.6.31+ ship it).
 
+Raspberry Pi OS trixie (issue 27 item 5): when the stand-in (the last edge host by name) runs
+Debian 13 (`make test-lab-trixie`: a lab host `name:edge:amd64:trixie`, Python 3.13), the archive
+is trixie's: python3-hailort is a Python 3.13 extension built against NumPy 2, so it depends on
+`python3 (>= 3.13~), python3 (<< 3.14)` and `python3-numpy2-abi0 | python3-numpy-abi9`, and
+python3-numpy is a 2.x that provides python3-numpy2-abi0. Modelled on what Debian's helpers
+generate for an arch:any extension (dh_python3's versioned python3 range; dh_numpy3 after the NumPy
+2 transition for trixie: `${numpy3:Depends}` "python3-numpy2-abi0 | python3-numpy-abi9", no
+versioned python3-numpy: debian-python list, "NumPy 2 transition", 2024, and wiki.debian.org
+python-numpy); the real trixie python3-hailort's control file was not found to cite. The daemon's
+venv is then built from the x86_64-cp313 wheelhouse (numpy 2, locks/edge-x86_64-cp313.txt).
+
 So the whole success path runs: pinned apt install from the archive, packages held, PCIe Gen3
 in config.txt (with a backup), REBOOT PENDING reported instead of rebooting, driver/library/
 firmware versions matched, the local fact written, then the daemon deployed on an accelerator
@@ -51,7 +62,21 @@ REVISIONS = {VERSION: "1", NEW_VERSION: "2", PI_KERNEL_VERSION: "1"}
 # the role at a stand-in sysfs folder of a "loaded" hailo_pci and a stand-in boot id.
 FAKE_SYSFS = "/run/fake-sys/module/hailo_pci"
 FAKE_BOOT_ID = "/run/fake-boot-id"
-WHEELHOUSE = Path(__file__).resolve().parents[2] / "wheelhouse" / "x86_64-cp311"
+ROOT = Path(__file__).resolve().parents[2]
+WHEELHOUSE = ROOT / "wheelhouse" / "x86_64-cp311"
+# per Debian suite of the stand-in: the Python the daemon's venv runs, apt's (fake) numpy, what
+# python3-hailort depends on (see the module docstring for the sources)
+# (trixie's python3-numpy: version, Provides and python3 range as Debian 13's archive has them,
+# `apt-cache show python3-numpy` in a trixie debootstrap, 2026-12-07)
+SUITES = {
+    "bookworm": {"python": "3.11", "numpy": "1:1.24.2-1", "numpy_provides": "",
+                 "numpy_depends": "", "hailort_depends": "python3-numpy"},
+    "trixie": {"python": "3.13", "numpy": "1:2.2.4+ds-1",
+               "numpy_provides": "python3-numpy-api19, python3-numpy2-abi0",
+               "numpy_depends": "python3 (<< 3.14), python3 (>= 3.13~)",
+               "hailort_depends": ("python3 (>= 3.13~), python3 (<< 3.14), "
+                                   "python3-numpy2-abi0 | python3-numpy-abi9")},
+}  # fmt: skip
 NUMPY_VERSION = "'import numpy; print(\"venv numpy\", numpy.__version__)'"
 REPO = "/srv/fake-hailo-apt"
 DEVICE = "/run/fake-hailo0"
@@ -104,7 +129,7 @@ def _packages_index(debs: list[Path]) -> str:
     return "\n".join(stanzas)
 
 
-def _release_debs(repo: Path, arch: str, version: str) -> list[Path]:
+def _release_debs(repo: Path, arch: str, version: str, suite: str) -> list[Path]:
     """One HailoRT release's four fake packages; hailofw's Debian revision differs, as it may."""
     ko = fake_hailort.kernel_module(
         {"version": version, "license": "GPL", "name": "hailo_pci", "description": "FAKE hailo_pci"}
@@ -130,7 +155,7 @@ def _release_debs(repo: Path, arch: str, version: str) -> list[Path]:
                     "hailo_pci.ko; "
                     "depmod -a || true; }")),
         deb("python3-hailort", "all", {"usr/share/doc/python3-hailort/FAKE": b"fake\n"},
-            version=f"{version}-1", depends="python3-numpy"),
+            version=f"{version}-1", depends=SUITES[suite]["hailort_depends"]),
         # Raspberry Pi's meta package (Bookworm: no driver package, the kernel ships hailo_pci)
         deb("hailo-all", "all", {}, version=f"{version}-1",
             depends=(f"hailort (= {version}-1), hailofw (= {version}-{rev['hailofw']}), "
@@ -140,22 +165,34 @@ def _release_debs(repo: Path, arch: str, version: str) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def fake_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def stand_in_suite(edge_hosts: dict[str, str]) -> str:
+    """The Debian suite the Pi OS stand-in (the last edge host by name) runs: bookworm or trixie."""
+    out = on_host(sorted(edge_hosts)[-1], ". /etc/os-release && echo $VERSION_CODENAME").stdout
+    suite = out.split()[-1]
+    assert suite in SUITES, out
+    return suite
+
+
+@pytest.fixture(scope="module")
+def fake_archive(tmp_path_factory: pytest.TempPathFactory, stand_in_suite: str) -> Path:
     root = tmp_path_factory.mktemp("fake-hailo-apt")
     repo = root / "repo"
     repo.mkdir()
     arch = fake_hailort.dpkg_arch()
     releases = (VERSION, NEW_VERSION, PI_KERNEL_VERSION)
-    debs = [deb for v in releases for deb in _release_debs(repo, arch, v)]
+    debs = [deb for v in releases for deb in _release_debs(repo, arch, v, stand_in_suite)]
     # apt's numpy, as python3-hailort pulls it in: an older version than the wheelhouse's, which
     # the daemon's venv (--system-site-packages on accelerator hosts) must not pick up
+    s = SUITES[stand_in_suite]
+    up = s["numpy"].split(":")[1].split("-")[0].split("+")[0]  # upstream: 1.24.2 / 2.2.4
     debs.append(fake_hailort.deb(repo, "python3-numpy", "all", {
         "usr/lib/python3/dist-packages/numpy/__init__.py":
-            b"raise ImportError('FAKE apt numpy 1.24.2: the wheelhouse numpy must shadow it')\n",
-        "usr/lib/python3/dist-packages/numpy-1.24.2.dist-info/METADATA":
-            b"Metadata-Version: 2.1\nName: numpy\nVersion: 1.24.2\n",
-        "usr/lib/python3/dist-packages/numpy-1.24.2.dist-info/RECORD": b"",
-    }, version="1:1.24.2-1"))  # fmt: skip
+            f"raise ImportError('FAKE apt numpy {up}: the wheelhouse numpy must shadow it')\n"
+            .encode(),
+        f"usr/lib/python3/dist-packages/numpy-{up}.dist-info/METADATA":
+            f"Metadata-Version: 2.1\nName: numpy\nVersion: {up}\n".encode(),
+        f"usr/lib/python3/dist-packages/numpy-{up}.dist-info/RECORD": b"",
+    }, version=s["numpy"], provides=s["numpy_provides"], depends=s["numpy_depends"]))  # fmt: skip
     # what hailo-all pulls in besides HailoRT, and Debian's dkms (a stand-in command)
     debs += [fake_hailort.deb(repo, name, "all", {f"usr/share/doc/{name}/FAKE": b"fake\n"},
                               version="3.31.0-1") for name in META[1:]]  # fmt: skip
@@ -197,10 +234,21 @@ def _play(host: str, artifact: Path, *more: str) -> Result:
     return playbook(artifact, "--limit", host, *extra)
 
 
+def _locked_numpy(python: str) -> str:
+    """numpy's version in the wheelhouse lock of the stand-in's Python (locks/edge-x86_64-cpXY)."""
+    lock = ROOT / "locks" / f"edge-x86_64-cp{python.replace('.', '')}.txt"
+    return next(
+        line.split("==")[1].split()[0]
+        for line in lock.read_text().splitlines()
+        if line.startswith("numpy==")
+    )
+
+
 def test_raspios_fake_archive_pinned_held_gen3_versions_matched_verified_against_fake(
-    raspios_host: str, artifact_a: Path
+    raspios_host: str, artifact_a: Path, stand_in_suite: str
 ) -> None:
-    """Verified against a fake, not on hardware: the Raspberry Pi OS apt path, end to end."""
+    """Verified against a fake, not on hardware: the Raspberry Pi OS apt path, end to end (on
+    bookworm, or on trixie with the cp313 wheelhouse and numpy 2)."""
     res = _play(raspios_host, artifact_a)
     assert res.rc == 0, res.out[-5000:]
     assert res.recap()[raspios_host]["failed"] == 0
@@ -229,11 +277,17 @@ def test_raspios_fake_archive_pinned_held_gen3_versions_matched_verified_against
     # apt's (fake, older) numpy came with python3-hailort; the venv sees system site-packages,
     # yet runs the wheelhouse's numpy (every wheel's version is a pip constraint)
     py = "/opt/hailo-inference/current/venv/bin/python"
+    s = SUITES[stand_in_suite]
     numpy = on_host(
         raspios_host,
-        f"dpkg-query -W python3-numpy; {py} -c 'import numpy; print(numpy.__version__)'",
+        f"dpkg-query -W python3-numpy; {py} -c 'import numpy, sys;"
+        ' print("venv", *sys.version_info[:2], numpy.__version__)\'',
     )
-    assert "1:1.24.2-1" in numpy.out and "1.26.4" in numpy.out, numpy.out
+    venv = f"venv {s['python'].replace('.', ' ')} {_locked_numpy(s['python'])}"
+    assert s["numpy"] in numpy.out and venv in numpy.out, numpy.out
+    # python3-hailort's dependencies are the suite's (trixie: Python 3.13, NumPy 2 ABI)
+    deps = on_host(raspios_host, "dpkg-query -W -f '${Depends}' python3-hailort").stdout
+    assert s["hailort_depends"] in deps, deps
     assert f"{raspios_host} serves {model_ref(artifact_a)}" in res.out, "no gate figures"
 
 

@@ -27,6 +27,14 @@ def test_architecture_is_the_one_the_lab_asked_for(host) -> None:
     assert host.check_output("python3 -c 'import platform; print(platform.machine())'") == want
 
 
+def test_debian_suite_is_the_one_the_lab_asked_for(host) -> None:
+    """A trixie lab host (the Pi OS trixie stand-in) runs Debian 13 and Python 3.13."""
+    suite = host.ansible.get_variables()["lab_suite"]
+    assert host.check_output(". /etc/os-release && echo $VERSION_CODENAME") == suite
+    want = {"bookworm": "3 11", "trixie": "3 13"}[suite]
+    assert host.check_output("python3 -c 'import sys; print(*sys.version_info[:2])'") == want
+
+
 def test_sshd_running_and_enabled(host) -> None:
     ssh = host.service("ssh")
     assert ssh.is_running

@@ -1,5 +1,6 @@
-"""The lab harness's host specs with an architecture, its per-architecture image cache and its
-binfmt bookkeeping (lab/fleet.py, lab/image.py, lab/binfmt.py); no lab fleet, no root needed."""
+"""The lab harness's host specs with an architecture and a Debian suite, its per-architecture and
+per-suite image cache and its binfmt bookkeeping (lab/fleet.py, lab/image.py, lab/binfmt.py); no
+lab fleet, no root needed."""
 
 from __future__ import annotations
 
@@ -112,6 +113,53 @@ def test_a_new_recipe_removes_only_old_images_of_its_architecture(
 def test_unknown_architecture_has_no_recipe() -> None:
     with pytest.raises(SystemExit, match="amd64, arm64"):
         image.recipe("mips")
+
+
+def test_hosts_default_to_bookworm_and_take_a_suite() -> None:
+    hosts = fleet.parse_hosts("pi-lab-1:edge pi-trixie-1:edge:amd64:trixie pi-x")
+    assert [(h["name"], h["arch"], h["suite"]) for h in hosts] == [
+        ("pi-lab-1", "amd64", "bookworm"),
+        ("pi-trixie-1", "amd64", "trixie"),
+        ("pi-x", "amd64", "bookworm"),
+    ]
+    with pytest.raises(SystemExit, match=r"'sid'.*bookworm, trixie"):
+        fleet.parse_hosts("pi-s:edge:amd64:sid")
+
+
+def test_the_image_is_cached_per_suite_and_bookworm_keeps_its_recipe() -> None:
+    # bookworm's recipe (so hash, cached image, CI's cache key) is the one before suites existed
+    assert image.recipe("amd64", "bookworm") is image.RECIPE
+    trixie = image.image_path("amd64", "trixie")
+    assert trixie.parent == image.CACHE / "trixie" and trixie != image.image_path()
+    assert image.recipe("amd64", "trixie")["suite"] == "trixie"
+    assert image.image_path("arm64", "trixie").parent == image.CACHE / "arm64" / "trixie"
+    cmd = image.debootstrap_cmd("amd64", Path("/x"), "trixie")
+    assert "trixie" in cmd and "bookworm" not in cmd
+    assert "bookworm" in image.debootstrap_cmd("amd64", Path("/x"))
+
+
+def test_a_new_recipe_removes_only_old_images_of_its_suite(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(image, "CACHE", tmp_path)
+    for p in (image.image_path("amd64"), image.image_path("amd64", "trixie")):
+        p.mkdir(parents=True)
+    old_trixie = tmp_path / "trixie" / "base-000000000000"
+    old_trixie.mkdir()
+    assert image.stale_images("amd64") == []
+    assert image.stale_images("amd64", "trixie") == [old_trixie]
+
+
+def test_inventory_names_each_hosts_suite(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(fleet, "INV", tmp_path)
+    monkeypatch.setattr(fleet, "KNOWN_HOSTS", tmp_path / "known_hosts")
+    monkeypatch.setattr(fleet, "LIB", tmp_path / "lib")
+    fleet.write_inventory(fleet.parse_hosts("pi-lab-1:edge pi-trixie-1:edge:amd64:trixie"))
+    import yaml
+
+    edge = yaml.safe_load((tmp_path / "hosts.yml").read_text())["all"]["children"]["edge"]
+    assert edge["hosts"]["pi-lab-1"]["lab_suite"] == "bookworm"
+    assert edge["hosts"]["pi-trixie-1"]["lab_suite"] == "trixie"
 
 
 def test_entry_line_adds_flags_c_and_f_only_when_missing() -> None:
