@@ -54,9 +54,9 @@ def file_problems(
 ) -> list[str]:
     """Every way the folder differs from its manifest, one line each ([] when intact). With
     `manifest_sha256`, manifest.json itself must have that sha256 (the copy the sender read).
-    A build-only file (file_roles) may be absent (a host's copy carries the serving files) unless
+    A non-serving file (file_roles) may be absent (a host's copy carries the serving files) unless
     `complete`; present, it must match like any other."""
-    from edge_artifact.file_roles import BUILD, file_role
+    from edge_artifact.file_roles import SERVE, file_role
 
     files = art.manifest.files
     if not files:
@@ -70,7 +70,7 @@ def file_problems(
     for name, meta in sorted(files.items()):
         p = art.path / name
         if not p.is_file():
-            if not complete and file_role(art.manifest, name) == BUILD:
+            if not complete and file_role(art.manifest, name) != SERVE:
                 continue
             out.append(f"{p} is listed in {MANIFEST} but missing; re-copy the artifact")
             continue

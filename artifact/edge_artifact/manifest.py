@@ -192,8 +192,10 @@ class Manifest(Mapping[str, Any]):
         return Manifest(data)
 
     def rehashed(self, folder: Path) -> Manifest:
-        """A copy whose `files` describe the folder as it is (sha256 and size of each)."""
-        return self.updated({"files": {n: file_entry(folder / n) for n in self.files}})
+        """A copy whose `files` describe the folder as it is (sha256 and size of each; the other
+        keys of an entry, e.g. its role, kept)."""
+        files = {n: dict(e or {}) | file_entry(folder / n) for n, e in self.files.items()}
+        return self.updated({"files": files})
 
     def as_dict(self) -> dict[str, Any]:
         return copy.deepcopy(self._data)

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from edge_artifact.file_roles import with_roles
 from edge_artifact.manifest import SCHEMA, Manifest
 
 
@@ -215,7 +216,7 @@ def new_manifest(
         "tools": dict(tools),
         **dict(extra or {}),
     }
-    return Manifest(data).validate()
+    return with_roles(Manifest(data)).validate()
 
 
 # ---- the Hailo backend: one HEF per device architecture (issue 27 item 2) -------------------

@@ -1,7 +1,9 @@
 """Issue 28 item 7: only the files the daemon needs reach a Pi. Each listed file has a role
-(serve/build, edge_artifact.file_roles); `pack` ships manifest.json + the serving files as one
-reproducible archive; `verify` accepts a host copy without the build-only files and still checks
-every file present. HEF entries are verified against a fake manifest, not on hardware."""
+(serve/calibration/report/build, edge_artifact.file_roles), written by the compiler into the
+manifest (sections.new_manifest, the DFC step) and derived by the old rule for manifests from
+before; `pack` ships manifest.json + the serving files as one reproducible archive; `verify`
+accepts a host copy without the non-serving files and still checks every file present. HEF
+entries are verified against a fake manifest, not on hardware."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from edge_artifact import ArtifactError, Manifest, load_artifact
-from edge_artifact.file_roles import file_role, served_files
+from edge_artifact.file_roles import file_role, served_files, with_roles
 from edge_artifact.pack import pack
 
 ARTIFACT_SRC = Path(__file__).resolve().parents[2] / "artifact"
@@ -60,7 +62,8 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 def test_the_serving_files_are_golden_and_what_the_backends_name(tmp_path: Path) -> None:
     m = Manifest.read(make_artifact(tmp_path / "a"))
     assert served_files(m) == ["encoder.hailo8l.hef", "encoder_cpu.onnx", "golden.npz"]
-    assert file_role(m, "calibration.npy") == "build"
+    assert file_role(m, "calibration.npy") == "calibration"
+    assert file_role(m, "parity.json") == "report"
     assert file_role(m, "encoder_accel.onnx") == "build"
 
 
@@ -68,7 +71,9 @@ def test_a_files_entry_may_say_its_role(tmp_path: Path) -> None:
     m = Manifest.read(make_artifact(tmp_path / "a", {"export_config.yaml": "serve"}))
     assert "export_config.yaml" in served_files(m)
     bad = Manifest.read(make_artifact(tmp_path / "b", {"parity.json": "ship"}))
-    with pytest.raises(ArtifactError, match="role is 'ship': use one of serve, build"):
+    with pytest.raises(
+        ArtifactError, match="role is 'ship': use one of serve, calibration, report"
+    ):
         served_files(bad)
 
 
@@ -115,3 +120,72 @@ def test_pack_refuses_a_corrupt_serving_file(tmp_path: Path) -> None:
     r = cli("pack", str(art), str(tmp_path / "out"))
     assert r.returncode == 1 and "encoder_cpu.onnx has sha256" in r.stderr, r.stderr
     assert not (tmp_path / "out").exists()
+
+
+# -- roles written into the manifest (issue 28 item 7: the manifest says which) -------------
+OLD_SET = ["encoder.hailo8l.hef", "encoder_cpu.onnx", "golden.npz", "manifest.json"]
+
+
+def packed(art: Path, out: Path) -> list[str]:
+    with tarfile.open(pack(art, out)["path"]) as tar:
+        return tar.getnames()
+
+
+def test_the_roles_decide_what_is_packed(tmp_path: Path) -> None:
+    """A file marked serve is packed, one marked otherwise is not, whatever its name: fails
+    when pack ignores the roles (encoder_accel.onnx is build by the rule)."""
+    art = make_artifact(tmp_path / "a", {"encoder_accel.onnx": "serve", "parity.json": "report",
+                                         "calibration.npy": "calibration"})  # fmt: skip
+    got = packed(art, tmp_path / "out")
+    assert got == ["encoder.hailo8l.hef", "encoder_accel.onnx", "encoder_cpu.onnx", "golden.npz",
+                   "manifest.json"]  # fmt: skip
+    for name in ("calibration.npy", "parity.json", "export_config.yaml"):
+        assert name not in got
+
+
+def test_an_old_manifest_without_roles_packs_the_same_set(tmp_path: Path) -> None:
+    old = make_artifact(tmp_path / "old")
+    assert "role" not in json.loads((old / "manifest.json").read_text())["files"]["golden.npz"]
+    assert packed(old, tmp_path / "out_old") == OLD_SET
+    # the same artifact with the roles the compiler writes: the same serving set
+    new = make_artifact(tmp_path / "new")
+    with_roles(Manifest.read(new)).write(new)
+    files = json.loads((new / "manifest.json").read_text())["files"]
+    assert {n: e["role"] for n, e in files.items()} == {
+        "calibration.npy": "calibration", "encoder.hailo8l.hef": "serve",
+        "encoder_accel.onnx": "build", "encoder_cpu.onnx": "serve",
+        "export_config.yaml": "build", "golden.npz": "serve", "parity.json": "report",
+    }  # fmt: skip
+    assert packed(new, tmp_path / "out_new") == OLD_SET
+    load_artifact(new, verify=True)  # roles change nothing the verification checks
+
+
+def test_a_role_cannot_drop_a_file_the_host_reads(tmp_path: Path) -> None:
+    art = make_artifact(tmp_path / "a", {"golden.npz": "report"})
+    r = cli("pack", str(art), str(tmp_path / "out"))
+    assert r.returncode == 1 and "files.golden.npz.role is 'report' but the host reads" in r.stderr
+    # a host copy without the graph a backend names is refused, not excused as non-serving
+    art2 = make_artifact(tmp_path / "b", {"encoder_cpu.onnx": "build"})
+    (art2 / "encoder_cpu.onnx").unlink()
+    with pytest.raises(ArtifactError, match="must be serve"):
+        load_artifact(art2, verify=True)
+
+
+def test_rehashing_keeps_the_roles(tmp_path: Path) -> None:
+    art = make_artifact(tmp_path / "a", {"parity.json": "report"})
+    (art / "parity.json").write_bytes(b'{"changed": 1}')
+    files = Manifest.read(art).rehashed(art).files
+    assert files["parity.json"]["role"] == "report"
+    assert files["parity.json"]["bytes"] == len(b'{"changed": 1}')
+
+
+def test_the_compiler_writes_every_files_role(tiny_artifact: Path) -> None:
+    """The manifest's one constructor (sections.new_manifest) gives each file its role. Fails
+    on the old constructor (no role in any entry)."""
+    files = json.loads((tiny_artifact / "manifest.json").read_text())["files"]
+    roles = {n: e.get("role") for n, e in files.items()}
+    assert None not in roles.values(), roles
+    assert roles["golden.npz"] == roles["encoder_cpu.onnx"] == "serve", roles
+    assert roles["calibration.npy"] == "calibration" and roles["parity.json"] == "report", roles
+    assert roles["encoder_accel.onnx"] == roles["export_config.yaml"] == "build", roles
+    assert served_files(Manifest.read(tiny_artifact)) == ["encoder_cpu.onnx", "golden.npz"]

@@ -44,6 +44,7 @@ from edge_artifact import (
     load_artifact,
     sha256_file,
 )
+from edge_artifact.file_roles import with_roles
 from edge_artifact.golden import read_golden
 from edge_artifact.names import (
     ACCEL_ONNX,
@@ -473,7 +474,7 @@ def _parity(
 
 def update_manifest(art_dir: Path, changes: dict) -> Manifest:
     """Merge `changes` into manifest.json, re-hash every listed file, write atomically."""
-    m = Manifest.read(art_dir).updated(changes).rehashed(art_dir)
+    m = with_roles(Manifest.read(art_dir).updated(changes).rehashed(art_dir))
     m.write(art_dir)
     load_artifact(art_dir, verify=True)  # the folder and its manifest agree
     return m
