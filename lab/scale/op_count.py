@@ -30,6 +30,7 @@ DOCUMENTATION = """
 LOCAL_ACTIONS = {
     "set_fact", "assert", "debug", "fail", "meta", "include_tasks", "import_tasks",
     "include_role", "import_role", "include_vars", "add_host", "group_by", "pause",
+    "validate_argument_spec",  # the roles' argument_specs: checked on the controller
 }  # fmt: skip
 
 
