@@ -4,5 +4,5 @@
 SCALE_SIZES ?= 2 4 8 16
 export SCALE_SIZES
 .PHONY: scale-run
-scale-run: setup ## opt-in: artifact-only update on 2..16 lab edge hosts: wall time, ops/host, bytes -> build/scale/ (root, ~25 min)
+scale-run: setup ## opt-in: artifact-only update on 2..16 lab edge hosts: wall time, ops/host, bytes, controller and host CPU -> build/scale/ (root, ~40 min for 16 hosts)
 	$(CTLPY) scripts/scale-run.py
