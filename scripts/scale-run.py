@@ -31,6 +31,7 @@ import os
 import resource
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -52,6 +53,7 @@ from scale_fit import (  # noqa: E402
 CTL = ROOT / ".venv-ctl/bin"
 PY = ROOT / ".venv/bin/python"
 OUT = ROOT / "build/scale"
+PUSH = ROOT / "build/artifact-push"  # hailo_inference_push_dir's default
 INVENTORY = ROOT / "inventory/lab/hosts.yml"
 BRIDGE_TX = Path("/sys/class/net/br-edgelab/statistics/tx_bytes")
 SIZES = [int(s) for s in os.environ.get("SCALE_SIZES", "2 4 8 16").split()]
@@ -132,6 +134,25 @@ def playbook(artifact: Path, hosts: list[str], forks: int, *extra: str) -> dict:
             "ctl_cpu_s": ctl_cpu, "main_cpu_s": main_cpu, "ctl_rusage_s": rusage,
             "hosts_cpu_raw_s": hosts_cpu,
             "hosts_cpu_s": hosts_cpu - STATE["idle_host_cpu_per_s"] * wall}  # fmt: skip
+
+
+def prepack(artifact: Path) -> None:
+    """Pack the artifact into the role's push folder before the lab (pack reuses an archive by
+    its name), checking the archive holds exactly the files pack lists: a stale or partial
+    archive there would be sent to every host and refused on each."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "artifact"))
+    for _attempt in (1, 2):
+        r = sh([str(PY), "-m", "edge_artifact", "pack", str(artifact), str(PUSH)], env=env)
+        if r.returncode:
+            raise SystemExit(f"scale-run: pack of {artifact} failed:\n{r.stdout}{r.stderr}")
+        info = json.loads(r.stdout)
+        with tarfile.open(info["path"]) as tar:
+            members = sorted(tar.getnames())
+        if members == sorted(info["files"]):
+            return
+        log(f"{info['path']} holds {members}, pack lists {info['files']}: packed again")
+        Path(info["path"]).unlink()
+    raise SystemExit(f"scale-run: the archive of {artifact} does not hold its files: fix pack")
 
 
 def ad_hoc(host: str, module: str, args: str) -> None:
@@ -289,6 +310,8 @@ def session() -> int:
         raise SystemExit(f"scale-run: wheelhouse failed:\n{r.stdout}{r.stderr}")
     seeds = 900 + int(time.time()) % 1000 * 10  # new artifacts each session
     arts = [build_artifact(seeds + i) for i in range(len(SIZES) + 2)]
+    for art in arts:
+        prepack(art)
     log(f"artifacts built: {[a.name for a in arts]}; waiting for the lab lock")
     lock = take_lock()
     rows: list[dict] = []
