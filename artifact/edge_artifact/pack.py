@@ -47,6 +47,20 @@ def write_archive(folder: Path, members: list[str], out: Path) -> None:
     os.replace(tmp, out)
 
 
+def _members(archive: Path) -> list[str] | None:
+    """The member names of an existing archive (sorted), None if absent or unreadable.
+
+    The name keys an archive by its manifest only: one packed from the same manifest by another
+    file-role rule (an older edge_artifact, a half-written change) must not be reused."""
+    if not archive.is_file():
+        return None
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            return sorted(tar.getnames())
+    except (OSError, tarfile.TarError, EOFError):
+        return None
+
+
 def pack(folder: Path | str, out_dir: Path | str) -> dict[str, Any]:
     """The host archive of an artifact under out_dir (made once, reused): path, sha256, files."""
     art = load_artifact(folder, verify=False)
@@ -61,7 +75,7 @@ def pack(folder: Path | str, out_dir: Path | str) -> dict[str, Any]:
             )
     msha = art.manifest_sha256
     out = Path(out_dir) / archive_name(art.name, art.version, msha)
-    if not out.is_file():
+    if _members(out) != sorted([MANIFEST, *served]):  # absent, or packed by another rule
         out.parent.mkdir(parents=True, exist_ok=True)
         write_archive(art.path, [MANIFEST, *served], out)
     return {

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from edge_artifact import ArtifactError, Manifest, load_artifact
 from edge_artifact.file_roles import file_role, served_files, with_roles
-from edge_artifact.pack import pack
+from edge_artifact.pack import pack, write_archive
 
 ARTIFACT_SRC = Path(__file__).resolve().parents[2] / "artifact"
 CONTENT = {
@@ -120,6 +120,20 @@ def test_pack_refuses_a_corrupt_serving_file(tmp_path: Path) -> None:
     r = cli("pack", str(art), str(tmp_path / "out"))
     assert r.returncode == 1 and "encoder_cpu.onnx has sha256" in r.stderr, r.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_pack_does_not_reuse_an_archive_packed_by_another_rule(tmp_path: Path) -> None:
+    """The archive's name keys it by manifest only: one with other members (an older packing
+    rule, a half-written change: seen in a scale run, manifest.json alone) is packed again."""
+    art = make_artifact(tmp_path / "a")
+    first = pack(art, tmp_path / "out")
+    stale = Path(first["path"])
+    write_archive(art, ["manifest.json"], stale)  # same name, wrong members
+    again = pack(art, tmp_path / "out")
+    with tarfile.open(again["path"]) as tar:
+        assert tar.getnames() == sorted(first["files"]) and again["sha256"] == first["sha256"]
+    stale.write_bytes(b"not a tar")  # a truncated or foreign file of that name
+    assert pack(art, tmp_path / "out")["sha256"] == first["sha256"]
 
 
 # -- roles written into the manifest (issue 28 item 7: the manifest says which) -------------
