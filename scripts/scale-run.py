@@ -48,6 +48,7 @@ from scale_fit import (  # noqa: E402
     shared_wall,
     table,
     terms_from_rows,
+    terms_table,
 )
 
 CTL = ROOT / ".venv-ctl/bin"
@@ -241,6 +242,7 @@ def report(result: dict) -> str:
                       f"{r['hosts_cpu_s']:.1f} | {check:.0f} |")  # fmt: skip
         md += ["", "Terms: " + ", ".join(f"{k} {v:.3g}" for k, v in t.__dict__.items()), ""]
         md.append(lan_table(t, targets, cores, proj))
+        md += ["", terms_table(t, targets, cores)]
         md += ["", "Fewest controller cores for the goal (1 Gbit/s link): " + ", ".join(
             f"{n} Pis in <= 180 s: {cores_for(n, t, 180) or 'none'}" for n in targets)]  # fmt: skip
         xs = [1, 2, 4, 8, 16, 32, 64, 100, 200, 500, 1000]

@@ -109,13 +109,48 @@ def lan_wall(
     serial: Sequence[int | str] = DEFAULT_SERIAL,
 ) -> float:
     """Projected wall time (s) of a run on n Pis with their own CPUs, `cores` controller cores."""
-    per_host_ctl = max(t.ctl_cpu_s / cores, t.main_cpu_s)
-    return (
-        t.fixed_s
-        + len(serial_batches(n, serial)) * t.chain_s
-        + n * per_host_ctl
-        + n * t.bytes_per_host * 8 / link_bps
-    )
+    return sum(lan_terms(n, t, cores, link_bps, serial).values())
+
+
+def lan_terms(
+    n: int,
+    t: Terms,
+    cores: int,
+    link_bps: float = 1e9,
+    serial: Sequence[int | str] = DEFAULT_SERIAL,
+) -> dict[str, float]:
+    """lan_wall's four terms (s) for n Pis: the time each adds, so the largest is the bound."""
+    return {
+        "fixed": t.fixed_s,
+        "batches x chain": len(serial_batches(n, serial)) * t.chain_s,
+        "controller CPU": n * max(t.ctl_cpu_s / cores, t.main_cpu_s),
+        "link": n * t.bytes_per_host * 8 / link_bps,
+    }
+
+
+def ctl_bound(t: Terms, cores: int) -> str:
+    """Which of the controller CPU term's two parts binds at `cores`."""
+    return "main process" if t.main_cpu_s >= t.ctl_cpu_s / cores else "workers / cores"
+
+
+def terms_table(
+    t: Terms, targets: Sequence[int], cores: Sequence[int], link_bps: float = 1e9
+) -> str:
+    """Markdown: each LAN-model term's seconds per target and controller core count."""
+    out = [
+        "| Pis | controller cores | fixed (s) | batches x chain (s) | controller CPU (s) | "
+        "bound by | link (s) | LAN model (s) |",
+        "|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for n in targets:
+        for k in cores:
+            v = lan_terms(n, t, k, link_bps)
+            out.append(
+                f"| {n} | {k} | {v['fixed']:.1f} | {v['batches x chain']:.1f} | "
+                f"{v['controller CPU']:.1f} | {ctl_bound(t, k)} | {v['link']:.1f} | "
+                f"{sum(v.values()):.0f} |"
+            )
+    return "\n".join(out)
 
 
 def shared_wall(

@@ -13,7 +13,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 from scale_fit import (
     Terms,
     cores_for,
+    ctl_bound,
     fit_line,
+    lan_terms,
     lan_wall,
     projections,
     rollout_batches,
@@ -21,6 +23,7 @@ from scale_fit import (
     shared_wall,
     table,
     terms_from_rows,
+    terms_table,
 )
 
 
@@ -91,6 +94,18 @@ def test_each_term_counts_with_its_own_weight(field: str, delta: float, effect: 
 def test_the_main_process_term_counts_once_it_dominates() -> None:
     more = replace(T, main_cpu_s=2.0)  # above 4 / 4 cores: 100 x (2 - 1) more
     assert lan_wall(100, more, cores=4) - lan_wall(100, T, cores=4) == pytest.approx(100.0)
+
+
+def test_the_terms_are_the_walls_parts() -> None:
+    # 100 Pis, 4 cores: fixed 10, 3 batches x 20, 100 x max(4 / 4, 0.5), 100 x 1e7 x 8 / 1e9
+    assert lan_terms(100, T, cores=4) == pytest.approx(
+        {"fixed": 10.0, "batches x chain": 60.0, "controller CPU": 100.0, "link": 8.0}
+    )
+    assert sum(lan_terms(1000, T, cores=16).values()) == pytest.approx(lan_wall(1000, T, 16))
+    assert (ctl_bound(T, 4), ctl_bound(T, 16)) == ("workers / cores", "main process")
+    md = terms_table(T, [100], [4, 16])
+    assert "| 100 | 4 | 10.0 | 60.0 | 100.0 | workers / cores | 8.0 | 178 |" in md
+    assert "| 100 | 16 | 10.0 | 60.0 | 50.0 | main process | 8.0 | 128 |" in md
 
 
 def test_the_shared_check_adds_the_hosts_cpu_to_the_controllers() -> None:
