@@ -43,6 +43,7 @@ from scale_fit import (  # noqa: E402
     cores_for,
     lan_table,
     lan_wall,
+    line_points,
     projections,
     rollout_batches,
     shared_wall,
@@ -59,6 +60,7 @@ INVENTORY = ROOT / "inventory/lab/hosts.yml"
 BRIDGE_TX = Path("/sys/class/net/br-edgelab/statistics/tx_bytes")
 SIZES = [int(s) for s in os.environ.get("SCALE_SIZES", "2 4 8 16").split()]
 MIRROR_PORT = 8089
+PLOT_XS = [1, 2, 4, 8, 16, 32, 64, 100, 200, 500, 1000]  # log axes: many points per line
 EXTRAS = os.environ.get("SCALE_EXTRAS", "1") != "0"
 BUDGET_S = float(os.environ.get("SCALE_BUDGET_S", "0")) or None
 LOCK_WAIT_S = float(os.environ.get("SCALE_LOCK_WAIT_S", "0")) or None
@@ -201,7 +203,6 @@ a, b = next(iter(proj.values()))["wall_fit"]
 ta, tb = next(iter(proj.values()))["tx_fit"]
 top = max(int(k) for k in proj)
 ax[0].plot(xs, [r["wall_s"] for r in rows], "o", label="measured (lab, shared 2 cores)")
-ax[0].plot([0, top], [a, a + b * top], "-", label=f"naive line {{a:.1f}} s + {{b:.2f}} s/host")
 for label, pts in curves.items():
     ax[0].plot([p[0] for p in pts], [p[1] for p in pts], "--", label=label)
 ax[0].axhline(180, ls=":", c="grey", label="goal: 100 Pis in 3 min")
@@ -245,11 +246,13 @@ def report(result: dict) -> str:
         md += ["", terms_table(t, targets, cores)]
         md += ["", "Fewest controller cores for the goal (1 Gbit/s link): " + ", ".join(
             f"{n} Pis in <= 180 s: {cores_for(n, t, 180) or 'none'}" for n in targets)]  # fmt: skip
-        xs = [1, 2, 4, 8, 16, 32, 64, 100, 200, 500, 1000]
-        curves = {f"LAN model, {k} cores": [[x, lan_wall(x, t, k)] for x in xs] for k in (2, 8)}
+        curves = {f"LAN model, {k} cores": [[x, lan_wall(x, t, k)] for x in PLOT_XS]
+                  for k in (2, 8)}  # fmt: skip
     else:
         curves = {}
-    plot(rows, proj, curves, OUT / "scale.png")
+    a, b = proj[targets[0]]["wall_fit"]
+    naive = {f"naive line {a:.1f} s + {b:.2f} s/host": line_points((a, b), PLOT_XS)}
+    plot(rows, proj, {**naive, **curves}, OUT / "scale.png")
     text = "\n".join(md)
     (OUT / "table.md").write_text(text + "\n")
     return text

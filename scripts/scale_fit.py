@@ -24,6 +24,14 @@ def project(fit: tuple[float, float], x: float) -> float:
     return fit[0] + fit[1] * x
 
 
+def line_points(fit: tuple[float, float], xs: Sequence[float]) -> list[list[float]]:
+    """[x, a + b x] for a plot on log axes: an x <= 0 cannot be drawn there (matplotlib drops
+    it and a two-point line degenerates), so it is refused."""
+    if any(x <= 0 for x in xs):
+        raise ValueError("line_points: the plot's axes are logarithmic, every x must be > 0")
+    return [[float(x), project(fit, x)] for x in xs]
+
+
 def table(rows: list[dict], projections: dict[int, dict]) -> str:
     """Markdown: the measured rows, then the projected ones (marked)."""
     out = [

@@ -17,6 +17,7 @@ from scale_fit import (
     fit_line,
     lan_terms,
     lan_wall,
+    line_points,
     projections,
     rollout_batches,
     serial_batches,
@@ -152,3 +153,10 @@ def test_serial_batches_are_ansible_cores_own() -> None:
     cases = [([1, "50%"], n) for n in (1, 2, 3, 4, 10, 16, 100, 1000)]
     cases += [([1, 2, "100%"], 7), (["30%"], 10), ([2], 5)]
     assert [serial_batches(n, s) for s, n in cases] == serialized_batches(cases)
+
+
+def test_the_naive_line_is_drawn_from_one_host() -> None:
+    # the plot's axes are logarithmic: a line from x = 0 degenerated to a flat line (21:03 plot)
+    assert line_points((38.5, 18.0), [1, 1000]) == [[1.0, 56.5], [1000.0, 18038.5]]
+    with pytest.raises(ValueError, match="logarithmic"):
+        line_points((38.5, 18.0), [0, 1000])
