@@ -44,12 +44,18 @@ def _text(v: tuple[int, int]) -> str:
     return f"{v[0]}.{v[1]}"
 
 
-@lru_cache(maxsize=1)
-def pairs() -> tuple[Pair, ...]:
-    rows = json.loads(TABLE.read_text())["pairs"]
+@lru_cache(maxsize=4)
+def pairs(table: Path = TABLE) -> tuple[Pair, ...]:
+    rows = json.loads(Path(table).read_text())["pairs"]
     return tuple(
         Pair(r["dfc"], r["hailort"], int(r["hef_header_version"]), r["source"]) for r in rows
     )
+
+
+def dfc_for_hailort(hailort_version: str, table: Path = TABLE) -> str | None:
+    """The DFC (major.minor) Hailo ships with this HailoRT's major.minor; None if none."""
+    want = minor(hailort_version)
+    return next((p.dfc for p in pairs(table) if minor(p.hailort) == want), None)
 
 
 def pair_for_dfc(dfc_version: str) -> Pair | None:
@@ -73,10 +79,10 @@ def check_target(dfc_version: str, target_hailort: str) -> str | None:
             f"DFC {dfc_version} ships with HailoRT {pair.hailort} and its HEFs need HailoRT "
             f">= {pair.hailort}"
         )
-    fits = [p.dfc for p in pairs() if minor(p.hailort) == minor(target_hailort)]
+    fit = dfc_for_hailort(target_hailort)
     fix = (
-        f"install DFC {fits[0]} for HailoRT {target_hailort}"
-        if fits
+        f"install DFC {fit} for HailoRT {target_hailort}"
+        if fit
         else f"no DFC in the table ships with HailoRT {target_hailort}"
     )
     return (
@@ -115,10 +121,8 @@ def load_refusal(hailo_backend: dict[str, Any] | None, hailort_version: str) -> 
         return None
     dfc = hb.get("dfc_version", "?")
     if have < minor(low):
-        fits = [p.dfc for p in pairs() if minor(p.hailort) == have]
-        rebuild = (
-            f"rebuild the HEF with DFC {fits[0]}" if fits else "rebuild the HEF with an older DFC"
-        )
+        fit = dfc_for_hailort(hailort_version)
+        rebuild = f"rebuild the HEF with DFC {fit}" if fit else "rebuild the HEF with an older DFC"
         return (
             f"the HEF was built by DFC {dfc} and needs HailoRT >= {low}, but this host has "
             f"HailoRT {hailort_version}: upgrade hailort, hailort-pcie-driver/hailo-dkms, "
