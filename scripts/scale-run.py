@@ -20,7 +20,11 @@ path). scripts/scale_fit.py turns them into the LAN model's terms.
 Environment: SCALE_SIZES ("2 4 8 16"), SCALE_EXTRAS=0 skips the config-only and mirror runs,
 SCALE_BUDGET_S stops starting new runs after that many seconds of lab session and kills a run
 still going 8 min later (then tears down),
-SCALE_LOCK_WAIT_S gives up (exit 75) if the lab lock is not free by then.
+SCALE_LOCK_WAIT_S gives up (exit 75) if the lab lock is not free by then,
+SCALE_PROFILE=1 runs each measured ansible-playbook under cProfile (its main process only: the
+forked workers do not write) and writes build/scale/profile/<n>.pstats; the CPU figures of such a
+session are inflated by the profiler and its result goes to build/scale/profile/result.json, not
+beside the reported one.
 """
 
 from __future__ import annotations
@@ -54,7 +58,9 @@ from scale_fit import (  # noqa: E402
 
 CTL = ROOT / ".venv-ctl/bin"
 PY = ROOT / ".venv/bin/python"
+PROFILE = os.environ.get("SCALE_PROFILE", "0") == "1"
 OUT = ROOT / "build/scale"
+RESULTS = OUT / "profile" if PROFILE else OUT  # result.json, table.md, scale.png, *.pstats
 PUSH = ROOT / "build/artifact-push"  # hailo_inference_push_dir's default
 INVENTORY = ROOT / "inventory/lab/hosts.yml"
 BRIDGE_TX = Path("/sys/class/net/br-edgelab/statistics/tx_bytes")
@@ -64,6 +70,7 @@ PLOT_XS = [1, 2, 4, 8, 16, 32, 64, 100, 200, 500, 1000]  # log axes: many points
 EXTRAS = os.environ.get("SCALE_EXTRAS", "1") != "0"
 BUDGET_S = float(os.environ.get("SCALE_BUDGET_S", "0")) or None
 LOCK_WAIT_S = float(os.environ.get("SCALE_LOCK_WAIT_S", "0")) or None
+
 IDLE_S = 20  # the hosts' idle CPU rate is measured over this long before the runs
 CTL_CGROUP = cpu.Cgroup("edge-scale-ctl")
 HOSTS_CGROUPS: list[Path] = []  # set once the lab is up
@@ -96,7 +103,9 @@ def playbook(artifact: Path, hosts: list[str], forks: int, *extra: str) -> dict:
         ANSIBLE_CALLBACK_PLUGINS=str(ROOT / "lab/scale"), ANSIBLE_CALLBACKS_ENABLED="op_count",
         SCALE_OPS_FILE=str(ops_file),
     )  # fmt: skip
-    cmd = [str(CTL / "ansible-playbook"), "-i", str(INVENTORY), "site.yml", "-f", str(forks),
+    prof = ["-m", "cProfile", "-o", str(RESULTS / f"{len(hosts)}.pstats")] if PROFILE else []
+    cmd = [str(CTL / "python"), *prof, str(CTL / "ansible-playbook"), "-i", str(INVENTORY),
+           "site.yml", "-f", str(forks),
            "-l", ",".join(hosts), "-e", "@playbooks/vars/lab.yml", *LIGHT,
            "-e", f"hailo_inference_artifact={artifact}", *extra]  # fmt: skip
     timeout = None if STATE["deadline"] is None else max(STATE["deadline"] - time.monotonic(), 60)
@@ -127,12 +136,14 @@ def playbook(artifact: Path, hosts: list[str], forks: int, *extra: str) -> dict:
     ops = json.loads(ops_file.read_text()) if ops_file.is_file() else {"hosts": {}}
     per_host = [ops["hosts"].get(h, 0) for h in hosts]
     by_task = ops.get("by_task", {}).get(hosts[-1], {})
+    evaluated = [ops.get("evaluated", {}).get(h, 0) for h in hosts]
     batches = [{"hosts": len(b["hosts"]), "seconds": b["end_s"] - b["start_s"]}
                for b in rollout_batches(ops.get("plays", []))]  # fmt: skip
     rusage = ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime
     return {"hosts": len(hosts), "wall_s": wall, "tx_bytes": tx,
             "ops_per_host": sum(per_host) / len(per_host), "ops_min": min(per_host),
-            "ops_max": max(per_host), "by_task": by_task, "actions": ops.get("actions", {}),
+            "ops_max": max(per_host), "evaluated_per_host": sum(evaluated) / len(evaluated),
+            "by_task": by_task, "actions": ops.get("actions", {}),
             "canary_task_s": ops.get("task_s", {}).get(hosts[0], {}), "batches": batches,
             "ctl_cpu_s": ctl_cpu, "main_cpu_s": main_cpu, "ctl_rusage_s": rusage,
             "hosts_cpu_raw_s": hosts_cpu,
@@ -252,9 +263,9 @@ def report(result: dict) -> str:
         curves = {}
     a, b = proj[targets[0]]["wall_fit"]
     naive = {f"naive line {a:.1f} s + {b:.2f} s/host": line_points((a, b), PLOT_XS)}
-    plot(rows, proj, {**naive, **curves}, OUT / "scale.png")
+    plot(rows, proj, {**naive, **curves}, RESULTS / "scale.png")
     text = "\n".join(md)
-    (OUT / "table.md").write_text(text + "\n")
+    (RESULTS / "table.md").write_text(text + "\n")
     return text
 
 
@@ -295,9 +306,9 @@ def out_of_budget(t0: float) -> bool:
 
 def main() -> int:
     if "--report" in sys.argv:  # the tables and plot again from build/scale/result.json
-        result = json.loads((OUT / "result.json").read_text())
+        result = json.loads((RESULTS / "result.json").read_text())
         print(report(result))
-        (OUT / "result.json").write_text(json.dumps(result, indent=1, default=str))
+        (RESULTS / "result.json").write_text(json.dumps(result, indent=1, default=str))
         return 0
     return session()
 
@@ -307,7 +318,7 @@ def session() -> int:
         raise SystemExit(
             "scale-run: run as root (the lab needs systemd-nspawn): sudo make scale-run"
         )
-    OUT.mkdir(parents=True, exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     top = max(SIZES)
     names = [f"pi-s-{i}" for i in range(1, top + 1)]
     r = sh(["bash", "scripts/wheelhouse.sh", "x86_64-cp311"])
@@ -372,10 +383,10 @@ def session() -> int:
         result["verify_clean"] = clean.returncode == 0
         if not result["verify_clean"]:
             log(f"verify-clean FAILED:\n{clean.stdout}{clean.stderr}")
-        (OUT / "result.json").write_text(json.dumps(result, indent=1, default=str))
+        (RESULTS / "result.json").write_text(json.dumps(result, indent=1, default=str))
     if len(rows) >= 2:
         print(report(result))
-    (OUT / "result.json").write_text(json.dumps(result, indent=1, default=str))
+    (RESULTS / "result.json").write_text(json.dumps(result, indent=1, default=str))
     print(json.dumps({k: v for k, v in result.items() if k not in ("rows", "projections")},
                      indent=1, default=str))  # fmt: skip
     return 0 if result["verify_clean"] else 1

@@ -5,9 +5,12 @@ skipped ones, tasks delegated to the controller and the controller-only actions 
 assert, debug, include_*, meta) are not counted. Written as JSON to $SCALE_OPS_FILE at the end:
 {"hosts": {host: n}, "by_task": {host: {task: n}}, "actions": {task: module},
  "task_s": {host: {task: seconds from the task's start to the host's result}},
- "plays": [{"play": name, "start_s", "end_s", "hosts": [...]}, ...]}: one entry per play start,
-i.e. per `serial` batch of a play (Ansible sends v2_playbook_on_play_start for each batch), times
-in seconds since the playbook started (the canary batch's duration is one host's critical path).
+ "plays": [{"play": name, "start_s", "end_s", "hosts": [...]}, ...],
+ "evaluated": {host: n}}. "plays" has one entry per play start, i.e. per `serial` batch of a play
+(Ansible sends v2_playbook_on_play_start for each batch), times in seconds since the playbook
+started (the canary batch's duration is one host's critical path). "evaluated" counts every task
+result per host, skipped and controller-side ones too: each is one pass of Ansible's strategy
+loop (a worker forked by the main process), what the main process's CPU grows with.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class CallbackModule(CallbackBase):
         self.task_s: dict[str, dict[str, float]] = defaultdict(dict)
         self.task_start: dict[str, float] = {}
         self.plays: list[dict] = []
+        self.evaluated: Counter = Counter()  # every task result per host, skipped and local too
 
     def _now(self) -> float:
         return round(time.monotonic() - self.t0, 3)
@@ -65,6 +69,7 @@ class CallbackModule(CallbackBase):
 
     def _timed(self, result: Any) -> None:
         host, task = result._host.get_name(), result._task
+        self.evaluated[host] += 1
         start = self.task_start.get(task._uuid)
         if start is not None:
             name = task.get_name()
@@ -115,6 +120,7 @@ class CallbackModule(CallbackBase):
             "actions": self.actions,
             "task_s": self.task_s,
             "plays": self.plays,
+            "evaluated": dict(self.evaluated),
         }
         with open(out, "w") as f:
             json.dump(data, f, indent=1, sort_keys=True)
