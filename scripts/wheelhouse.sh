@@ -48,6 +48,9 @@ for target in "$@"; do
   lock=locks/edge-$target.txt
   [ -f "$lock" ] || die "no lock for $target ($lock): add the target to scripts/lock.py's ENVS and run make lock"
   stamp_in=$( (sha256sum "${wheels[@]}" | cut -c1-64; cat "$lock"; echo "$GLIBC_MAX") | sha256sum | cut -c1-64)
+  # One build of a target at a time (scripts/rollout.py's slices share one pinned wheelhouse):
+  # a second waits here, then finds it up to date.
+  mkdir -p "$OUT"; exec 9>"$OUT/.$target.lock"; flock 9
   if [ -f "$dest/.inputs" ] && [ "$(cat "$dest/.inputs")" = "$stamp_in" ] && [ -f "$dest/SHA256SUMS" ]; then
     echo "wheelhouse: $target up to date ($dest)"; continue
   fi
@@ -64,4 +67,5 @@ for target in "$@"; do
   echo "$stamp_in" >"$tmp/.inputs"
   rm -rf "$dest"; mv "$tmp" "$dest"
   echo "wheelhouse: $target: $(ls "$dest"/*.whl | wc -l) wheels, $(du -sh "$dest" | cut -f1) in $dest"
+  exec 9>&-
 done

@@ -110,6 +110,26 @@ def test_a_failed_host_still_stops_at_once(tmp_path: Path) -> None:
     assert "DEPLOYED pi-3" not in out, out[-3000:]
 
 
+@needs_ansible
+def test_a_later_slice_of_scripts_rollout_skips_within_the_budget_in_its_first_batch(
+    tmp_path: Path,
+) -> None:
+    """scripts/rollout.py runs a later batch as its own process (serial ["100%"],
+    edge_rollout_canary_done): the host that does not answer is skipped within the budget, not
+    taken for a canary, and the summary JSON it reads names it (edge_rollout_report_file)."""
+    report = tmp_path / "slice.json"
+    r, out = _run(tmp_path, ["pi-17", "pi-1"], ["100%"], edge_rollout_max_unreachable=1,
+                  edge_rollout_canary_done=True, edge_rollout_report_file=str(report))  # fmt: skip
+    assert r.returncode == 0, out[-3000:]
+    assert "DEPLOYED pi-1" in out and "DEPLOYED pi-17" not in out, out[-3000:]
+    summary = json.loads(report.read_text())
+    assert summary["skipped"] == ["pi-17"], summary
+    assert sorted(summary["hosts"]) == ["pi-1", "pi-17"], summary
+    # without the flag the same first batch is a canary: the rule of one process stands
+    r, out = _run(tmp_path, ["pi-17", "pi-1"], ["100%"], edge_rollout_max_unreachable=1)
+    assert r.returncode != 0 and "ROLLOUT STOPPED: canary pi-17" in out, out[-3000:]
+
+
 def test_edge_yml_probes_before_facts_and_ends_with_the_summary() -> None:
     plays = yaml.safe_load((ROOT / "playbooks" / "edge.yml").read_text())
     names = [t.get("ansible.builtin.import_tasks") for t in plays[0]["tasks"]]

@@ -58,3 +58,30 @@ def test_a_wheelhouse_rebuilt_mid_rollout_does_not_reach_later_batches(tmp_path:
     assert "SAW canary original" in out, out[-3000:]
     assert "SAW batch2 original" in out, f"the rebuild reached a later batch: {out[-3000:]}"
     assert runs.is_dir() and not any(runs.iterdir()), "the run's copy must be removed at the end"
+
+
+@pytest.mark.skipif(not ANSIBLE.exists(), reason=".venv-ctl missing: run `make setup`")
+def test_the_pin_of_scripts_rollout_is_used_as_given_and_left_to_it(tmp_path: Path) -> None:
+    """scripts/rollout.py pins one copy for all its processes (edge_rollout_wheelhouse_pin):
+    every batch reads that copy, no copy of its own is made, and the pin stays (rollout.py
+    removes it when the whole rollout ends, not the first process)."""
+    source, pin = tmp_path / "wheelhouse", tmp_path / "pinned"
+    for folder, text in ((source, "original\n"), (pin, "pinned\n")):
+        (folder / "x86_64-cp311").mkdir(parents=True)
+        (folder / "x86_64-cp311" / "SHA256SUMS").write_text(text)
+    runs = tmp_path / "runs"
+    host = {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": sys.executable,
+        "hailo_inference_wheelhouse_dir": str(source),
+        "edge_rollout_runs_dir": str(runs),
+        "edge_rollout_wheelhouse_pin": str(pin),
+        "source": str(source),
+    }
+    inventory = {"edge": {"hosts": {"canary": host, "batch2": host}}}
+    r = run_play(tmp_path, inventory, PLAY.format(tasks=TASKS))
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out[-3000:]
+    assert "SAW canary pinned" in out and "SAW batch2 pinned" in out, out[-3000:]
+    assert not runs.exists() or not any(runs.iterdir()), "a copy of its own was made"
+    assert (pin / "x86_64-cp311" / "SHA256SUMS").read_text() == "pinned\n", "the pin was removed"
