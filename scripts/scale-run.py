@@ -21,6 +21,9 @@ Environment: SCALE_SIZES ("2 4 8 16"), SCALE_EXTRAS=0 skips the config-only and 
 SCALE_BUDGET_S stops starting new runs after that many seconds of lab session and kills a run
 still going 8 min later (then tears down),
 SCALE_LOCK_WAIT_S gives up (exit 75) if the lab lock is not free by then,
+SCALE_SLICES="2 4" then runs the same update on max(SIZES) hosts through scripts/rollout.py with
+that many processes per later batch (a new artifact each; the per-slice main-process CPU is in
+its report),
 SCALE_PROFILE=1 runs each measured ansible-playbook under cProfile (its main process only: the
 forked workers do not write) and writes build/scale/profile/<n>.pstats; the CPU figures of such a
 session are inflated by the profiler and its result goes to build/scale/profile/result.json, not
@@ -68,6 +71,7 @@ SIZES = [int(s) for s in os.environ.get("SCALE_SIZES", "2 4 8 16").split()]
 MIRROR_PORT = 8089
 PLOT_XS = [1, 2, 4, 8, 16, 32, 64, 100, 200, 500, 1000]  # log axes: many points per line
 EXTRAS = os.environ.get("SCALE_EXTRAS", "1") != "0"
+SLICES = [int(s) for s in os.environ.get("SCALE_SLICES", "").split()]
 BUDGET_S = float(os.environ.get("SCALE_BUDGET_S", "0")) or None
 LOCK_WAIT_S = float(os.environ.get("SCALE_LOCK_WAIT_S", "0")) or None
 
@@ -95,6 +99,39 @@ def build_artifact(seed: int) -> Path:
     return Path(r.stdout.strip().splitlines()[-1])
 
 
+def measured(cmd: list[str], env: dict, what: str) -> dict:
+    """Run `cmd` in the controller's cgroup: wall, the controller's CPU (cgroup), its direct
+    child's own CPU (read once it has exited, before it is reaped), the hosts' CPU, bytes sent."""
+    timeout = None if STATE["deadline"] is None else max(STATE["deadline"] - time.monotonic(), 60)
+    tx0 = int(BRIDGE_TX.read_text())
+    ctl0, hosts0 = CTL_CGROUP.usage_s(), cpu.usage_s(HOSTS_CGROUPS)
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    with open(OUT / "last-run.log", "w") as log_file:
+        p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                             preexec_fn=CTL_CGROUP.join)  # fmt: skip
+        try:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+                if deadline is not None and time.monotonic() > deadline:
+                    p.kill()
+                time.sleep(0.05)
+            main_cpu = cpu.stat_cpu_s(Path(f"/proc/{p.pid}/stat").read_text())
+        finally:
+            rc = p.wait()
+    wall = time.monotonic() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    hosts_cpu = cpu.usage_s(HOSTS_CGROUPS) - hosts0
+    if rc:
+        out = (OUT / "last-run.log").read_text()
+        raise SystemExit(f"scale-run: {what} failed (rc {rc}):\n{out[-4000:]}")
+    return {"wall_s": wall, "tx_bytes": int(BRIDGE_TX.read_text()) - tx0,
+            "ctl_cpu_s": CTL_CGROUP.usage_s() - ctl0, "main_cpu_s": main_cpu,
+            "ctl_rusage_s": ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime,
+            "hosts_cpu_raw_s": hosts_cpu,
+            "hosts_cpu_s": hosts_cpu - STATE["idle_host_cpu_per_s"] * wall}  # fmt: skip
+
+
 def playbook(artifact: Path, hosts: list[str], forks: int, *extra: str) -> dict:
     ops_file = OUT / "ops.json"
     ops_file.unlink(missing_ok=True)
@@ -108,46 +145,42 @@ def playbook(artifact: Path, hosts: list[str], forks: int, *extra: str) -> dict:
            "site.yml", "-f", str(forks),
            "-l", ",".join(hosts), "-e", "@playbooks/vars/lab.yml", *LIGHT,
            "-e", f"hailo_inference_artifact={artifact}", *extra]  # fmt: skip
-    timeout = None if STATE["deadline"] is None else max(STATE["deadline"] - time.monotonic(), 60)
-    tx0 = int(BRIDGE_TX.read_text())
-    ctl0, hosts0 = CTL_CGROUP.usage_s(), cpu.usage_s(HOSTS_CGROUPS)
-    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.monotonic()
-    with open(OUT / "last-run.log", "w") as log_file:
-        p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                             preexec_fn=CTL_CGROUP.join)  # fmt: skip
-        try:  # the main process's own CPU, read once it has exited and before it is reaped
-            deadline = None if timeout is None else time.monotonic() + timeout
-            while os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
-                if deadline is not None and time.monotonic() > deadline:
-                    p.kill()
-                time.sleep(0.05)
-            main_cpu = cpu.stat_cpu_s(Path(f"/proc/{p.pid}/stat").read_text())
-        finally:
-            rc = p.wait()
-    wall = time.monotonic() - t0
-    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    ctl_cpu = CTL_CGROUP.usage_s() - ctl0
-    hosts_cpu = cpu.usage_s(HOSTS_CGROUPS) - hosts0
-    tx = int(BRIDGE_TX.read_text()) - tx0
-    if rc:
-        out = (OUT / "last-run.log").read_text()
-        raise SystemExit(f"scale-run: site.yml failed (rc {rc}) on {hosts}:\n{out[-4000:]}")
+    m = measured(cmd, env, f"site.yml on {hosts}")
     ops = json.loads(ops_file.read_text()) if ops_file.is_file() else {"hosts": {}}
     per_host = [ops["hosts"].get(h, 0) for h in hosts]
     by_task = ops.get("by_task", {}).get(hosts[-1], {})
     evaluated = [ops.get("evaluated", {}).get(h, 0) for h in hosts]
     batches = [{"hosts": len(b["hosts"]), "seconds": b["end_s"] - b["start_s"]}
                for b in rollout_batches(ops.get("plays", []))]  # fmt: skip
-    rusage = ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime
-    return {"hosts": len(hosts), "wall_s": wall, "tx_bytes": tx,
+    return {"hosts": len(hosts), **m,
             "ops_per_host": sum(per_host) / len(per_host), "ops_min": min(per_host),
             "ops_max": max(per_host), "evaluated_per_host": sum(evaluated) / len(evaluated),
             "by_task": by_task, "actions": ops.get("actions", {}),
-            "canary_task_s": ops.get("task_s", {}).get(hosts[0], {}), "batches": batches,
-            "ctl_cpu_s": ctl_cpu, "main_cpu_s": main_cpu, "ctl_rusage_s": rusage,
-            "hosts_cpu_raw_s": hosts_cpu,
-            "hosts_cpu_s": hosts_cpu - STATE["idle_host_cpu_per_s"] * wall}  # fmt: skip
+            "canary_task_s": ops.get("task_s", {}).get(hosts[0], {}),
+            "batches": batches}  # fmt: skip
+
+
+def sliced(artifact: Path, hosts: list[str], slices: int) -> dict:
+    """The same update through scripts/rollout.py with `slices` processes per later batch; the
+    main-process CPU of each slice (its report) gives the per-process figure."""
+    report = OUT / f"rollout-{slices}.json"
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    cmd = [str(CTL / "python"), str(ROOT / "scripts/rollout.py"), "--slices", str(slices),
+           "-i", str(INVENTORY), "-l", ",".join(hosts), "--artifact", str(artifact),
+           "--report", str(report), "--", "-e", "@playbooks/vars/lab.yml", *LIGHT]  # fmt: skip
+    m = measured(cmd, env, f"rollout.py --slices {slices} on {hosts}")
+    run = json.loads(report.read_text())
+    by_batch: dict[int, list[dict]] = {}
+    for r in run["runs"]:
+        by_batch.setdefault(r["batch"], []).append(r)
+    batches = [{"hosts": sum(len(r["hosts"]) for r in rs), "slices": len(rs),
+                "seconds": max(r["seconds"] for r in rs),
+                "main_cpu_s": [r["main_cpu_s"] for r in rs],
+                "slice_hosts": [len(r["hosts"]) for r in rs]}
+               for _, rs in sorted(by_batch.items())]  # fmt: skip
+    main_per_host = sum(r["main_cpu_s"] for r in run["runs"]) / len(hosts)
+    return {"hosts": len(hosts), "slices": slices, **m, "wrapper_cpu_s": m["main_cpu_s"],
+            "main_cpu_per_host_s": main_per_host, "batches": batches}  # fmt: skip
 
 
 def prepack(artifact: Path) -> None:
@@ -325,7 +358,7 @@ def session() -> int:
     if r.returncode:
         raise SystemExit(f"scale-run: wheelhouse failed:\n{r.stdout}{r.stderr}")
     seeds = 900 + int(time.time()) % 1000 * 10  # new artifacts each session
-    arts = [build_artifact(seeds + i) for i in range(len(SIZES) + 2)]
+    arts = [build_artifact(seeds + i) for i in range(len(SIZES) + 2 + len(SLICES))]
     for art in arts:
         prepack(art)
     log(f"artifacts built: {[a.name for a in arts]}; waiting for the lab lock")
@@ -362,13 +395,22 @@ def session() -> int:
                 f"{row['tx_bytes'] / 1e6:.2f} MB, controller CPU {row['ctl_cpu_s']:.1f} s "
                 f"(main {row['main_cpu_s']:.1f} s), hosts CPU {row['hosts_cpu_s']:.1f} s, "
                 f"batches {row['batches']}")  # fmt: skip
+        for j, k in enumerate(SLICES):
+            if out_of_budget(session0):
+                log(f"budget spent: --slices {SLICES[j:]} not run")
+                break
+            row = sliced(arts[len(SIZES) + 2 + j], names, k)
+            result.setdefault("sliced", []).append(row)
+            log(f"{top} hosts, {k} slices: {row['wall_s']:.1f} s, controller CPU "
+                f"{row['ctl_cpu_s']:.1f} s, main CPU per host {row['main_cpu_per_host_s']:.2f} s, "
+                f"batches {row['batches']}")  # fmt: skip
         if EXTRAS and not out_of_budget(session0):
             # a config-only release on the first two hosts: the artifact is hard-linked
             level = ["-e", "hailo_inference_log_level=warning"]
             result["config_only"] = playbook(arts[len(SIZES)], names[:2], 2, *level)
             log(f"config-only: {result['config_only']['wall_s']:.1f} s, "
                 f"{result['config_only']['tx_bytes'] / 1e6:.2f} MB")  # fmt: skip
-            result["mirror"] = mirror_run(arts[-1], names, lab_address(spec, names[0]))
+            result["mirror"] = mirror_run(arts[len(SIZES) + 1], names, lab_address(spec, names[0]))
             log(f"mirror run: {result['mirror']}")
     finally:
         sh(["python3", "lab/fleet.py", "down"])

@@ -111,3 +111,36 @@ def test_tags_select_a_part_and_a_configure_only_run_changes_nothing(
     assert "TASK [hailo_inference : Write the release's configuration" in flat, flat[-3000:]
     assert "TASK [hailort" not in flat, "a configure-only run ran the HailoRT role"
     assert "Install the daemon virtualenv" not in flat, "a configure-only run ran the install part"
+
+
+def test_a_sliced_rollout_runs_site_yml_per_slice_and_skips_a_ghost_within_the_budget(
+    tmp_path: Path, artifact_a: Path, edge_hosts: dict[str, str]
+) -> None:
+    """scripts/rollout.py (issue 28 item 7) on the lab: batches [1, "100%"] over the edge hosts
+    and a ghost listed last (never answers SSH), 2 processes per batch. The canary runs alone;
+    the second batch runs as 2 site.yml processes at once, the ghost's slice skips it within the
+    budget (1) and writes its summary; the pinned wheelhouse copy is gone afterwards."""
+    ghost = tmp_path / "ghost.yml"
+    host = {"ansible_host": "10.77.0.250", "edge_has_accelerator": False}
+    host["ansible_ssh_common_args"] = "-o ConnectTimeout=5"
+    ghost.write_text(json.dumps({"edge": {"hosts": {"pi-ghost": host}}}))
+    report = tmp_path / "rollout.json"
+    res = run([str(ROOT / ".venv-ctl/bin/python"), str(ROOT / "scripts/rollout.py"),
+               "--slices", "2", "--serial", '[1, "100%"]', "--max-unreachable", "1",
+               "-i", str(INVENTORY), "-i", str(ghost), "--artifact", str(artifact_a),
+               "--report", str(report), "--", "-e", "@playbooks/vars/lab.yml"],
+              timeout=1200)  # fmt: skip
+    print(res.out[-3000:])
+    assert res.rc == 0, res.out[-3000:]
+    assert "not updated: pi-ghost, unreachable" in res.stdout, res.stdout[-3000:]
+    run_ = json.loads(report.read_text())
+    slices = [(r["batch"], r["hosts"], r["rc"]) for r in run_["runs"]]
+    lab = list(edge_hosts)  # inventory order, as ansible lists them
+    assert slices[0] == (1, lab[:1], 0), slices
+    assert [s[0] for s in slices[1:]] == [2, 2], f"batch 2 not split in 2: {slices}"
+    assert [h for s in slices[1:] for h in s[1]] == [*lab[1:], "pi-ghost"], slices
+    assert {s[2] for s in slices} == {0}, slices
+    assert run_["skipped"] == ["pi-ghost"], run_
+    for r in run_["runs"]:
+        assert "ROLLOUT SUMMARY" in Path(r["log"]).read_text(), r["log"]
+    assert not (Path(run_["run_dir"]) / "wheelhouse").exists(), "the pinned copy was left"
