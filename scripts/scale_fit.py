@@ -4,6 +4,7 @@ points and its projection (the naive model), and the LAN model for Pis with thei
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
@@ -115,9 +116,13 @@ def lan_wall(
     cores: int,
     link_bps: float = 1e9,
     serial: Sequence[int | str] = DEFAULT_SERIAL,
+    slices: int = 1,
+    pi_factor: float = 1.0,
 ) -> float:
-    """Projected wall time (s) of a run on n Pis with their own CPUs, `cores` controller cores."""
-    return sum(lan_terms(n, t, cores, link_bps, serial).values())
+    """Projected wall time (s) of a run on n Pis with their own CPUs, `cores` controller cores,
+    each later batch split over up to `slices` processes (scripts/rollout.py), Pi cores
+    `pi_factor` times slower than the core the terms were measured on."""
+    return sum(lan_terms(n, t, cores, link_bps, serial, slices, pi_factor).values())
 
 
 def lan_terms(
@@ -126,14 +131,96 @@ def lan_terms(
     cores: int,
     link_bps: float = 1e9,
     serial: Sequence[int | str] = DEFAULT_SERIAL,
+    slices: int = 1,
+    pi_factor: float = 1.0,
 ) -> dict[str, float]:
     """lan_wall's four terms (s) for n Pis: the time each adds, so the largest is the bound."""
+    if slices < 1:
+        raise ValueError("slices must be at least 1")
+    batches = serial_batches(n, serial)
     return {
-        "fixed": t.fixed_s,
-        "batches x chain": len(serial_batches(n, serial)) * t.chain_s,
-        "controller CPU": n * max(t.ctl_cpu_s / cores, t.main_cpu_s),
+        "fixed": t.fixed_s if slices == 1 else t.fixed_s * len(batches),
+        "batches x chain": len(batches) * chain_on_pi(t, pi_factor),
+        "controller CPU": ctl_term(n, t, cores, batches, slices),
         "link": n * t.bytes_per_host * 8 / link_bps,
     }
+
+
+# --- Sliced runs (scripts/rollout.py) and Pi cores slower than the lab's -----------------------
+#
+# With K slices each batch is run on its own: the canary (batch 0) by one process, batch i > 0
+# by k_i = min(K, b_i) processes of at most ceil(b_i / k_i) hosts, all at once. Per batch the
+# controller CPU takes max(b_i x ctl_cpu / cores,       the workers over all cores
+#                          ceil(b_i / k_i) x main_cpu,   each main process serial on one core
+#                          b_i x main_cpu / cores)       at most `cores` main processes at once
+# (the last is implied by the first while ctl_cpu holds main_cpu, as measured; it is kept for
+# terms where it does not). Each process starts up on its own, in parallel with the batch's
+# others: `fixed` is paid once per batch when sliced, once per run in one process (K = 1).
+#
+# A Pi 5 core against the lab's: the terms were measured on this VM, /proc/cpuinfo "Intel(R)
+# Xeon(R) Processor", family 6 model 207 (0xCF, Linux's INTEL_EMERALDRAPIDS_X: a 5th-gen Xeon
+# Scalable, Emerald Rapids), 2 vCPUs under KVM, 2.3 GHz nominal ("cpu MHz 2299.998").
+# Single-core figures found (2026-12-07; no Python benchmark run on both a Pi 5 and an x86 server
+# core was found, so these are the nearest):
+# - Geekbench 6 single-core, Raspberry Pi 5 (Cortex-A76 @ 2.4 GHz, stock): 748 (Jeff Geerling,
+#   "Geekbench 6: (748 single / 1507 multi - https://browser.geekbench.com/v6/cpu/2808487)",
+#   https://github.com/geerlingguy/sbc-reviews/issues/21). Scores above 1000 there are
+#   overclocked (975 at 3050 MHz, https://github.com/raspberrypi/firmware/issues/1876).
+# - Geekbench 6 is calibrated so that 2500 is a Core i7-12700 (Primate Labs, "Geekbench 6 CPU
+#   Workloads": "calibrated against a baseline score of 2,500 (which is the score of a Dell
+#   Precision 3460 with a Core i7-12700 processor)", February 2023, as stored at
+#   https://studylib.net/doc/27301872/geekbench6-cpu-workloads):
+#   2500 / 748 = 3.3 against a desktop x86 core (up to 4.9 GHz).
+# - 7-zip single-thread MIPS (sbc-bench submissions collected by arkadijs,
+#   https://gist.github.com/arkadijs/117934b6a3f011dc7024193bcb0b82a8): Raspberry Pi 5 at 2400
+#   MHz 3160, Intel N100 4073, Pentium G4600 (Kaby Lake, 3.6 GHz) 4448: 1.3 to 1.4 against small
+#   or old x86 cores (integer, branchy: the closest to an interpreter's load).
+# Range found: 1.3 to 3.3. No figure for this VM's server core was found (its 2.3 GHz nominal
+# clock sits below the desktop's 4.9 GHz turbo), so the conservative end, the slower Pi, is taken:
+# the Geekbench 6 ratio.
+GB6_SINGLE_PI5: float = 748.0  # Jeff Geerling, sbc-reviews issue 21
+GB6_SINGLE_BASELINE_I7_12700: float = 2500.0  # Primate Labs' calibration point
+PI5_FACTOR_CITED: float = round(GB6_SINGLE_BASELINE_I7_12700 / GB6_SINGLE_PI5, 1)
+
+
+def chain_on_pi(t: Terms, pi_factor: float = 1.0) -> float:
+    """The canary's chain with the host's own CPU share (host_cpu, measured on the lab's x86
+    core) taking pi_factor times as long; min: the share never exceeds the chain."""
+    return t.chain_s + (pi_factor - 1) * min(t.host_cpu_s, t.chain_s)
+
+
+def batch_procs(index: int, hosts: int, slices: int) -> int:
+    """ansible-playbook processes for batch `index` of `hosts` hosts: the canary runs alone."""
+    return 1 if index == 0 else min(slices, hosts)
+
+
+def batch_ctl_parts(hosts: int, t: Terms, cores: int, procs: int) -> dict[str, float]:
+    """The controller CPU term's three parts (s) for one batch run by `procs` processes."""
+    return {
+        "main process": math.ceil(hosts / procs) * t.main_cpu_s,
+        "workers / cores": hosts * t.ctl_cpu_s / cores,
+        "main processes / cores": hosts * t.main_cpu_s / cores,
+    }
+
+
+def ctl_term(n: int, t: Terms, cores: int, batches: Sequence[int], slices: int) -> float:
+    """The controller CPU term (s): one process for the run (today's figure, K = 1), else the
+    sum over the batches of each one's largest part."""
+    if slices == 1:
+        return n * max(t.ctl_cpu_s / cores, t.main_cpu_s)
+    return sum(
+        max(batch_ctl_parts(b, t, cores, batch_procs(i, b, slices)).values())
+        for i, b in enumerate(batches)
+    )
+
+
+def sliced_bound(n: int, t: Terms, cores: int, slices: int) -> str:
+    """Which part of the controller CPU term binds in the largest batch (ties: the earlier
+    part in batch_ctl_parts, as ctl_bound)."""
+    batches = serial_batches(n)
+    i = max(range(len(batches)), key=lambda j: batches[j])
+    parts = batch_ctl_parts(batches[i], t, cores, batch_procs(i, batches[i], slices))
+    return max(parts, key=lambda k: parts[k])
 
 
 def ctl_bound(t: Terms, cores: int) -> str:
@@ -142,9 +229,15 @@ def ctl_bound(t: Terms, cores: int) -> str:
 
 
 def terms_table(
-    t: Terms, targets: Sequence[int], cores: Sequence[int], link_bps: float = 1e9
+    t: Terms,
+    targets: Sequence[int],
+    cores: Sequence[int],
+    link_bps: float = 1e9,
+    slices: int = 1,
+    pi_factor: float = 1.0,
 ) -> str:
-    """Markdown: each LAN-model term's seconds per target and controller core count."""
+    """Markdown: each LAN-model term's seconds per target and controller core count (sliced:
+    the bound is the largest batch's)."""
     out = [
         "| Pis | controller cores | fixed (s) | batches x chain (s) | controller CPU (s) | "
         "bound by | link (s) | LAN model (s) |",
@@ -152,10 +245,11 @@ def terms_table(
     ]
     for n in targets:
         for k in cores:
-            v = lan_terms(n, t, k, link_bps)
+            v = lan_terms(n, t, k, link_bps, slices=slices, pi_factor=pi_factor)
+            bound = ctl_bound(t, k) if slices == 1 else sliced_bound(n, t, k, slices)
             out.append(
                 f"| {n} | {k} | {v['fixed']:.1f} | {v['batches x chain']:.1f} | "
-                f"{v['controller CPU']:.1f} | {ctl_bound(t, k)} | {v['link']:.1f} | "
+                f"{v['controller CPU']:.1f} | {bound} | {v['link']:.1f} | "
                 f"{sum(v.values()):.0f} |"
             )
     return "\n".join(out)
@@ -171,11 +265,68 @@ def shared_wall(
 
 
 def cores_for(
-    n: int, t: Terms, goal_s: float, link_bps: float = 1e9, most: int = 256
+    n: int,
+    t: Terms,
+    goal_s: float,
+    link_bps: float = 1e9,
+    most: int = 256,
+    slices: int = 1,
+    pi_factor: float = 1.0,
 ) -> int | None:
     """The fewest controller cores that bring n Pis under goal_s, None if no count does (the
     serial terms alone exceed it)."""
-    return next((k for k in range(1, most + 1) if lan_wall(n, t, k, link_bps) <= goal_s), None)
+    return next(
+        (
+            k
+            for k in range(1, most + 1)
+            if lan_wall(n, t, k, link_bps, slices=slices, pi_factor=pi_factor) <= goal_s
+        ),
+        None,
+    )
+
+
+def slices_for(
+    n: int,
+    t: Terms,
+    goal_s: float,
+    cores: int,
+    pi_factor: float = 1.0,
+    link_bps: float = 1e9,
+    most: int = 64,
+) -> int | None:
+    """The fewest slices (scripts/rollout.py --slices) that bring n Pis under goal_s at `cores`
+    controller cores, None if none up to `most` does. Searched one by one: the wall is not
+    monotonic in K (slicing pays `fixed` once per batch)."""
+    return next(
+        (
+            k
+            for k in range(1, most + 1)
+            if lan_wall(n, t, cores, link_bps, slices=k, pi_factor=pi_factor) <= goal_s
+        ),
+        None,
+    )
+
+
+def sliced_table(
+    t: Terms,
+    targets: Sequence[int],
+    cores_list: Sequence[int],
+    slices_list: Sequence[int],
+    pi_factor: float = 1.0,
+    link_bps: float = 1e9,
+) -> str:
+    """Markdown: the LAN model's wall (s) per number of Pis and controller cores (rows) and
+    number of slices (columns)."""
+    head = " | ".join(f"{k} slices (s)" if k != 1 else "1 process (s)" for k in slices_list)
+    out = [f"| Pis | controller cores | {head} |", "|---:" * (2 + len(slices_list)) + "|"]
+    for n in targets:
+        for c in cores_list:
+            walls = " | ".join(
+                f"{lan_wall(n, t, c, link_bps, slices=k, pi_factor=pi_factor):.0f}"
+                for k in slices_list
+            )
+            out.append(f"| {n} | {c} | {walls} |")
+    return "\n".join(out)
 
 
 def rollout_batches(plays: list[dict]) -> list[dict]:
@@ -223,11 +374,16 @@ def lan_table(
     cores: Sequence[int],
     naive: dict[int, dict],
     link_bps: float = 1e9,
+    slices: int = 1,
+    pi_factor: float = 1.0,
 ) -> str:
     """Markdown: for each target, the naive line and the LAN model per controller core count."""
-    head = " | ".join(f"LAN, {k} cores (s)" for k in cores)
+    what = "" if slices == 1 else f", {slices} slices"
+    head = " | ".join(f"LAN, {k} cores{what} (s)" for k in cores)
     out = [f"| Pis | batches | naive line (s) | {head} |", "|---:" * (3 + len(cores)) + "|"]
     for n in targets:
-        lan = " | ".join(f"{lan_wall(n, t, k, link_bps):.0f}" for k in cores)
+        lan = " | ".join(
+            f"{lan_wall(n, t, k, link_bps, slices=slices, pi_factor=pi_factor):.0f}" for k in cores
+        )
         out.append(f"| {n} | {len(serial_batches(n))} | {naive[n]['wall_s']:.0f} | {lan} |")
     return "\n".join(out)
