@@ -1,7 +1,7 @@
 # Deployment (roles hailort + hailo_inference, site.yml): docs/deploy.md.
 # deploy and verify need only the controller's set-up (.venv-ctl: make setup-ctl), never the
 # lab's: a fresh fleet runner (deploy.yml, docs/ci.md) has no lab packages and no root.
-.PHONY: wheelhouse deploy deploy-hosts verify demo
+.PHONY: wheelhouse deploy deploy-hosts rollout verify demo
 WHEELHOUSE_TARGETS ?= x86_64-cp311
 INVENTORY ?= inventory/production
 DEPLOY_ARGS ?=
@@ -41,6 +41,12 @@ deploy: setup-ctl ## ansible-playbook site.yml on INVENTORY (default inventory/p
 	$(EDGE_HOSTS_CHECK)
 	$(WHEELHOUSE_BUILD)
 	$(CTL)/bin/ansible-playbook -i $(INVENTORY) site.yml $(DEPLOY_ARGS)
+
+SLICES ?= 4
+rollout: setup-ctl ## site.yml's batches as SLICES ansible-playbook processes each, canary alone first (a large fleet; docs/deploy.md)
+	$(EDGE_HOSTS_CHECK)
+	$(WHEELHOUSE_BUILD)
+	$(CTLPY) scripts/rollout.py --slices $(SLICES) -i $(INVENTORY) -- $(DEPLOY_ARGS)
 
 verify: setup-ctl ## ansible-playbook verify.yml on INVENTORY: HailoRT versions, golden on the accelerator, 60 s SLO load, reports/verify/<date>/
 	$(CTL)/bin/ansible-playbook -i $(INVENTORY) verify.yml $(VERIFY_ARGS)

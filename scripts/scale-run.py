@@ -202,6 +202,19 @@ def prepack(artifact: Path) -> None:
     raise SystemExit(f"scale-run: the archive of {artifact} does not hold its files: fix pack")
 
 
+def sliced_rows(arts: list[Path], names: list[str], result: dict, session0: float) -> None:
+    """SCALE_SLICES: the update on every host through scripts/rollout.py, per slice count."""
+    for j, k in enumerate(SLICES):
+        if out_of_budget(session0):
+            log(f"budget spent: --slices {SLICES[j:]} not run")
+            return
+        row = sliced(arts[j], names, k)
+        result.setdefault("sliced", []).append(row)
+        log(f"{len(names)} hosts, {k} slices: {row['wall_s']:.1f} s, controller CPU "
+            f"{row['ctl_cpu_s']:.1f} s, main CPU per host {row['main_cpu_per_host_s']:.2f} s, "
+            f"batches {row['batches']}")  # fmt: skip
+
+
 def ad_hoc(host: str, module: str, args: str) -> None:
     r = sh([str(CTL / "ansible"), "-i", str(INVENTORY), host, "-b", "-m", module, "-a", args],
            env=dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg")))  # fmt: skip
@@ -395,15 +408,7 @@ def session() -> int:
                 f"{row['tx_bytes'] / 1e6:.2f} MB, controller CPU {row['ctl_cpu_s']:.1f} s "
                 f"(main {row['main_cpu_s']:.1f} s), hosts CPU {row['hosts_cpu_s']:.1f} s, "
                 f"batches {row['batches']}")  # fmt: skip
-        for j, k in enumerate(SLICES):
-            if out_of_budget(session0):
-                log(f"budget spent: --slices {SLICES[j:]} not run")
-                break
-            row = sliced(arts[len(SIZES) + 2 + j], names, k)
-            result.setdefault("sliced", []).append(row)
-            log(f"{top} hosts, {k} slices: {row['wall_s']:.1f} s, controller CPU "
-                f"{row['ctl_cpu_s']:.1f} s, main CPU per host {row['main_cpu_per_host_s']:.2f} s, "
-                f"batches {row['batches']}")  # fmt: skip
+        sliced_rows(arts[len(SIZES) + 2 :], names, result, session0)
         if EXTRAS and not out_of_budget(session0):
             # a config-only release on the first two hosts: the artifact is hard-linked
             level = ["-e", "hailo_inference_log_level=warning"]

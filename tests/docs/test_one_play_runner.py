@@ -18,6 +18,8 @@ OWNERS = {
     ROOT / "tests/roles/local_play.py",
     # fakes the tool itself (a script named ansible-playbook) to test deploylib's stream handling
     ROOT / "tests/harness/test_tool_stderr.py",
+    # fakes it too: scripts/rollout.py runs ansible-playbook per slice (ROLLOUT_ANSIBLE_BIN)
+    ROOT / "tests/roles/test_rollout_sliced.py",
     ROOT / "tests/docs/test_one_play_runner.py",  # this check's own names and sample
 }
 TOOL = "ansible" + "-playbook"
