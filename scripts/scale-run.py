@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "lab" / "scale"))
 import cpu  # noqa: E402
 from scale_fit import (  # noqa: E402
+    PI5_FACTOR_CITED,
     cores_for,
     lan_table,
     lan_wall,
@@ -54,6 +55,8 @@ from scale_fit import (  # noqa: E402
     projections,
     rollout_batches,
     shared_wall,
+    sliced_table,
+    slices_for,
     table,
     terms_from_rows,
     terms_table,
@@ -305,6 +308,10 @@ def report(result: dict) -> str:
             f"{n} Pis in <= 180 s: {cores_for(n, t, 180) or 'none'}" for n in targets)]  # fmt: skip
         curves = {f"LAN model, {k} cores": [[x, lan_wall(x, t, k)] for x in PLOT_XS]
                   for k in (2, 8)}  # fmt: skip
+        md += ["", *sliced_report(result.get("sliced", []), t, targets)]
+        for f in (1.0, PI5_FACTOR_CITED):
+            curves[f"LAN model, 32 cores, 16 slices, Pi x{f:g}"] = [
+                [x, lan_wall(x, t, 32, slices=16, pi_factor=f)] for x in PLOT_XS]  # fmt: skip
     else:
         curves = {}
     a, b = proj[targets[0]]["wall_fit"]
@@ -313,6 +320,33 @@ def report(result: dict) -> str:
     text = "\n".join(md)
     (RESULTS / "table.md").write_text(text + "\n")
     return text
+
+
+def sliced_report(runs: list[dict], t: object, targets: list[int]) -> list[str]:
+    """The sliced runs measured (scripts/rollout.py) and the LAN model with slices and with a
+    Pi's slower core (scale_fit.PI5_FACTOR_CITED)."""
+    md = []
+    if runs:
+        md += [
+            "| edge hosts | slices | wall (s) | controller CPU (s) | main processes' CPU per "
+            "host (s) | batches: hosts in processes, seconds |",
+            "|---:|---:|---:|---:|---:|---|",
+        ]
+        for r in runs:
+            bs = " + ".join(f"{b['slice_hosts']} {b['seconds']:.1f}" for b in r["batches"])
+            md.append(
+                f"| {r['hosts']} | {r['slices']} | {r['wall_s']:.1f} | {r['ctl_cpu_s']:.1f} | "
+                f"{r['main_cpu_per_host_s']:.2f} | {bs} |"
+            )
+        md.append("")
+    cores = [8, 16, 32]
+    for f in (1.0, PI5_FACTOR_CITED):
+        md += [f"LAN model, sliced (Pi core x{f:g} the lab's):", "",
+               sliced_table(t, targets, cores, [1, 4, 8, 16], pi_factor=f), ""]  # fmt: skip
+        fewest = [f"{c} cores: {slices_for(100, t, 180, c, pi_factor=f) or 'none'}" for c in cores]
+        md.append(f"Fewest slices for 100 Pis in <= 180 s (Pi x{f:g}): " + ", ".join(fewest))
+        md.append("")
+    return md
 
 
 def measure_idle(seconds: float) -> float:
