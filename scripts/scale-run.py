@@ -24,6 +24,9 @@ SCALE_LOCK_WAIT_S gives up (exit 75) if the lab lock is not free by then,
 SCALE_SLICES="2 4" then runs the same update on max(SIZES) hosts through scripts/rollout.py with
 that many processes per later batch (a new artifact each; the per-slice main-process CPU is in
 its report),
+SCALE_OP_COST=1 measures on the first host what one module run and one daemon restart cost (the
+host's CPU and the controller's: a playbook of 1, then 21 stat runs; 3 restarts), the unit
+prices that project a cut of the ops per host,
 SCALE_PROFILE=1 runs each measured ansible-playbook under cProfile (its main process only: the
 forked workers do not write) and writes build/scale/profile/<n>.pstats; the CPU figures of such a
 session are inflated by the profiler and its result goes to build/scale/profile/result.json, not
@@ -75,6 +78,7 @@ MIRROR_PORT = 8089
 PLOT_XS = [1, 2, 4, 8, 16, 32, 64, 100, 200, 500, 1000]  # log axes: many points per line
 EXTRAS = os.environ.get("SCALE_EXTRAS", "1") != "0"
 SLICES = [int(s) for s in os.environ.get("SCALE_SLICES", "").split()]
+OP_COST = os.environ.get("SCALE_OP_COST", "0") == "1"
 BUDGET_S = float(os.environ.get("SCALE_BUDGET_S", "0")) or None
 LOCK_WAIT_S = float(os.environ.get("SCALE_LOCK_WAIT_S", "0")) or None
 
@@ -205,6 +209,25 @@ def prepack(artifact: Path) -> None:
     raise SystemExit(f"scale-run: the archive of {artifact} does not hold its files: fix pack")
 
 
+def extra_runs(
+    arts: list[Path], names: list[str], spec: str, result: dict, session0: float
+) -> None:
+    """After the sizes: sliced rollouts (SCALE_SLICES), the op cost (SCALE_OP_COST), then the
+    config-only and mirror runs (SCALE_EXTRAS); arts: config-only, mirror, then one per slice."""
+    sliced_rows(arts[2:], names, result, session0)
+    if OP_COST and not out_of_budget(session0):
+        cost = result["op_cost"] = op_cost(names[0])
+        log(f"op cost: {cost['per_op']}, restart {cost['per_restart']}")
+    if EXTRAS and not out_of_budget(session0):
+        # a config-only release on the first two hosts: the artifact is hard-linked
+        level = ["-e", "hailo_inference_log_level=warning"]
+        result["config_only"] = playbook(arts[0], names[:2], 2, *level)
+        log(f"config-only: {result['config_only']['wall_s']:.1f} s, "
+            f"{result['config_only']['tx_bytes'] / 1e6:.2f} MB")  # fmt: skip
+        result["mirror"] = mirror_run(arts[1], names, lab_address(spec, names[0]))
+        log(f"mirror run: {result['mirror']}")
+
+
 def sliced_rows(arts: list[Path], names: list[str], result: dict, session0: float) -> None:
     """SCALE_SLICES: the update on every host through scripts/rollout.py, per slice count."""
     for j, k in enumerate(SLICES):
@@ -216,6 +239,40 @@ def sliced_rows(arts: list[Path], names: list[str], result: dict, session0: floa
         log(f"{len(names)} hosts, {k} slices: {row['wall_s']:.1f} s, controller CPU "
             f"{row['ctl_cpu_s']:.1f} s, main CPU per host {row['main_cpu_per_host_s']:.2f} s, "
             f"batches {row['batches']}")  # fmt: skip
+
+
+OP_COST_PLAY = """- name: One stat per item (scale-run's op cost)
+  hosts: "{host}"
+  gather_facts: false
+  become: true
+  tasks:
+    - name: Stat
+      ansible.builtin.stat:
+        path: /opt/hailo-inference/current
+      loop: "{{{{ range({n}) | list }}}}"
+    - name: Restart the daemon (waits for READY=1, Type=notify)
+      ansible.builtin.systemd_service:
+        name: hailo-inference
+        state: restarted
+      loop: "{{{{ range({restarts}) | list }}}}"
+"""
+
+
+def op_cost(host: str) -> dict:
+    """What one module run and one daemon restart cost on `host` and on the controller: the
+    difference between playbooks of 1 and 21 stat runs (start-up cancels out), then of 0 and 3
+    restarts (each also one module run, subtracted)."""
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    runs = {}
+    for key, n, restarts in (("base", 1, 0), ("stats", 21, 0), ("restarts", 1, 3)):
+        play = OUT / f"op-cost-{key}.yml"
+        play.write_text(OP_COST_PLAY.format(host=host, n=n, restarts=restarts))
+        cmd = [str(CTL / "ansible-playbook"), "-i", str(INVENTORY), str(play)]
+        runs[key] = measured(cmd, env, f"op cost ({key}) on {host}")
+    per_op = {k: (runs["stats"][k] - runs["base"][k]) / 20 for k in ("hosts_cpu_s", "ctl_cpu_s",
+                                                                        "wall_s")}  # fmt: skip
+    per_restart = {k: (runs["restarts"][k] - runs["base"][k]) / 3 - per_op[k] for k in per_op}
+    return {"per_op": per_op, "per_restart": per_restart, "runs": runs}
 
 
 def ad_hoc(host: str, module: str, args: str) -> None:
@@ -442,15 +499,7 @@ def session() -> int:
                 f"{row['tx_bytes'] / 1e6:.2f} MB, controller CPU {row['ctl_cpu_s']:.1f} s "
                 f"(main {row['main_cpu_s']:.1f} s), hosts CPU {row['hosts_cpu_s']:.1f} s, "
                 f"batches {row['batches']}")  # fmt: skip
-        sliced_rows(arts[len(SIZES) + 2 :], names, result, session0)
-        if EXTRAS and not out_of_budget(session0):
-            # a config-only release on the first two hosts: the artifact is hard-linked
-            level = ["-e", "hailo_inference_log_level=warning"]
-            result["config_only"] = playbook(arts[len(SIZES)], names[:2], 2, *level)
-            log(f"config-only: {result['config_only']['wall_s']:.1f} s, "
-                f"{result['config_only']['tx_bytes'] / 1e6:.2f} MB")  # fmt: skip
-            result["mirror"] = mirror_run(arts[len(SIZES) + 1], names, lab_address(spec, names[0]))
-            log(f"mirror run: {result['mirror']}")
+        extra_runs(arts[len(SIZES) :], names, spec, result, session0)
     finally:
         sh(["python3", "lab/fleet.py", "down"])
         clean = sh(["python3", "lab/fleet.py", "verify-clean"])
