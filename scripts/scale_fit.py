@@ -5,7 +5,7 @@ points and its projection (the naive model), and the LAN model for Pis with thei
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from statistics import median
 
@@ -275,14 +275,15 @@ def cores_for(
 ) -> int | None:
     """The fewest controller cores that bring n Pis under goal_s, None if no count does (the
     serial terms alone exceed it)."""
-    return next(
-        (
-            k
-            for k in range(1, most + 1)
-            if lan_wall(n, t, k, link_bps, slices=slices, pi_factor=pi_factor) <= goal_s
-        ),
-        None,
+    return _fewest(
+        most, goal_s, lambda k: lan_wall(n, t, k, link_bps, slices=slices, pi_factor=pi_factor)
     )
+
+
+def _fewest(most: int, goal_s: float, wall: Callable[[int], float]) -> int | None:
+    """The smallest k in 1..most with wall(k) <= goal_s, tried one by one (not bisected: the
+    wall need not fall as k grows)."""
+    return next((k for k in range(1, most + 1) if wall(k) <= goal_s), None)
 
 
 def slices_for(
@@ -297,13 +298,8 @@ def slices_for(
     """The fewest slices (scripts/rollout.py --slices) that bring n Pis under goal_s at `cores`
     controller cores, None if none up to `most` does. Searched one by one: the wall is not
     monotonic in K (slicing pays `fixed` once per batch)."""
-    return next(
-        (
-            k
-            for k in range(1, most + 1)
-            if lan_wall(n, t, cores, link_bps, slices=k, pi_factor=pi_factor) <= goal_s
-        ),
-        None,
+    return _fewest(
+        most, goal_s, lambda k: lan_wall(n, t, cores, link_bps, slices=k, pi_factor=pi_factor)
     )
 
 

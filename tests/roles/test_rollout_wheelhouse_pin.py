@@ -7,6 +7,7 @@ rebuilt (SHA256SUMS rewritten, as `make wheelhouse` does). Both batches must rea
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -37,21 +38,27 @@ PLAY = """- hosts: edge
 """
 
 
-@pytest.mark.skipif(not ANSIBLE.exists(), reason=".venv-ctl missing: run `make setup`")
-def test_a_wheelhouse_rebuilt_mid_rollout_does_not_reach_later_batches(tmp_path: Path) -> None:
-    source = tmp_path / "wheelhouse"
-    (source / "x86_64-cp311").mkdir(parents=True)
-    (source / "x86_64-cp311" / "SHA256SUMS").write_text("original\n")
-    runs = tmp_path / "runs"
+def _play(tmp_path: Path, source: Path, runs: Path, **extra: str) -> subprocess.CompletedProcess:
+    """PLAY on two local stand-in hosts (canary, batch2) with the wheelhouse at `source`."""
     host = {
         "ansible_connection": "local",
         "ansible_python_interpreter": sys.executable,
         "hailo_inference_wheelhouse_dir": str(source),
         "edge_rollout_runs_dir": str(runs),
         "source": str(source),
+        **extra,
     }
     inventory = {"edge": {"hosts": {"canary": host, "batch2": host}}}
-    r = run_play(tmp_path, inventory, PLAY.format(tasks=TASKS))
+    return run_play(tmp_path, inventory, PLAY.format(tasks=TASKS))
+
+
+@pytest.mark.skipif(not ANSIBLE.exists(), reason=".venv-ctl missing: run `make setup`")
+def test_a_wheelhouse_rebuilt_mid_rollout_does_not_reach_later_batches(tmp_path: Path) -> None:
+    source = tmp_path / "wheelhouse"
+    (source / "x86_64-cp311").mkdir(parents=True)
+    (source / "x86_64-cp311" / "SHA256SUMS").write_text("original\n")
+    runs = tmp_path / "runs"
+    r = _play(tmp_path, source, runs)
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-3000:]
     assert (source / "x86_64-cp311" / "SHA256SUMS").read_text() == "rebuilt\n", "not rebuilt"
@@ -70,16 +77,7 @@ def test_the_pin_of_scripts_rollout_is_used_as_given_and_left_to_it(tmp_path: Pa
         (folder / "x86_64-cp311").mkdir(parents=True)
         (folder / "x86_64-cp311" / "SHA256SUMS").write_text(text)
     runs = tmp_path / "runs"
-    host = {
-        "ansible_connection": "local",
-        "ansible_python_interpreter": sys.executable,
-        "hailo_inference_wheelhouse_dir": str(source),
-        "edge_rollout_runs_dir": str(runs),
-        "edge_rollout_wheelhouse_pin": str(pin),
-        "source": str(source),
-    }
-    inventory = {"edge": {"hosts": {"canary": host, "batch2": host}}}
-    r = run_play(tmp_path, inventory, PLAY.format(tasks=TASKS))
+    r = _play(tmp_path, source, runs, edge_rollout_wheelhouse_pin=str(pin))
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-3000:]
     assert "SAW canary pinned" in out and "SAW batch2 pinned" in out, out[-3000:]
