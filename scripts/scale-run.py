@@ -39,6 +39,7 @@ import fcntl
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -171,7 +172,14 @@ def sliced(artifact: Path, hosts: list[str], slices: int) -> dict:
     """The same update through scripts/rollout.py with `slices` processes per later batch; the
     main-process CPU of each slice (its report) gives the per-process figure."""
     report = OUT / f"rollout-{slices}.json"
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    ops_dir = OUT / f"ops-sliced-{slices}"
+    shutil.rmtree(ops_dir, ignore_errors=True)
+    ops_dir.mkdir(parents=True)
+    env = dict(
+        os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+        ANSIBLE_CALLBACK_PLUGINS=str(ROOT / "lab/scale"), ANSIBLE_CALLBACKS_ENABLED="op_count",
+        SCALE_OPS_FILE=str(ops_dir / "{pid}.json"),
+    )  # fmt: skip
     cmd = [str(CTL / "python"), str(ROOT / "scripts/rollout.py"), "--slices", str(slices),
            "-i", str(INVENTORY), "-l", ",".join(hosts), "--artifact", str(artifact),
            "--report", str(report), "--", "-e", "@playbooks/vars/lab.yml", *LIGHT]  # fmt: skip
@@ -186,8 +194,12 @@ def sliced(artifact: Path, hosts: list[str], slices: int) -> dict:
                 "slice_hosts": [len(r["hosts"]) for r in rs]}
                for _, rs in sorted(by_batch.items())]  # fmt: skip
     main_per_host = sum(r["main_cpu_s"] for r in run["runs"]) / len(hosts)
+    canary = [json.loads(f.read_text()) for f in sorted(ops_dir.glob("*.json"))]
+    canary = [c for c in canary if hosts[0] in c.get("task_s", {})]
     return {"hosts": len(hosts), "slices": slices, **m, "wrapper_cpu_s": m["main_cpu_s"],
-            "main_cpu_per_host_s": main_per_host, "batches": batches}  # fmt: skip
+            "main_cpu_per_host_s": main_per_host, "batches": batches,
+            "canary_task_s": canary[0]["task_s"][hosts[0]] if canary else {},
+            "canary_plays": canary[0].get("plays", []) if canary else []}  # fmt: skip
 
 
 def prepack(artifact: Path) -> None:

@@ -2,7 +2,8 @@
 
 One operation = one module run on the host: a task's result, or each item of a looped task;
 skipped ones, tasks delegated to the controller and the controller-only actions (set_fact,
-assert, debug, include_*, meta) are not counted. Written as JSON to $SCALE_OPS_FILE at the end:
+assert, debug, include_*, meta) are not counted. Written as JSON to $SCALE_OPS_FILE at the end
+("{pid}" in it is replaced by the process id: several processes of one sliced rollout):
 {"hosts": {host: n}, "by_task": {host: {task: n}}, "actions": {task: module},
  "task_s": {host: {task: seconds from the task's start to the host's result}},
  "plays": [{"play": name, "start_s", "end_s", "hosts": [...]}, ...],
@@ -112,6 +113,7 @@ class CallbackModule(CallbackBase):
         out = os.environ.get("SCALE_OPS_FILE")
         if not out:
             return
+        out = out.replace("{pid}", str(os.getpid()))  # one file per process (sliced rollouts)
         if self.plays:
             self.plays[-1]["end_s"] = self._now()
         data = {
