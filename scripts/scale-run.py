@@ -52,10 +52,13 @@ sys.path.insert(0, str(ROOT / "lab" / "scale"))
 import cpu  # noqa: E402
 from scale_fit import (  # noqa: E402
     PI5_FACTOR_CITED,
+    OpPrice,
+    Terms,
     cores_for,
     lan_table,
     lan_wall,
     line_points,
+    ops_to_cut,
     projections,
     rollout_batches,
     shared_wall,
@@ -378,6 +381,9 @@ def report(result: dict) -> str:
         curves = {f"LAN model, {k} cores": [[x, lan_wall(x, t, k)] for x in PLOT_XS]
                   for k in (2, 8)}  # fmt: skip
         md += ["", *sliced_report(result.get("sliced", []), t, targets)]
+        if "op_cost" in result:
+            ops = min(round(r["ops_per_host"]) for r in rows)
+            md += ops_report(result["op_cost"], t, ops)
         for f in (1.0, PI5_FACTOR_CITED):
             curves[f"LAN model, 32 cores, 16 slices, Pi x{f:g}"] = [
                 [x, lan_wall(x, t, 32, slices=16, pi_factor=f)] for x in PLOT_XS]  # fmt: skip
@@ -416,6 +422,28 @@ def sliced_report(runs: list[dict], t: object, targets: list[int]) -> list[str]:
         md.append(f"Fewest slices for 100 Pis in <= 180 s (Pi x{f:g}): " + ", ".join(fewest))
         md.append("")
     return md
+
+
+def ops_report(cost: dict, t: Terms, ops: int) -> list[str]:
+    """The op price measured (SCALE_OP_COST) and how many module runs per host must go for 100
+    Pis in 3 min (scale_fit.ops_to_cut), per controller cores, slices and Pi factor."""
+    po, pr = cost["per_op"], cost["per_restart"]
+    price = OpPrice(wall_s=po["wall_s"], host_cpu_s=po["hosts_cpu_s"], ctl_cpu_s=po["ctl_cpu_s"])
+    head = (
+        f"One module run (a stat): {po['wall_s']:.3f} s wall, host CPU {po['hosts_cpu_s']:.3f} s, "
+        f"controller CPU {po['ctl_cpu_s']:.3f} s; a daemon restart on top: "
+        f"{pr['wall_s']:.2f} s wall, host CPU {pr['hosts_cpu_s']:.2f} s."
+    )
+    md = [head, "", f"| controller cores | slices | Pi x1 | Pi x2 | Pi x{PI5_FACTOR_CITED:g} |",
+          "|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for cores in (8, 16, 32):
+        for k in (8, 16):
+            cut = [ops_to_cut(100, t, price, 180, cores, k, pi_factor=f, most=ops)
+                   for f in (1.0, 2.0, PI5_FACTOR_CITED)]  # fmt: skip
+            md.append(f"| {cores} | {k} | " + " | ".join(
+                "none" if c is None else str(c) for c in cut) + " |")  # fmt: skip
+    title = f"Module runs per host (of {ops}) to remove for 100 Pis in <= 180 s (none: not enough):"
+    return ["", title, "", *md, ""]
 
 
 def measure_idle(seconds: float) -> float:

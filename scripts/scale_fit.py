@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from statistics import median
 
 
@@ -301,6 +301,42 @@ def slices_for(
     return _fewest(
         most, goal_s, lambda k: lan_wall(n, t, cores, link_bps, slices=k, pi_factor=pi_factor)
     )
+
+
+@dataclass(frozen=True)
+class OpPrice:
+    """What one module run on a host costs (scale-run's SCALE_OP_COST: 21 stat runs less 1)."""
+
+    wall_s: float  # added to the chain
+    host_cpu_s: float  # the host's CPU
+    ctl_cpu_s: float  # the controller's CPU (a stat: the cheapest kind)
+
+
+def without_ops(t: Terms, ops: int, price: OpPrice) -> Terms:
+    """The terms with `ops` module runs per host fewer, each priced as measured. The main
+    process's share is kept (its CPU follows the tasks Ansible evaluates, skipped ones too: a
+    cut that only skips a task saves none of it), so the estimate errs on the slow side."""
+    if ops < 0:
+        raise ValueError("without_ops: ops is how many module runs per host go, >= 0")
+    return replace(
+        t,
+        chain_s=max(t.chain_s - ops * price.wall_s, 0.0),
+        host_cpu_s=max(t.host_cpu_s - ops * price.host_cpu_s, 0.0),
+        ctl_cpu_s=max(t.ctl_cpu_s - ops * price.ctl_cpu_s, t.main_cpu_s),
+    )
+
+
+def ops_to_cut(
+    n: int, t: Terms, price: OpPrice, goal_s: float, cores: int, slices: int,
+    pi_factor: float = 1.0, most: int = 200,
+) -> int | None:  # fmt: skip
+    """The fewest module runs per host to remove for n Pis to finish within goal_s."""
+    return next(
+        (k for k in range(most + 1)
+         if lan_wall(n, without_ops(t, k, price), cores, slices=slices, pi_factor=pi_factor)
+         <= goal_s),
+        None,
+    )  # fmt: skip
 
 
 def sliced_table(

@@ -12,6 +12,7 @@ from ansible_core import serialized_batches
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 from scale_fit import (
     PI5_FACTOR_CITED,
+    OpPrice,
     Terms,
     chain_on_pi,
     cores_for,
@@ -20,6 +21,7 @@ from scale_fit import (
     lan_terms,
     lan_wall,
     line_points,
+    ops_to_cut,
     projections,
     rollout_batches,
     serial_batches,
@@ -29,6 +31,7 @@ from scale_fit import (
     table,
     terms_from_rows,
     terms_table,
+    without_ops,
 )
 from scale_fit import lan_table as lan_md
 
@@ -320,3 +323,29 @@ def test_the_other_tables_take_slices_and_pi_factor() -> None:
     sliced = lan_md(M, [100], [16], naive, slices=4).splitlines()
     assert sliced[0] == "| Pis | batches | naive line (s) | LAN, 16 cores, 4 slices (s) |"
     assert sliced[2] == "| 100 | 3 | 1000 | 152 |"
+
+
+# --- what a cut of the module runs per host buys (the op price measured by SCALE_OP_COST) ------
+
+P = OpPrice(wall_s=0.25, host_cpu_s=0.2, ctl_cpu_s=0.05)
+
+
+def test_without_ops_takes_each_runs_price_off_the_per_host_terms() -> None:
+    cut = without_ops(T, 4, P)
+    assert cut.chain_s == pytest.approx(20.0 - 1.0)
+    assert cut.host_cpu_s == pytest.approx(3.0 - 0.8)
+    assert cut.ctl_cpu_s == pytest.approx(4.0 - 0.2)
+    assert (cut.main_cpu_s, cut.fixed_s, cut.bytes_per_host) == (0.5, 10.0, 1e7)
+    # never below zero, and the controller never below its main process
+    deep = without_ops(T, 1000, P)
+    assert (deep.chain_s, deep.host_cpu_s, deep.ctl_cpu_s) == (0.0, 0.0, 0.5)
+    with pytest.raises(ValueError, match=">= 0"):
+        without_ops(T, -1, P)
+
+
+def test_ops_to_cut_is_the_fewest_that_meet_the_goal() -> None:
+    walls = [lan_wall(100, without_ops(T, k, P), 16, slices=8, pi_factor=2.0) for k in range(40)]
+    goal = (walls[10] + walls[11]) / 2  # between the wall with 10 and with 11 runs removed
+    assert ops_to_cut(100, T, P, goal, cores=16, slices=8, pi_factor=2.0) == 11
+    assert ops_to_cut(100, T, P, walls[0] + 1, cores=16, slices=8, pi_factor=2.0) == 0
+    assert ops_to_cut(100, T, P, 1.0, cores=16, slices=8, pi_factor=2.0) is None
