@@ -21,9 +21,10 @@ fleet; this runs the same site.yml, with the same rules, batch by batch:
   copy under build/deploy-runs/) are pinned once for every process, as site.yml pins them for its
   batches; the copy is removed at the end;
 - hosts that do not answer SSH: the canary batch must answer whole (site.yml's rule); later
-  slices may skip what is left of edge_rollout_max_unreachable (count or percent of the whole
-  rollout) each, and the batch's total is checked before the next batch starts (a site outage
-  stops the rollout one batch later than in one process, never later);
+  slices may skip what is left of edge_rollout_max_unreachable (--max-unreachable, else the
+  inventory's value, else "5%"; a count or a percent of the whole rollout) each, and the
+  batch's total is checked before the next batch starts (a site outage stops the rollout one
+  batch later than in one process, never later);
 - each process writes its log to build/deploy-runs/<run>/<batch>-<slice>.log and its summary as
   JSON (edge_rollout_report_file); the run prints one line per slice and the combined summary,
   and --report writes it all as JSON.
@@ -112,6 +113,17 @@ def split(hosts: list[str], k: int) -> list[list[str]]:
         out.append(hosts[start:end])
         start = end
     return out
+
+
+def inventory_budget(inventories: list[str], host: str) -> str | None:
+    """edge_rollout_max_unreachable as the inventory sets it for `host` (group_vars/host_vars),
+    from `ansible-inventory --host` (JSON on stdout); None when it is not set there."""
+    cmd = [str(BIN / "ansible-inventory"), *inventory_args(inventories), "--host", host]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    if r.returncode:
+        raise RolloutError(f"reading {host}'s variables failed ({' '.join(cmd)}):\n{r.stderr}")
+    value = json.loads(r.stdout or "{}").get("edge_rollout_max_unreachable")
+    return None if value is None else str(value)
 
 
 def unreachable_budget(spec: str, total: int) -> int:
@@ -219,7 +231,9 @@ def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     ap.add_argument("-i", "--inventory", action="append", help="as ansible-playbook's -i")
     ap.add_argument("-l", "--limit", help="as ansible-playbook's --limit")
     ap.add_argument("--serial", help='JSON, e.g. [1, "50%%"] (default: playbooks/vars/rollout.yml)')
-    ap.add_argument("--max-unreachable", help='count or percent of the rollout (default "5%%")')
+    ap.add_argument("--max-unreachable",
+                    help='count or percent of the rollout (default: the inventory\'s '
+                         'edge_rollout_max_unreachable, else "5%%")')  # fmt: skip
     ap.add_argument("--artifact", help="artifact folder (default: the newest complete one)")
     ap.add_argument("--report", help="write the run (batches, slices, summaries) as JSON here")
     ap.add_argument("--playbook", default="site.yml", help=argparse.SUPPRESS)
@@ -236,7 +250,8 @@ def main(argv: list[str]) -> int:
     serial = json.loads(args.serial) if args.serial else rollout_defaults()["edge_rollout_serial"]
     hosts = edge_hosts(inventories, args.limit)
     plan = batches(hosts, serial)
-    budget = unreachable_budget(args.max_unreachable or "5%", len(hosts))
+    spec = args.max_unreachable or inventory_budget(inventories, hosts[0]) or "5%"
+    budget = unreachable_budget(spec, len(hosts))
     artifact = args.artifact or newest_artifact()
     run_dir = RUNS / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-sliced-{os.getpid()}"
     run_dir.mkdir(parents=True)

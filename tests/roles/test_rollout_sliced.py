@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -31,6 +30,13 @@ if "--limit" in sys.argv:
     hosts = [h for h in hosts if h in keep]
 print(f"  hosts ({len(hosts)}):")
 print("\\n".join("    " + h for h in hosts))
+"""
+
+FAKE_INVENTORY = """#!/usr/bin/env python3
+import json, os, sys
+assert sys.argv[-2] == "--host", sys.argv
+budget = os.environ.get("FAKE_INVENTORY_BUDGET")
+print(json.dumps({"edge_rollout_max_unreachable": budget} if budget else {}))
 """
 
 FAKE_PLAYBOOK = """#!/usr/bin/env python3
@@ -80,7 +86,9 @@ def _run(tmp_path: Path, n: int, slices: int, plan: list[list[int]], *args: str,
     """rollout.py over hosts h1..hn; `plan` is the batches expected, as slice sizes."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
-    for name, text in (("ansible", FAKE_ANSIBLE), ("ansible-playbook", FAKE_PLAYBOOK)):
+    fakes = (("ansible", FAKE_ANSIBLE), ("ansible-playbook", FAKE_PLAYBOOK),
+             ("ansible-inventory", FAKE_INVENTORY))  # fmt: skip
+    for name, text in fakes:
         (bin_dir / name).write_text(text)
         (bin_dir / name).chmod(0o755)
     hosts = [f"h{i}" for i in range(1, n + 1)]
@@ -186,3 +194,15 @@ def test_what_the_wrapper_sets_itself_is_refused_with_a_clear_error(
     assert r.returncode == 1 and msg in r.stderr, r.stdout + r.stderr
     assert lines == [], "a playbook ran despite the bad input"
 
+
+def test_the_inventorys_budget_applies_unless_the_option_is_given(tmp_path: Path) -> None:
+    """edge_rollout_max_unreachable set in group_vars is what site.yml would use: the wrapper
+    reads it (ansible-inventory --host); --max-unreachable outranks it, as -e would."""
+    r, _ = _run(tmp_path, 10, 2, [[1], [3, 2], [2, 2]], FAKE_DOWN="h6",
+                FAKE_INVENTORY_BUDGET="1")  # fmt: skip
+    assert r.returncode == 0 and "not updated: h6" in r.stdout, r.stdout + r.stderr
+    r, _ = _run(tmp_path, 10, 2, [[1], [3, 2], [2, 2]], "--max-unreachable", "0",
+                FAKE_DOWN="h6", FAKE_INVENTORY_BUDGET="1")  # fmt: skip
+    assert r.returncode == 2, r.stdout + r.stderr
+    r, _ = _run(tmp_path, 10, 2, [[1], [3, 2], [2, 2]], FAKE_DOWN="h6")  # 5% of 10: 0
+    assert r.returncode == 2, r.stdout + r.stderr
