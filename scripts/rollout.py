@@ -183,11 +183,14 @@ def check_passthrough(extra: list[str]) -> None:
 
 
 def wait_cpu(p: subprocess.Popen) -> float:
-    """Wait for p; its own CPU seconds, read from /proc before it is reaped."""
+    """Wait for p; its own CPU seconds, read from /proc before it is reaped (the parser of
+    lab/scale/cpu.py, which the scale run measures with)."""
+    sys.path.insert(0, str(ROOT / "lab" / "scale"))
+    from cpu import stat_cpu_s
+
     os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)  # exited, not yet reaped
     try:
-        fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        cpu = stat_cpu_s(Path(f"/proc/{p.pid}/stat").read_text())
     except (OSError, IndexError, ValueError):
         cpu = 0.0
     p.wait()
